@@ -1,0 +1,76 @@
+//! `leadscore generate`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+
+use crate::data::source::FileFormat;
+use crate::data::thousands;
+use crate::error::Result;
+use crate::generate::{generate, GenerateParams};
+use crate::progress::Progress;
+
+/// Output format of generated tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// Flags of `leadscore generate`, as typed.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Directory to write leads, interactions, outcomes and truth tables into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Number of leads (about 30 interactions each).
+    #[arg(long, default_value_t = 5_000, value_name = "N")]
+    pub leads: usize,
+    /// Seed: the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 42, value_name = "S")]
+    pub seed: u64,
+    /// File format of the tables.
+    #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+    pub format: FormatArg,
+    /// First day leads are created (ISO 8601).
+    #[arg(long, default_value = "2024-01-01", value_name = "T")]
+    pub start: String,
+    /// The export's "now" (ISO 8601): deals not closed by then are open leads.
+    #[arg(long, default_value = "2026-01-01", value_name = "T")]
+    pub end: String,
+}
+
+impl GenerateArgs {
+    /// The library's settings for these flags (checked later by `check`).
+    pub fn params(&self) -> GenerateParams {
+        let format = match self.format {
+            FormatArg::Csv => FileFormat::Csv,
+            FormatArg::Parquet => FileFormat::Parquet,
+        };
+        GenerateParams::default()
+            .leads(self.leads)
+            .seed(self.seed)
+            .format(format)
+            .start(&self.start)
+            .end(&self.end)
+    }
+}
+
+/// Runs the command.
+pub fn run(args: GenerateArgs) -> Result<()> {
+    let params = args.params().check()?;
+    let started = Instant::now();
+    let report = generate(&params, &args.out, &Progress::stderr())?;
+    eprintln!(
+        "wrote {} leads, {} interactions, {} outcomes to {} in {:.1} s",
+        thousands(report.leads),
+        thousands(report.interactions),
+        thousands(report.outcomes),
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! The command line: clap definitions, one file per command, each a thin adapter that
+//! turns what the user typed into checked library settings and calls the library.
+
+pub mod generate;
+pub mod validate;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+
+/// Predictive lead scoring: a classic point model and a learned logistic model, side by side.
+#[derive(Debug, Parser)]
+#[command(name = "leadscore", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands that exist so far.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a realistic synthetic CRM (leads, interactions, outcomes, truth) to a directory.
+    Generate(generate::GenerateArgs),
+    /// Check the three input tables as training would and print a data-quality summary.
+    Validate(validate::ValidateArgs),
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Generate(args) => generate::run(args),
+        Command::Validate(args) => validate::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}

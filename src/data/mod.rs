@@ -1,0 +1,254 @@
+//! Reading and validating the three input tables (leads, interactions, outcomes).
+//!
+//! Everything downstream (points, features, training, scoring) receives [`Tables`] and
+//! may trust its typing: the checks of the contract happen here, once, and every
+//! violation found is reported together with its file, row and column.
+
+pub mod columns;
+pub mod source;
+pub mod summary;
+pub mod tables;
+pub mod timestamp;
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use polars::prelude::*;
+
+use crate::error::{Problems, Result};
+use columns::*;
+use source::{problem, read_frame};
+use tables::spreadsheet_row;
+
+/// Where the three tables come from. Outcomes are optional: scoring has none.
+#[derive(Debug, Clone)]
+pub struct InputPaths {
+    /// The leads table.
+    pub leads: PathBuf,
+    /// The interactions table (may be header-only).
+    pub interactions: PathBuf,
+    /// The outcomes table, when closed deals are needed.
+    pub outcomes: Option<PathBuf>,
+}
+
+/// What to do with interactions or outcomes whose `lead_id` is not in the leads table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum UnknownLeadPolicy {
+    /// Count them and show examples on stderr; they never reach a feature.
+    #[default]
+    Warn,
+    /// Refuse the input, listing each row.
+    Error,
+}
+
+/// Settings for [`load`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// How to treat rows that name a lead the leads table does not have.
+    pub unknown_leads: UnknownLeadPolicy,
+}
+
+/// Rows of one table that name leads absent from the leads table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnknownLeads {
+    /// How many rows.
+    pub rows: usize,
+    /// The first few, as (spreadsheet row, lead_id).
+    pub examples: Vec<(usize, String)>,
+}
+
+/// The typed, validated input tables (layout in [`tables`]).
+#[derive(Debug, Clone)]
+pub struct Tables {
+    /// One row per lead.
+    pub leads: DataFrame,
+    /// One row per interaction, in file order.
+    pub interactions: DataFrame,
+    /// One row per closed lead (empty when no outcomes file was given).
+    pub outcomes: DataFrame,
+    /// Where they were read from.
+    pub paths: InputPaths,
+    /// Interactions naming unknown leads.
+    pub unknown_in_interactions: UnknownLeads,
+    /// Outcomes naming unknown leads.
+    pub unknown_in_outcomes: UnknownLeads,
+}
+
+/// How many examples of unknown leads are kept.
+const UNKNOWN_EXAMPLES: usize = 5;
+
+/// Reads, types and cross-checks the tables; every problem in all files is reported in
+/// one error (exit status 2).
+pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
+    let mut problems = Problems::default();
+    let leads = read_typed(&paths.leads, &mut problems, tables::type_leads)?;
+    let interactions = read_typed(&paths.interactions, &mut problems, tables::type_interactions)?;
+    let outcomes = match &paths.outcomes {
+        Some(path) => read_typed(path, &mut problems, tables::type_outcomes)?,
+        None => Some(empty_outcomes()?),
+    };
+    let (Some(leads), Some(interactions), Some(outcomes)) = (leads, interactions, outcomes) else {
+        return Err(crate::Error::InvalidInput(problems));
+    };
+    problems.into_result()?;
+
+    let known: HashSet<&str> = leads.column(LEAD_ID)?.str()?.iter().flatten().collect();
+    let unknown_in_interactions = unknown_leads(&known, &interactions)?;
+    let outcomes_name = paths.outcomes.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    let unknown_in_outcomes = unknown_leads(&known, &outcomes)?;
+    if options.unknown_leads == UnknownLeadPolicy::Error {
+        let mut problems = Problems::default();
+        let interactions_name = paths.interactions.display().to_string();
+        for (file, frame) in [(&interactions_name, &interactions), (&outcomes_name, &outcomes)] {
+            report_unknown(file, &known, frame, &mut problems)?;
+        }
+        problems.into_result()?;
+    }
+    drop(known);
+    Ok(Tables {
+        leads,
+        interactions,
+        outcomes,
+        paths: paths.clone(),
+        unknown_in_interactions,
+        unknown_in_outcomes,
+    })
+}
+
+type Typer = fn(&str, &DataFrame, &mut Problems) -> Result<Option<DataFrame>>;
+
+fn read_typed(path: &std::path::Path, problems: &mut Problems, typer: Typer) -> Result<Option<DataFrame>> {
+    let file = path.display().to_string();
+    match read_frame(path)? {
+        Ok(raw) => typer(&file, &raw, problems),
+        Err(found) => {
+            problems.push(found);
+            Ok(None)
+        }
+    }
+}
+
+/// A typed outcomes table with no rows, for inputs without outcomes.
+pub fn empty_outcomes() -> Result<DataFrame> {
+    let columns = vec![
+        Column::new_empty(LEAD_ID.into(), &DataType::String),
+        Column::new_empty(OUTCOME.into(), &DataType::String),
+        Column::new_empty(CLOSED_AT.into(), &DataType::Datetime(TimeUnit::Microseconds, None)),
+    ];
+    Ok(DataFrame::new(0, columns)?)
+}
+
+fn unknown_leads(known: &HashSet<&str>, frame: &DataFrame) -> Result<UnknownLeads> {
+    let mut found = UnknownLeads::default();
+    for (index, id) in frame.column(LEAD_ID)?.str()?.iter().enumerate() {
+        let id = id.unwrap_or_default();
+        if !known.contains(id) {
+            found.rows += 1;
+            if found.examples.len() < UNKNOWN_EXAMPLES {
+                found.examples.push((spreadsheet_row(index), id.to_string()));
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn report_unknown(file: &str, known: &HashSet<&str>, frame: &DataFrame, problems: &mut Problems) -> Result<()> {
+    for (index, id) in frame.column(LEAD_ID)?.str()?.iter().enumerate() {
+        let id = id.unwrap_or_default();
+        if !known.contains(id) {
+            problems.push(problem(
+                file,
+                Some(spreadsheet_row(index)),
+                Some(LEAD_ID.into()),
+                format!("lead_id '{id}' is not in the leads table"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Tables {
+    /// Names of the attribute columns, in file order.
+    pub fn attribute_names(&self) -> Vec<String> {
+        self.leads
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .filter(|n| n != LEAD_ID && n != CREATED_AT)
+            .collect()
+    }
+
+    /// A few lines for stderr saying what was read, and warnings about unknown leads.
+    pub fn read_summary(&self) -> Result<String> {
+        let mut text = String::new();
+        let attributes = self.attribute_names().len();
+        let _ = writeln!(
+            text,
+            "read {} leads ({attributes} attributes) from {}",
+            thousands(self.leads.height()),
+            self.paths.leads.display()
+        );
+        let _ = writeln!(
+            text,
+            "read {} interactions from {}",
+            thousands(self.interactions.height()),
+            self.paths.interactions.display()
+        );
+        if let Some(path) = &self.paths.outcomes {
+            let won = self.won_count()?;
+            let _ = writeln!(
+                text,
+                "read {} outcomes ({} won, {} lost) from {}",
+                thousands(self.outcomes.height()),
+                thousands(won),
+                thousands(self.outcomes.height() - won),
+                path.display()
+            );
+        }
+        for (what, path, unknown) in [
+            ("interactions", Some(&self.paths.interactions), &self.unknown_in_interactions),
+            ("outcomes", self.paths.outcomes.as_ref(), &self.unknown_in_outcomes),
+        ] {
+            if let (Some(path), true) = (path, unknown.rows > 0) {
+                let _ = writeln!(
+                    text,
+                    "warning: {} {what} in {} name leads not in the leads table; they are ignored (e.g. {}). Use --unknown-leads error to refuse them.",
+                    thousands(unknown.rows),
+                    path.display(),
+                    examples(unknown)
+                );
+            }
+        }
+        Ok(text)
+    }
+
+    /// Number of won outcomes.
+    pub fn won_count(&self) -> Result<usize> {
+        let outcome = self.outcomes.column(OUTCOME)?.str()?;
+        Ok(outcome.iter().flatten().filter(|o| *o == WON).count())
+    }
+}
+
+/// "row 7: 'L9'; row 9: 'L12'" for a set of examples.
+pub fn examples(unknown: &UnknownLeads) -> String {
+    unknown
+        .examples
+        .iter()
+        .map(|(row, id)| format!("row {row}: '{id}'"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// 1234567 as "1,234,567", for counts people read.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,263 @@
+//! Turning untyped frames into the three typed tables of the contract, finding every
+//! row-level violation on the way: missing required columns, empty or duplicate ids,
+//! unparseable timestamps, unknown outcomes, duplicate outcomes.
+//!
+//! Typed layout (the rest of leadscore relies on it):
+//! - leads: `lead_id` String, `created_at` Datetime(µs, UTC), then each attribute as
+//!   String (categorical, empty = null) or Float64 (numeric).
+//! - interactions: `lead_id`, `occurred_at` Datetime(µs), `event_type`, `detail` (nullable).
+//! - outcomes: `lead_id`, `outcome` (`won`/`lost`, lower case), `closed_at` Datetime(µs).
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::columns::*;
+use super::source::problem;
+use super::timestamp::{parse_timestamp, MICROS_PER_DAY};
+use crate::error::{Problems, Result};
+
+/// Spreadsheet row of the record at 0-based `index` (the header is row 1).
+pub fn spreadsheet_row(index: usize) -> usize {
+    index + 2
+}
+
+/// Types a leads frame; `None` when problems make it unusable (they are in `problems`).
+pub fn type_leads(file: &str, raw: &DataFrame, problems: &mut Problems) -> Result<Option<DataFrame>> {
+    if !has_columns(file, raw, &[LEAD_ID, CREATED_AT], problems) {
+        return Ok(None);
+    }
+    let before = problems.total;
+    if raw.height() == 0 {
+        problems.push(problem(file, None, None, "the table has a header but no leads".into()));
+    }
+    let lead_id = text(raw, LEAD_ID)?;
+    check_ids(file, &lead_id, true, problems);
+    let created_at = timestamps(file, raw.column(CREATED_AT)?, problems)?;
+    let mut columns = vec![lead_id.into_column(), created_at];
+    for column in raw.columns() {
+        let name = column.name().as_str();
+        if name != LEAD_ID && name != CREATED_AT {
+            columns.push(attribute(column)?);
+        }
+    }
+    if problems.total > before {
+        return Ok(None);
+    }
+    Ok(Some(DataFrame::new_infer_height(columns)?))
+}
+
+/// Types an interactions frame. A header-only file is valid: many CRM exports have no
+/// event table and carry activity as counted lead columns instead.
+pub fn type_interactions(
+    file: &str,
+    raw: &DataFrame,
+    problems: &mut Problems,
+) -> Result<Option<DataFrame>> {
+    if !has_columns(file, raw, &[LEAD_ID, OCCURRED_AT, EVENT_TYPE], problems) {
+        return Ok(None);
+    }
+    let before = problems.total;
+    let lead_id = text(raw, LEAD_ID)?;
+    check_ids(file, &lead_id, false, problems);
+    let occurred_at = timestamps(file, raw.column(OCCURRED_AT)?, problems)?;
+    let event_type = text(raw, EVENT_TYPE)?;
+    check_present(file, EVENT_TYPE, &event_type, problems);
+    let detail = match raw.column(DETAIL) {
+        Ok(_) => blank_to_null(&text(raw, DETAIL)?),
+        Err(_) => StringChunked::full_null(DETAIL.into(), raw.height()),
+    };
+    if problems.total > before {
+        return Ok(None);
+    }
+    let columns = vec![
+        lead_id.into_column(),
+        occurred_at,
+        event_type.into_column(),
+        detail.into_column(),
+    ];
+    Ok(Some(DataFrame::new(raw.height(), columns)?))
+}
+
+/// Types an outcomes frame: one row per closed lead, `won` or `lost`.
+pub fn type_outcomes(file: &str, raw: &DataFrame, problems: &mut Problems) -> Result<Option<DataFrame>> {
+    if !has_columns(file, raw, &[LEAD_ID, OUTCOME, CLOSED_AT], problems) {
+        return Ok(None);
+    }
+    let before = problems.total;
+    let lead_id = text(raw, LEAD_ID)?;
+    check_ids(file, &lead_id, true, problems);
+    let outcome = text(raw, OUTCOME)?;
+    let normalised: StringChunked = outcome
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let value = value.unwrap_or("").trim();
+            let lower = value.to_ascii_lowercase();
+            if lower == WON || lower == LOST {
+                Some(lower)
+            } else {
+                let shown = if value.is_empty() { "empty".to_string() } else { format!("'{value}'") };
+                problems.push(problem(
+                    file,
+                    Some(spreadsheet_row(index)),
+                    Some(OUTCOME.into()),
+                    format!("{shown} is not an outcome: expected `won` or `lost`"),
+                ));
+                None
+            }
+        })
+        .collect::<StringChunked>()
+        .with_name(OUTCOME.into());
+    let closed_at = timestamps(file, raw.column(CLOSED_AT)?, problems)?;
+    if problems.total > before {
+        return Ok(None);
+    }
+    let columns = vec![lead_id.into_column(), normalised.into_column(), closed_at];
+    Ok(Some(DataFrame::new(raw.height(), columns)?))
+}
+
+/// Reports each required column the frame lacks; true when all are there.
+fn has_columns(file: &str, raw: &DataFrame, required: &[&str], problems: &mut Problems) -> bool {
+    let mut all = true;
+    for name in required {
+        if raw.column(name).is_err() {
+            all = false;
+            let found: Vec<&str> = raw.get_column_names().iter().map(|n| n.as_str()).collect();
+            problems.push(problem(
+                file,
+                Some(1),
+                Some((*name).into()),
+                format!("required column is missing (found: {})", found.join(", ")),
+            ));
+        }
+    }
+    all
+}
+
+/// The column as text, whatever type the file gave it (Parquet ids may be integers).
+fn text(raw: &DataFrame, name: &str) -> Result<StringChunked> {
+    let column = raw.column(name)?.cast(&DataType::String)?;
+    Ok(column.str()?.clone())
+}
+
+fn blank_to_null(values: &StringChunked) -> StringChunked {
+    if !values.iter().any(|v| v.is_some_and(|s| s.trim().is_empty())) {
+        return values.clone();
+    }
+    values
+        .iter()
+        .map(|v| v.filter(|s| !s.trim().is_empty()))
+        .collect::<StringChunked>()
+        .with_name(values.name().clone())
+}
+
+/// Every value must be present and non-blank.
+fn check_present(file: &str, column: &str, values: &StringChunked, problems: &mut Problems) {
+    for (index, value) in values.iter().enumerate() {
+        if value.is_none_or(|v| v.trim().is_empty()) {
+            problems.push(problem(
+                file,
+                Some(spreadsheet_row(index)),
+                Some(column.into()),
+                "required value is empty".into(),
+            ));
+        }
+    }
+}
+
+/// Ids must be present; in a table keyed by lead, also unique.
+fn check_ids(file: &str, ids: &StringChunked, unique: bool, problems: &mut Problems) {
+    check_present(file, LEAD_ID, ids, problems);
+    if !unique {
+        return;
+    }
+    let mut first_row: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+    for (index, id) in ids.iter().enumerate() {
+        let Some(id) = id.filter(|v| !v.trim().is_empty()) else { continue };
+        let row = spreadsheet_row(index);
+        if let Some(first) = first_row.insert(id, row) {
+            first_row.insert(id, first);
+            problems.push(problem(
+                file,
+                Some(row),
+                Some(LEAD_ID.into()),
+                format!("duplicate lead_id '{id}' (first seen in row {first})"),
+            ));
+        }
+    }
+}
+
+/// Parses a required timestamp column into Datetime(µs, naive UTC).
+fn timestamps(file: &str, column: &Column, problems: &mut Problems) -> Result<Column> {
+    let name = column.name().clone();
+    let micros: Int64Chunked = match column.dtype() {
+        DataType::String => column
+            .str()?
+            .iter()
+            .enumerate()
+            .map(|(index, value)| {
+                let parsed = value.and_then(parse_timestamp);
+                if parsed.is_none() {
+                    let reason = match value {
+                        None => "required timestamp is empty".to_string(),
+                        Some(text) => format!(
+                            "cannot read '{text}' as a timestamp (expected ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z)"
+                        ),
+                    };
+                    problems.push(problem(file, Some(spreadsheet_row(index)), Some(name.to_string()), reason));
+                }
+                parsed
+            })
+            .collect(),
+        DataType::Datetime(_, zone) => {
+            let in_micros = column.cast(&DataType::Datetime(TimeUnit::Microseconds, zone.clone()))?;
+            in_micros.to_physical_repr().i64()?.clone()
+        }
+        DataType::Date => {
+            let days = column.to_physical_repr().cast(&DataType::Int64)?;
+            days.i64()?.apply_values(|d| d * MICROS_PER_DAY)
+        }
+        other => {
+            problems.push(problem(
+                file,
+                None,
+                Some(name.to_string()),
+                format!("holds {other} values, expected timestamps"),
+            ));
+            Int64Chunked::full_null(name.clone(), column.len())
+        }
+    };
+    if !matches!(column.dtype(), DataType::String) {
+        for index in 0..micros.len() {
+            if micros.get(index).is_none() {
+                problems.push(problem(
+                    file,
+                    Some(spreadsheet_row(index)),
+                    Some(name.to_string()),
+                    "required timestamp is empty".into(),
+                ));
+            }
+        }
+    }
+    Ok(micros
+        .with_name(name)
+        .into_datetime(TimeUnit::Microseconds, None)
+        .into_column())
+}
+
+/// An attribute column: numbers become Float64, everything else categorical text with
+/// blanks as missing.
+fn attribute(column: &Column) -> Result<Column> {
+    let dtype = column.dtype();
+    if dtype.is_primitive_numeric() {
+        return Ok(column.cast(&DataType::Float64)?);
+    }
+    let as_text = blank_to_null(column.cast(&DataType::String)?.str()?);
+    let as_number = as_text.cast(&DataType::Float64)?;
+    let present = as_text.len() - as_text.null_count();
+    if present > 0 && as_number.null_count() == as_text.null_count() {
+        return Ok(as_number.into_column());
+    }
+    Ok(as_text.into_column())
+}

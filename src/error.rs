@@ -1,0 +1,155 @@
+//! The library's one error type. Every variant says what the user did wrong (or what
+//! failed around them) precisely enough to act on, and maps to the contract's exit codes:
+//! 2 for bad input or usage, 1 for everything else.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Shorthand used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in leadscore.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// One or more problems in the input tables, each naming file, row and column.
+    #[error("{0}")]
+    InvalidInput(Problems),
+    /// An input file that cannot be opened or has an unsupported kind.
+    #[error("{}: {reason}", path.display())]
+    InputFile {
+        /// The file the user named.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// A command-line setting or parameter that is out of range or inconsistent.
+    #[error("setting `{setting}`: {reason}")]
+    Setting {
+        /// The flag or parameter name as the user wrote it.
+        setting: String,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// Writing an output failed (disk full, permissions, ...): not the user's input.
+    #[error("{}: {source}", path.display())]
+    Output {
+        /// The file or directory being written.
+        path: PathBuf,
+        /// The underlying failure.
+        source: std::io::Error,
+    },
+    /// A failure inside polars that is not attributable to the input.
+    #[error("internal data error: {0}")]
+    Polars(#[from] polars::error::PolarsError),
+}
+
+impl Error {
+    /// The process exit status the contract assigns to this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::InvalidInput(_) | Error::InputFile { .. } | Error::Setting { .. } => 2,
+            Error::Output { .. } | Error::Polars(_) => 1,
+        }
+    }
+
+    /// A setting error, for parameter checks.
+    pub fn setting(setting: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Setting {
+            setting: setting.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An output error for `path`.
+    pub fn output(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Output {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// One thing wrong with an input table, located as precisely as the problem allows.
+///
+/// Rows are counted the way a spreadsheet shows them: the header is row 1, the first
+/// record is row 2 (Parquet files are numbered the same way, as if they had a header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file's name as the user gave it.
+    pub file: String,
+    /// 1-based spreadsheet row, when the problem sits in one row.
+    pub row: Option<usize>,
+    /// The column, when the problem sits in one column.
+    pub column: Option<String>,
+    /// What is wrong, in words.
+    pub reason: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(row) = self.row {
+            write!(f, ", row {row}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ", column `{column}`")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+/// How many problems a report lists before it summarises the rest as a count.
+pub const PROBLEMS_SHOWN: usize = 20;
+
+/// All problems found in one pass over the inputs, so a user fixes them in one go
+/// instead of one per run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems {
+    /// The problems kept for display, in the order found.
+    pub listed: Vec<Problem>,
+    /// How many problems there were in all (may exceed `listed.len()`).
+    pub total: usize,
+}
+
+impl Problems {
+    /// Records a problem; only the first few hundred are kept in full.
+    pub fn push(&mut self, problem: Problem) {
+        self.total += 1;
+        if self.listed.len() < 500 {
+            self.listed.push(problem);
+        }
+    }
+
+    /// True when nothing was found.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Turns the collection into a result: `Ok` when empty.
+    pub fn into_result(self) -> Result<()> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidInput(self))
+        }
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let noun = if self.total == 1 {
+            "problem"
+        } else {
+            "problems"
+        };
+        write!(f, "invalid input: {} {noun} found", self.total)?;
+        for problem in self.listed.iter().take(PROBLEMS_SHOWN) {
+            write!(f, "\n  - {problem}")?;
+        }
+        let shown = self.listed.len().min(PROBLEMS_SHOWN);
+        if self.total > shown {
+            write!(f, "\n  ... and {} more", self.total - shown)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,4 @@
+//! Judging scores against outcomes: ranking metrics shared by tests, training reports
+//! and the rule-versus-model comparison.
+
+pub mod metrics;

@@ -1,0 +1,15 @@
+//! leadscore: predictive lead scoring with a classic point model beside it.
+//!
+//! Data flows one way: input tables ([`data`]) are read and validated once, then turned
+//! into features, a model and scores. [`generate`] makes a realistic synthetic CRM to
+//! develop and test against; [`cli`] is the command line over all of it.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod data;
+pub mod error;
+pub mod eval;
+pub mod generate;
+pub mod progress;
+
+pub use error::{Error, Result};

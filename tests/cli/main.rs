@@ -1,0 +1,7 @@
+//! Integration tests: the real `leadscore` binary on temporary directories, the way a
+//! user runs it, plus library-level checks that need generated data.
+
+mod generate;
+mod learnable;
+mod util;
+mod validate;
