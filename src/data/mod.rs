@@ -83,7 +83,11 @@ const UNKNOWN_EXAMPLES: usize = 5;
 pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
     let mut problems = Problems::default();
     let leads = read_typed(&paths.leads, &mut problems, tables::type_leads)?;
-    let interactions = read_typed(&paths.interactions, &mut problems, tables::type_interactions)?;
+    let interactions = read_typed(
+        &paths.interactions,
+        &mut problems,
+        tables::type_interactions,
+    )?;
     let outcomes = match &paths.outcomes {
         Some(path) => read_typed(path, &mut problems, tables::type_outcomes)?,
         None => Some(empty_outcomes()?),
@@ -95,12 +99,19 @@ pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
 
     let known: HashSet<&str> = leads.column(LEAD_ID)?.str()?.iter().flatten().collect();
     let unknown_in_interactions = unknown_leads(&known, &interactions)?;
-    let outcomes_name = paths.outcomes.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    let outcomes_name = paths
+        .outcomes
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     let unknown_in_outcomes = unknown_leads(&known, &outcomes)?;
     if options.unknown_leads == UnknownLeadPolicy::Error {
         let mut problems = Problems::default();
         let interactions_name = paths.interactions.display().to_string();
-        for (file, frame) in [(&interactions_name, &interactions), (&outcomes_name, &outcomes)] {
+        for (file, frame) in [
+            (&interactions_name, &interactions),
+            (&outcomes_name, &outcomes),
+        ] {
             report_unknown(file, &known, frame, &mut problems)?;
         }
         problems.into_result()?;
@@ -118,7 +129,11 @@ pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
 
 type Typer = fn(&str, &DataFrame, &mut Problems) -> Result<Option<DataFrame>>;
 
-fn read_typed(path: &std::path::Path, problems: &mut Problems, typer: Typer) -> Result<Option<DataFrame>> {
+fn read_typed(
+    path: &std::path::Path,
+    problems: &mut Problems,
+    typer: Typer,
+) -> Result<Option<DataFrame>> {
     let file = path.display().to_string();
     match read_frame(path)? {
         Ok(raw) => typer(&file, &raw, problems),
@@ -134,7 +149,10 @@ pub fn empty_outcomes() -> Result<DataFrame> {
     let columns = vec![
         Column::new_empty(LEAD_ID.into(), &DataType::String),
         Column::new_empty(OUTCOME.into(), &DataType::String),
-        Column::new_empty(CLOSED_AT.into(), &DataType::Datetime(TimeUnit::Microseconds, None)),
+        Column::new_empty(
+            CLOSED_AT.into(),
+            &DataType::Datetime(TimeUnit::Microseconds, None),
+        ),
     ];
     Ok(DataFrame::new(0, columns)?)
 }
@@ -146,14 +164,21 @@ fn unknown_leads(known: &HashSet<&str>, frame: &DataFrame) -> Result<UnknownLead
         if !known.contains(id) {
             found.rows += 1;
             if found.examples.len() < UNKNOWN_EXAMPLES {
-                found.examples.push((spreadsheet_row(index), id.to_string()));
+                found
+                    .examples
+                    .push((spreadsheet_row(index), id.to_string()));
             }
         }
     }
     Ok(found)
 }
 
-fn report_unknown(file: &str, known: &HashSet<&str>, frame: &DataFrame, problems: &mut Problems) -> Result<()> {
+fn report_unknown(
+    file: &str,
+    known: &HashSet<&str>,
+    frame: &DataFrame,
+    problems: &mut Problems,
+) -> Result<()> {
     for (index, id) in frame.column(LEAD_ID)?.str()?.iter().enumerate() {
         let id = id.unwrap_or_default();
         if !known.contains(id) {
@@ -207,8 +232,16 @@ impl Tables {
             );
         }
         for (what, path, unknown) in [
-            ("interactions", Some(&self.paths.interactions), &self.unknown_in_interactions),
-            ("outcomes", self.paths.outcomes.as_ref(), &self.unknown_in_outcomes),
+            (
+                "interactions",
+                Some(&self.paths.interactions),
+                &self.unknown_in_interactions,
+            ),
+            (
+                "outcomes",
+                self.paths.outcomes.as_ref(),
+                &self.unknown_in_outcomes,
+            ),
         ] {
             if let (Some(path), true) = (path, unknown.rows > 0) {
                 let _ = writeln!(

@@ -62,7 +62,14 @@ pub fn read_frame(path: &Path) -> Result<ReadOutcome> {
         FileFormat::Csv => read_csv(&file, bytes),
         FileFormat::Parquet => ParquetReader::new(Cursor::new(bytes))
             .finish()
-            .map_err(|e| problem(&file, None, None, format!("not a readable Parquet file: {e}"))),
+            .map_err(|e| {
+                problem(
+                    &file,
+                    None,
+                    None,
+                    format!("not a readable Parquet file: {e}"),
+                )
+            }),
     })
 }
 
@@ -111,7 +118,10 @@ fn non_utf8_problem(file: &str, bytes: &[u8], offset: usize) -> Problem {
 
 /// The name of the header's `index`-th field, when the header itself is valid UTF-8.
 fn header_column_name(bytes: &[u8], index: usize) -> Option<String> {
-    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
     let header = std::str::from_utf8(&bytes[..end]).ok()?;
     header
         .trim_end_matches('\r')

@@ -127,7 +127,12 @@ impl DataQuality {
             .clone()
             .lazy()
             .select([col(LEAD_ID)])
-            .join(counts, [col(LEAD_ID)], [col(LEAD_ID)], JoinArgs::new(JoinType::Left))
+            .join(
+                counts,
+                [col(LEAD_ID)],
+                [col(LEAD_ID)],
+                JoinArgs::new(JoinType::Left),
+            )
             .select([col("n").fill_null(lit(0u32))])
             .collect()?;
         let mut per_lead: Vec<u32> = per_lead.column("n")?.u32()?.into_no_null_iter().collect();
@@ -151,7 +156,12 @@ impl DataQuality {
         let closed_leads = outcomes
             .clone()
             .lazy()
-            .join(leads.clone().lazy().select([col(LEAD_ID)]), [col(LEAD_ID)], [col(LEAD_ID)], JoinArgs::new(JoinType::Semi))
+            .join(
+                leads.clone().lazy().select([col(LEAD_ID)]),
+                [col(LEAD_ID)],
+                [col(LEAD_ID)],
+                JoinArgs::new(JoinType::Semi),
+            )
             .collect()?
             .height();
 
@@ -208,7 +218,10 @@ fn value_counts(frame: &DataFrame, column: &str, limit: usize) -> Result<Vec<(St
         .filter(col(column).is_not_null())
         .group_by([col(column)])
         .agg([len().cast(DataType::UInt64).alias("n")])
-        .sort_by_exprs([col("n"), col(column)], SortMultipleOptions::default().with_order_descending_multi([true, false]))
+        .sort_by_exprs(
+            [col("n"), col(column)],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+        )
         .limit(limit.min(u32::MAX as usize) as IdxSize)
         .collect()?;
     let names = counted.column(column)?.str()?;
@@ -226,7 +239,10 @@ fn after_close(interactions: &DataFrame, outcomes: &DataFrame) -> Result<AfterCl
         .clone()
         .lazy()
         .join(
-            outcomes.clone().lazy().select([col(LEAD_ID), col(CLOSED_AT)]),
+            outcomes
+                .clone()
+                .lazy()
+                .select([col(LEAD_ID), col(CLOSED_AT)]),
             [col(LEAD_ID)],
             [col(LEAD_ID)],
             JoinArgs::new(JoinType::Inner),
@@ -285,19 +301,45 @@ impl fmt::Display for DataQuality {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Leads")?;
         writeln!(f, "  rows                     {}", thousands(self.leads))?;
-        writeln!(f, "  created                  {}", range(&self.leads_created))?;
-        writeln!(f, "  won / lost / open        {} / {} / {}", thousands(self.won), thousands(self.lost), thousands(self.open))?;
+        writeln!(
+            f,
+            "  created                  {}",
+            range(&self.leads_created)
+        )?;
+        writeln!(
+            f,
+            "  won / lost / open        {} / {} / {}",
+            thousands(self.won),
+            thousands(self.lost),
+            thousands(self.open)
+        )?;
         match self.won_rate {
             Some(rate) => writeln!(f, "  won rate (closed)        {:.1}%", 100.0 * rate)?,
             None => writeln!(f, "  won rate (closed)        no closed deals")?,
         }
-        writeln!(f, "  closed                   {}", range(&self.outcomes_closed))?;
+        writeln!(
+            f,
+            "  closed                   {}",
+            range(&self.outcomes_closed)
+        )?;
         writeln!(f)?;
         writeln!(f, "Interactions")?;
-        writeln!(f, "  rows                     {}", thousands(self.interactions))?;
-        writeln!(f, "  occurred                 {}", range(&self.interactions_occurred))?;
+        writeln!(
+            f,
+            "  rows                     {}",
+            thousands(self.interactions)
+        )?;
+        writeln!(
+            f,
+            "  occurred                 {}",
+            range(&self.interactions_occurred)
+        )?;
         let p = &self.interactions_per_lead;
-        writeln!(f, "  per lead                 mean {:.1}, median {}, p90 {}, max {}", p.mean, p.median, p.p90, p.max)?;
+        writeln!(
+            f,
+            "  per lead                 mean {:.1}, median {}, p90 {}, max {}",
+            p.mean, p.median, p.p90, p.max
+        )?;
         writeln!(
             f,
             "  leads without any        {} ({})",
@@ -323,9 +365,21 @@ impl fmt::Display for DataQuality {
                 format!("{} (e.g. {})", thousands(u.rows), u.examples)
             }
         };
-        writeln!(f, "  interactions, unknown lead   {}", unknown(&self.unknown_in_interactions))?;
-        writeln!(f, "  outcomes, unknown lead       {}", unknown(&self.unknown_in_outcomes))?;
-        writeln!(f, "  closed before created        {}", thousands(self.closed_before_created))?;
+        writeln!(
+            f,
+            "  interactions, unknown lead   {}",
+            unknown(&self.unknown_in_interactions)
+        )?;
+        writeln!(
+            f,
+            "  outcomes, unknown lead       {}",
+            unknown(&self.unknown_in_outcomes)
+        )?;
+        writeln!(
+            f,
+            "  closed before created        {}",
+            thousands(self.closed_before_created)
+        )?;
         let late = &self.after_close;
         writeln!(
             f,

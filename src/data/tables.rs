@@ -23,13 +23,22 @@ pub fn spreadsheet_row(index: usize) -> usize {
 }
 
 /// Types a leads frame; `None` when problems make it unusable (they are in `problems`).
-pub fn type_leads(file: &str, raw: &DataFrame, problems: &mut Problems) -> Result<Option<DataFrame>> {
+pub fn type_leads(
+    file: &str,
+    raw: &DataFrame,
+    problems: &mut Problems,
+) -> Result<Option<DataFrame>> {
     if !has_columns(file, raw, &[LEAD_ID, CREATED_AT], problems) {
         return Ok(None);
     }
     let before = problems.total;
     if raw.height() == 0 {
-        problems.push(problem(file, None, None, "the table has a header but no leads".into()));
+        problems.push(problem(
+            file,
+            None,
+            None,
+            "the table has a header but no leads".into(),
+        ));
     }
     let lead_id = text(raw, LEAD_ID)?;
     check_ids(file, &lead_id, true, problems);
@@ -80,7 +89,11 @@ pub fn type_interactions(
 }
 
 /// Types an outcomes frame: one row per closed lead, `won` or `lost`.
-pub fn type_outcomes(file: &str, raw: &DataFrame, problems: &mut Problems) -> Result<Option<DataFrame>> {
+pub fn type_outcomes(
+    file: &str,
+    raw: &DataFrame,
+    problems: &mut Problems,
+) -> Result<Option<DataFrame>> {
     if !has_columns(file, raw, &[LEAD_ID, OUTCOME, CLOSED_AT], problems) {
         return Ok(None);
     }
@@ -97,7 +110,11 @@ pub fn type_outcomes(file: &str, raw: &DataFrame, problems: &mut Problems) -> Re
             if lower == WON || lower == LOST {
                 Some(lower)
             } else {
-                let shown = if value.is_empty() { "empty".to_string() } else { format!("'{value}'") };
+                let shown = if value.is_empty() {
+                    "empty".to_string()
+                } else {
+                    format!("'{value}'")
+                };
                 problems.push(problem(
                     file,
                     Some(spreadsheet_row(index)),
@@ -142,7 +159,10 @@ fn text(raw: &DataFrame, name: &str) -> Result<StringChunked> {
 }
 
 fn blank_to_null(values: &StringChunked) -> StringChunked {
-    if !values.iter().any(|v| v.is_some_and(|s| s.trim().is_empty())) {
+    if !values
+        .iter()
+        .any(|v| v.is_some_and(|s| s.trim().is_empty()))
+    {
         return values.clone();
     }
     values
@@ -174,7 +194,9 @@ fn check_ids(file: &str, ids: &StringChunked, unique: bool, problems: &mut Probl
     }
     let mut first_row: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
     for (index, id) in ids.iter().enumerate() {
-        let Some(id) = id.filter(|v| !v.trim().is_empty()) else { continue };
+        let Some(id) = id.filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
         let row = spreadsheet_row(index);
         if let Some(first) = first_row.insert(id, row) {
             first_row.insert(id, first);

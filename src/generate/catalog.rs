@@ -46,7 +46,13 @@ pub struct Title {
     pub job_seeker: f64,
 }
 
-const fn t(value: &'static str, seniority: &'static str, weight: f64, fit: f64, job_seeker: f64) -> Title {
+const fn t(
+    value: &'static str,
+    seniority: &'static str,
+    weight: f64,
+    fit: f64,
+    job_seeker: f64,
+) -> Title {
     Title {
         value,
         seniority,
@@ -127,8 +133,18 @@ pub const SOURCES: &[Source] = &[
 
 /// Sales reps owning leads: pure noise.
 pub const LEAD_OWNERS: &[&str] = &[
-    "a.moreau", "b.schmidt", "c.nguyen", "d.okafor", "e.rossi", "f.larsen", "g.kim", "h.silva",
-    "i.cohen", "j.walker", "k.tanaka", "l.novak",
+    "a.moreau",
+    "b.schmidt",
+    "c.nguyen",
+    "d.okafor",
+    "e.rossi",
+    "f.larsen",
+    "g.kim",
+    "h.silva",
+    "i.cohen",
+    "j.walker",
+    "k.tanaka",
+    "l.novak",
 ];
 
 /// Browsers: pure noise.

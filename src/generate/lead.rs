@@ -100,7 +100,8 @@ pub fn simulate(rng: &mut ChaCha8Rng, period: Period) -> LeadLife {
     let u: f64 = rng.gen();
     let growth = 1.0;
     let x = ((1.0 + growth * (2.0 + growth) * u).sqrt() - 1.0) / growth;
-    let created_at = whole_seconds(period.start + (x * (span_days - 7.0) * MICROS_PER_DAY as f64) as i64);
+    let created_at =
+        whole_seconds(period.start + (x * (span_days - 7.0) * MICROS_PER_DAY as f64) as i64);
 
     let industry = pick(rng, INDUSTRIES, |c| c.weight);
     let title = pick(rng, TITLES, |t| t.weight);
@@ -120,7 +121,8 @@ pub fn simulate(rng: &mut ChaCha8Rng, period: Period) -> LeadLife {
         _ => 0.1,
     };
 
-    let fit = industry.fit + title.fit + country.fit + source.fit + size_fit + 0.3 * standard_normal(rng);
+    let fit =
+        industry.fit + title.fit + country.fit + source.fit + size_fit + 0.3 * standard_normal(rng);
     let job_seeker = rng.gen::<f64>() < title.job_seeker;
     let intent = standard_normal(rng) + source.intent - if job_seeker { 1.0 } else { 0.0 };
     let p_win = sigmoid(-1.35 + 0.9 * fit + 0.9 * intent);
@@ -129,7 +131,8 @@ pub fn simulate(rng: &mut ChaCha8Rng, period: Period) -> LeadLife {
     // Engaged leads decide sooner; some never decide and fade into nurture.
     let decides = rng.gen::<f64>() < 0.72;
     let scale_days = 38.0 * (-0.25 * intent).exp();
-    let days_to_decision = 7.0 + Gamma::new(2.0, scale_days).map_or(2.0 * scale_days, |g| g.sample(rng));
+    let days_to_decision =
+        7.0 + Gamma::new(2.0, scale_days).map_or(2.0 * scale_days, |g| g.sample(rng));
     let decision_at = whole_seconds(created_at + (days_to_decision * MICROS_PER_DAY as f64) as i64);
     let closes = decides && decision_at < period.end;
     let won = rng.gen::<f64>() < p_win;
@@ -183,7 +186,9 @@ const RAMP_FLOOR: f64 = 0.45;
 
 impl ActivityProfile {
     fn new(intent: f64, job_seeker: bool, horizon_days: Option<f64>) -> Self {
-        let tilt = |details: &[Detail]| weights(details.iter().map(|(_, w, beta)| w * (beta * intent).exp()));
+        let tilt = |details: &[Detail]| {
+            weights(details.iter().map(|(_, w, beta)| w * (beta * intent).exp()))
+        };
         let pages = PAGES.iter().map(|&(path, w, beta)| {
             if path == "/careers" && job_seeker {
                 2.0
@@ -195,7 +200,11 @@ impl ActivityProfile {
             rate_per_day: 0.34 * (0.45 * intent).exp(),
             horizon_days,
             ramp: 1.6 * (1.0 + intent.tanh()),
-            event_weights: weights(EVENT_MIX.iter().map(|(_, w, beta)| w * (beta * intent).exp())),
+            event_weights: weights(
+                EVENT_MIX
+                    .iter()
+                    .map(|(_, w, beta)| w * (beta * intent).exp()),
+            ),
             page_weights: weights(pages),
             download_weights: tilt(DOWNLOADS),
             webinar_weights: tilt(WEBINARS),
@@ -215,13 +224,16 @@ impl ActivityProfile {
                 let u = (days / horizon).min(1.0);
                 self.rate_per_day * horizon * (RAMP_FLOOR * u + self.ramp * u * u * u / 3.0)
             }
-            None => self.rate_per_day * NURTURE_FADE_DAYS * (1.0 - (-days / NURTURE_FADE_DAYS).exp()),
+            None => {
+                self.rate_per_day * NURTURE_FADE_DAYS * (1.0 - (-days / NURTURE_FADE_DAYS).exp())
+            }
         };
         let count = poisson(rng, expected).min(5_000);
         let mut found = Vec::with_capacity(count);
         for _ in 0..count {
             let offset_days = self.sample_offset(rng, days);
-            let at = whole_seconds(from + (offset_days * MICROS_PER_DAY as f64) as i64).min(until - MICROS_PER_SECOND);
+            let at = whole_seconds(from + (offset_days * MICROS_PER_DAY as f64) as i64)
+                .min(until - MICROS_PER_SECOND);
             let event = EVENT_MIX[self.event_weights.sample(rng)].0;
             let detail = self.detail(rng, event, at);
             found.push(Interaction { at, event, detail });
@@ -270,7 +282,13 @@ impl ActivityProfile {
 }
 
 /// Activity caused by the close itself: onboarding after a win, goodbyes after a loss.
-fn after_close(rng: &mut ChaCha8Rng, won: bool, closed_at: i64, end: i64, into: &mut Vec<Interaction>) {
+fn after_close(
+    rng: &mut ChaCha8Rng,
+    won: bool,
+    closed_at: i64,
+    end: i64,
+    into: &mut Vec<Interaction>,
+) {
     let window_end = |days: f64| end.min(closed_at + (days * MICROS_PER_DAY as f64) as i64);
     let at_random = |rng: &mut ChaCha8Rng, until: i64| {
         whole_seconds(closed_at + (rng.gen::<f64>() * (until - closed_at) as f64) as i64)
@@ -352,8 +370,11 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, options: &'a [T], weight: impl Fn(&T) -> f6
 fn weights(values: impl Iterator<Item = f64>) -> WeightedIndex<f64> {
     // Every catalog weight is positive and finite (exp of a finite intent), so this
     // cannot fail; the fallback keeps the function total anyway.
-    let values: Vec<f64> = values.map(|w| if w.is_finite() && w > 0.0 { w } else { 1e-9 }).collect();
-    WeightedIndex::new(&values).unwrap_or_else(|_| WeightedIndex::new([1.0]).expect("one positive weight"))
+    let values: Vec<f64> = values
+        .map(|w| if w.is_finite() && w > 0.0 { w } else { 1e-9 })
+        .collect();
+    WeightedIndex::new(&values)
+        .unwrap_or_else(|_| WeightedIndex::new([1.0]).expect("one positive weight"))
 }
 
 fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {

@@ -81,14 +81,28 @@ impl GenerateParams {
     /// Checks the settings once, naming the bad one.
     pub fn check(self) -> Result<ValidGenerateParams> {
         if self.leads == 0 || self.leads > 100_000_000 {
-            return Err(Error::setting("--leads", format!("{} is out of range 1..=100000000", self.leads)));
+            return Err(Error::setting(
+                "--leads",
+                format!("{} is out of range 1..=100000000", self.leads),
+            ));
         }
-        let start = parse_timestamp(&self.start)
-            .ok_or_else(|| Error::setting("--start", format!("'{}' is not an ISO 8601 timestamp", self.start)))?;
-        let end = parse_timestamp(&self.end)
-            .ok_or_else(|| Error::setting("--end", format!("'{}' is not an ISO 8601 timestamp", self.end)))?;
+        let start = parse_timestamp(&self.start).ok_or_else(|| {
+            Error::setting(
+                "--start",
+                format!("'{}' is not an ISO 8601 timestamp", self.start),
+            )
+        })?;
+        let end = parse_timestamp(&self.end).ok_or_else(|| {
+            Error::setting(
+                "--end",
+                format!("'{}' is not an ISO 8601 timestamp", self.end),
+            )
+        })?;
         if end - start < 30 * crate::data::timestamp::MICROS_PER_DAY {
-            return Err(Error::setting("--end", "must be at least 30 days after --start"));
+            return Err(Error::setting(
+                "--end",
+                "must be at least 30 days after --start",
+            ));
         }
         Ok(ValidGenerateParams {
             leads: self.leads,
@@ -122,7 +136,11 @@ pub struct GenerateReport {
 }
 
 /// Writes `leads`, `interactions`, `outcomes` and `truth` tables into `dir`.
-pub fn generate(params: &ValidGenerateParams, dir: &Path, progress: &Progress) -> Result<GenerateReport> {
+pub fn generate(
+    params: &ValidGenerateParams,
+    dir: &Path,
+    progress: &Progress,
+) -> Result<GenerateReport> {
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     let mut sinks: Vec<TableSink> = ["leads", "interactions", "outcomes", "truth"]
         .into_iter()
@@ -177,16 +195,28 @@ fn chunk_frames(first: usize, lives: &[LeadLife]) -> Result<[DataFrame; 4]> {
         text("industry", lives.iter().map(|l| Some(l.industry)).collect()),
         text("job_title", lives.iter().map(|l| l.job_title).collect()),
         text("seniority", lives.iter().map(|l| l.seniority).collect()),
-        Column::new("company_size".into(), lives.iter().map(|l| l.company_size).collect::<Vec<_>>()),
+        Column::new(
+            "company_size".into(),
+            lives.iter().map(|l| l.company_size).collect::<Vec<_>>(),
+        ),
         text("country", lives.iter().map(|l| Some(l.country)).collect()),
         text("source", lives.iter().map(|l| Some(l.source)).collect()),
-        text("lead_owner", lives.iter().map(|l| Some(l.lead_owner)).collect()),
+        text(
+            "lead_owner",
+            lives.iter().map(|l| Some(l.lead_owner)).collect(),
+        ),
         Column::new(
             "utm_campaign".into(),
-            lives.iter().map(|l| format!("cmp-{:03}", l.utm_campaign)).collect::<Vec<_>>(),
+            lives
+                .iter()
+                .map(|l| format!("cmp-{:03}", l.utm_campaign))
+                .collect::<Vec<_>>(),
         ),
         text("browser", lives.iter().map(|l| Some(l.browser)).collect()),
-        Column::new("lucky_number".into(), lives.iter().map(|l| l.lucky_number).collect::<Vec<_>>()),
+        Column::new(
+            "lucky_number".into(),
+            lives.iter().map(|l| l.lucky_number).collect::<Vec<_>>(),
+        ),
     ])?;
 
     let total: usize = lives.iter().map(|l| l.interactions.len()).sum();
@@ -220,10 +250,16 @@ fn chunk_frames(first: usize, lives: &[LeadLife]) -> Result<[DataFrame; 4]> {
     let outcomes = DataFrame::new(
         closed.len(),
         vec![
-            Column::new(LEAD_ID.into(), closed.iter().map(|c| c.0.as_str()).collect::<Vec<_>>()),
+            Column::new(
+                LEAD_ID.into(),
+                closed.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+            ),
             Column::new(
                 OUTCOME.into(),
-                closed.iter().map(|c| if c.1 { WON } else { LOST }).collect::<Vec<_>>(),
+                closed
+                    .iter()
+                    .map(|c| if c.1 { WON } else { LOST })
+                    .collect::<Vec<_>>(),
             ),
             datetime(CLOSED_AT, closed.iter().map(|c| c.2).collect()),
         ],
@@ -235,7 +271,10 @@ fn chunk_frames(first: usize, lives: &[LeadLife]) -> Result<[DataFrame; 4]> {
             Column::new(LEAD_ID.into(), &ids),
             Column::new(
                 TRUE_PROBABILITY.into(),
-                lives.iter().map(|l| (l.p_win * 1e6).round() / 1e6).collect::<Vec<f64>>(),
+                lives
+                    .iter()
+                    .map(|l| (l.p_win * 1e6).round() / 1e6)
+                    .collect::<Vec<f64>>(),
             ),
         ],
     )?;

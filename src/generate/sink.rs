@@ -16,7 +16,7 @@ pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 enum Batched {
     Csv(polars::io::csv::write::BatchedWriter<BufWriter<File>>),
-    Parquet(polars::io::parquet::write::BatchedWriter<BufWriter<File>>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>),
 }
 
 /// One output table being written in batches.
@@ -57,7 +57,8 @@ impl TableSink {
     /// Appends a chunk (the first chunk fixes the schema; it may have zero rows).
     pub fn write(&mut self, chunk: &mut DataFrame) -> Result<()> {
         if self.writer.is_none() {
-            let file = File::create(&self.temporary).map_err(|e| Error::output(&self.temporary, e))?;
+            let file =
+                File::create(&self.temporary).map_err(|e| Error::output(&self.temporary, e))?;
             let file = BufWriter::with_capacity(1 << 20, file);
             let schema = chunk.schema().as_ref().clone();
             self.writer = Some(match self.format {
@@ -66,7 +67,9 @@ impl TableSink {
                         .with_datetime_format(Some(TIMESTAMP_FORMAT.into()))
                         .batched(&schema)?,
                 ),
-                FileFormat::Parquet => Batched::Parquet(ParquetWriter::new(file).batched(&schema)?),
+                FileFormat::Parquet => {
+                    Batched::Parquet(Box::new(ParquetWriter::new(file).batched(&schema)?))
+                }
             });
         }
         chunk.rechunk_mut();

@@ -30,8 +30,16 @@ fn same_seed_gives_the_same_bytes_and_another_seed_does_not() {
         let b = generate(&root.path().join(format!("b-{ext}")), 400, 7, ext);
         let c = generate(&root.path().join(format!("c-{ext}")), 400, 8, ext);
         for table in TABLES {
-            assert_eq!(bytes(&a, table, ext), bytes(&b, table, ext), "{table}.{ext} differs for one seed");
-            assert_ne!(bytes(&a, table, ext), bytes(&c, table, ext), "{table}.{ext} same for two seeds");
+            assert_eq!(
+                bytes(&a, table, ext),
+                bytes(&b, table, ext),
+                "{table}.{ext} differs for one seed"
+            );
+            assert_ne!(
+                bytes(&a, table, ext),
+                bytes(&c, table, ext),
+                "{table}.{ext} same for two seeds"
+            );
         }
     }
 }
@@ -44,9 +52,20 @@ fn csv_and_parquet_read_the_same() {
     let from_csv = load(&paths(&csv, "csv"), LoadOptions::default()).unwrap();
     let from_parquet = load(&paths(&parquet, "parquet"), LoadOptions::default()).unwrap();
     assert!(from_csv.interactions.height() > 5_000);
-    assert!(from_csv.leads.equals_missing(&from_parquet.leads), "leads differ");
-    assert!(from_csv.interactions.equals_missing(&from_parquet.interactions), "interactions differ");
-    assert!(from_csv.outcomes.equals_missing(&from_parquet.outcomes), "outcomes differ");
+    assert!(
+        from_csv.leads.equals_missing(&from_parquet.leads),
+        "leads differ"
+    );
+    assert!(
+        from_csv
+            .interactions
+            .equals_missing(&from_parquet.interactions),
+        "interactions differ"
+    );
+    assert!(
+        from_csv.outcomes.equals_missing(&from_parquet.outcomes),
+        "outcomes differ"
+    );
 }
 
 #[test]
@@ -64,25 +83,82 @@ fn generated_data_is_valid_and_has_what_training_needs() {
         .arg("--json")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let (won, lost, open) = (summary["won"].as_u64().unwrap(), summary["lost"].as_u64().unwrap(), summary["open"].as_u64().unwrap());
-    assert!(won > 200 && lost > 200 && open > 200, "won {won}, lost {lost}, open {open}");
+    let (won, lost, open) = (
+        summary["won"].as_u64().unwrap(),
+        summary["lost"].as_u64().unwrap(),
+        summary["open"].as_u64().unwrap(),
+    );
+    assert!(
+        won > 200 && lost > 200 && open > 200,
+        "won {won}, lost {lost}, open {open}"
+    );
     let per_lead = summary["interactions_per_lead"]["mean"].as_f64().unwrap();
-    assert!((20.0..40.0).contains(&per_lead), "{per_lead} interactions per lead");
-    let event_types: Vec<&str> = summary["event_types"].as_array().unwrap().iter().map(|e| e[0].as_str().unwrap()).collect();
-    for expected in ["email_open", "email_click", "page_visit", "download", "webinar", "form_submit", "demo_request", "unsubscribe", "email_bounce"] {
-        assert!(event_types.contains(&expected), "no {expected} in {event_types:?}");
+    assert!(
+        (20.0..40.0).contains(&per_lead),
+        "{per_lead} interactions per lead"
+    );
+    let event_types: Vec<&str> = summary["event_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[0].as_str().unwrap())
+        .collect();
+    for expected in [
+        "email_open",
+        "email_click",
+        "page_visit",
+        "download",
+        "webinar",
+        "form_submit",
+        "demo_request",
+        "unsubscribe",
+        "email_bounce",
+    ] {
+        assert!(
+            event_types.contains(&expected),
+            "no {expected} in {event_types:?}"
+        );
     }
     // Real CRMs record activity after the deal closed; so must the generator.
     let after_close = &summary["after_close"];
     assert!(after_close["interactions"].as_u64().unwrap() > 1_000);
-    let late_types: Vec<&str> = after_close["event_types"].as_array().unwrap().iter().map(|e| e[0].as_str().unwrap()).collect();
-    assert!(late_types.contains(&"product_login") && late_types.contains(&"unsubscribe"), "{late_types:?}");
+    let late_types: Vec<&str> = after_close["event_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[0].as_str().unwrap())
+        .collect();
+    assert!(
+        late_types.contains(&"product_login") && late_types.contains(&"unsubscribe"),
+        "{late_types:?}"
+    );
     // Attributes with signal and pure noise, some missing.
-    let attributes: Vec<&str> = summary["attributes"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    for expected in ["industry", "job_title", "seniority", "company_size", "country", "source", "lead_owner", "lucky_number"] {
-        assert!(attributes.contains(&expected), "no {expected} in {attributes:?}");
+    let attributes: Vec<&str> = summary["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "industry",
+        "job_title",
+        "seniority",
+        "company_size",
+        "country",
+        "source",
+        "lead_owner",
+        "lucky_number",
+    ] {
+        assert!(
+            attributes.contains(&expected),
+            "no {expected} in {attributes:?}"
+        );
     }
 }
 
@@ -124,7 +200,18 @@ fn bad_settings_exit_2_and_write_nothing() {
 fn leaves_no_partial_files() {
     let root = tempfile::tempdir().unwrap();
     let dir = generate(root.path(), 100, 1, "parquet");
-    let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
-    assert_eq!(names, ["interactions.parquet", "leads.parquet", "outcomes.parquet", "truth.parquet"]);
+    assert_eq!(
+        names,
+        [
+            "interactions.parquet",
+            "leads.parquet",
+            "outcomes.parquet",
+            "truth.parquet"
+        ]
+    );
 }

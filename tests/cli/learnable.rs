@@ -47,14 +47,31 @@ fn plain_logistic_regression_beats_chance_and_truth_beats_it() {
     // Counts strictly before closed_at: the post-close onboarding must not leak in.
     let mut counts: Vec<Expr> = EVENTS
         .iter()
-        .map(|e| col(EVENT_TYPE).eq(lit(*e)).sum().cast(DataType::Float64).alias(*e))
+        .map(|e| {
+            col(EVENT_TYPE)
+                .eq(lit(*e))
+                .sum()
+                .cast(DataType::Float64)
+                .alias(*e)
+        })
         .collect();
-    counts.push(col(DETAIL).eq(lit("/pricing")).sum().cast(DataType::Float64).alias("pricing"));
+    counts.push(
+        col(DETAIL)
+            .eq(lit("/pricing"))
+            .sum()
+            .cast(DataType::Float64)
+            .alias("pricing"),
+    );
     let before_close = tables
         .interactions
         .clone()
         .lazy()
-        .join(tables.outcomes.clone().lazy(), [col(LEAD_ID)], [col(LEAD_ID)], JoinArgs::new(JoinType::Inner))
+        .join(
+            tables.outcomes.clone().lazy(),
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
         .filter(col(OCCURRED_AT).lt(col(CLOSED_AT)))
         .group_by([col(LEAD_ID)])
         .agg(counts);
@@ -62,12 +79,22 @@ fn plain_logistic_regression_beats_chance_and_truth_beats_it() {
     let mut features: Vec<Expr> = EVENTS
         .iter()
         .chain(["pricing"].iter())
-        .map(|e| (col(*e).fill_null(lit(0.0)) + lit(1.0)).log(lit(std::f64::consts::E)).alias(*e))
+        .map(|e| {
+            (col(*e).fill_null(lit(0.0)) + lit(1.0))
+                .log(lit(std::f64::consts::E))
+                .alias(*e)
+        })
         .collect();
     let mut dummy = |column: &str, values: Vec<&str>| {
         for value in values {
             let name = format!("{column}={value}");
-            features.push(col(column).eq(lit(value)).fill_null(lit(false)).cast(DataType::Float64).alias(name));
+            features.push(
+                col(column)
+                    .eq(lit(value))
+                    .fill_null(lit(false))
+                    .cast(DataType::Float64)
+                    .alias(name),
+            );
         }
     };
     dummy("industry", INDUSTRIES.iter().map(|c| c.value).collect());
@@ -80,24 +107,67 @@ fn plain_logistic_regression_beats_chance_and_truth_beats_it() {
         .outcomes
         .clone()
         .lazy()
-        .join(tables.leads.clone().lazy(), [col(LEAD_ID)], [col(LEAD_ID)], JoinArgs::new(JoinType::Inner))
-        .join(before_close, [col(LEAD_ID)], [col(LEAD_ID)], JoinArgs::new(JoinType::Left))
-        .join(truth.lazy(), [col(LEAD_ID)], [col(LEAD_ID)], JoinArgs::new(JoinType::Inner))
+        .join(
+            tables.leads.clone().lazy(),
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            before_close,
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            truth.lazy(),
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
         .sort([LEAD_ID], SortMultipleOptions::default())
         .select(
-            [col(LEAD_ID), col(OUTCOME).eq(lit(WON)).alias("won"), col("true_probability")]
-                .into_iter()
-                .chain(features)
-                .collect::<Vec<_>>(),
+            [
+                col(LEAD_ID),
+                col(OUTCOME).eq(lit(WON)).alias("won"),
+                col("true_probability"),
+            ]
+            .into_iter()
+            .chain(features)
+            .collect::<Vec<_>>(),
         )
         .collect()
         .unwrap();
 
     // Hold out every fourth lead by id.
-    let ids: Vec<&str> = frame.column(LEAD_ID).unwrap().str().unwrap().iter().flatten().collect();
-    let held_out: Vec<bool> = ids.iter().map(|id| id[1..].parse::<usize>().unwrap() % 4 == 0).collect();
-    let won: Vec<bool> = frame.column("won").unwrap().bool().unwrap().iter().map(|w| w.unwrap()).collect();
-    let truth: Vec<f64> = frame.column("true_probability").unwrap().f64().unwrap().iter().map(|p| p.unwrap()).collect();
+    let ids: Vec<&str> = frame
+        .column(LEAD_ID)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    let held_out: Vec<bool> = ids
+        .iter()
+        .map(|id| id[1..].parse::<usize>().unwrap() % 4 == 0)
+        .collect();
+    let won: Vec<bool> = frame
+        .column("won")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .map(|w| w.unwrap())
+        .collect();
+    let truth: Vec<f64> = frame
+        .column("true_probability")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .map(|p| p.unwrap())
+        .collect();
     let matrix = |keep: bool| {
         let rows: Vec<usize> = (0..ids.len()).filter(|&i| held_out[i] == keep).collect();
         let mut values = Vec::with_capacity(rows.len() * n_features);
@@ -128,6 +198,12 @@ fn plain_logistic_regression_beats_chance_and_truth_beats_it() {
     let model_auc = roc_auc(probability.as_slice().unwrap(), &y_test).unwrap();
     let truth_auc = roc_auc(&truth_test, &y_test).unwrap();
     eprintln!("held-out AUC: model {model_auc:.3}, truth {truth_auc:.3}");
-    assert!(model_auc > 0.70, "model AUC {model_auc:.3} is not clearly better than chance");
-    assert!(truth_auc > model_auc, "truth AUC {truth_auc:.3} should beat the model's {model_auc:.3}");
+    assert!(
+        model_auc > 0.70,
+        "model AUC {model_auc:.3} is not clearly better than chance"
+    );
+    assert!(
+        truth_auc > model_auc,
+        "truth AUC {truth_auc:.3} should beat the model's {model_auc:.3}"
+    );
 }

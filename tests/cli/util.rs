@@ -50,7 +50,11 @@ impl Fixture {
     }
 
     /// Tables with the given contents.
-    pub fn with(leads: impl AsRef<[u8]>, interactions: impl AsRef<[u8]>, outcomes: impl AsRef<[u8]>) -> Self {
+    pub fn with(
+        leads: impl AsRef<[u8]>,
+        interactions: impl AsRef<[u8]>,
+        outcomes: impl AsRef<[u8]>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         Fixture {
             leads: write(dir.path(), "leads.csv", leads),
@@ -77,7 +81,16 @@ impl Fixture {
 /// Runs `leadscore generate` into `dir` and returns the directory.
 pub fn generate(dir: &Path, leads: usize, seed: u64, format: &str) -> PathBuf {
     leadscore()
-        .args(["generate", "--leads", &leads.to_string(), "--seed", &seed.to_string(), "--format", format, "--out"])
+        .args([
+            "generate",
+            "--leads",
+            &leads.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--format",
+            format,
+            "--out",
+        ])
         .arg(dir)
         .assert()
         .success();

@@ -16,7 +16,9 @@ fn valid_tables_print_the_data_quality_summary() {
         .stdout(contains("won / lost / open        1 / 1 / 1"))
         .stdout(contains("won rate (closed)        50.0%"))
         .stdout(contains("demo_request"))
-        .stdout(contains("company_size           numeric      missing          1"))
+        .stdout(contains(
+            "company_size           numeric      missing          1",
+        ))
         .stderr(contains("read 3 leads (2 attributes)"));
 }
 
@@ -35,22 +37,18 @@ fn json_summary_is_machine_readable() {
 #[test]
 fn missing_required_column_names_the_column_in_the_header_row() {
     let fixture = Fixture::with("lead_id,industry\nL1,Software\n", INTERACTIONS, OUTCOMES);
-    fixture
-        .validate()
-        .assert()
-        .code(2)
-        .stderr(contains("leads.csv, row 1, column `created_at`: required column is missing"));
+    fixture.validate().assert().code(2).stderr(contains(
+        "leads.csv, row 1, column `created_at`: required column is missing",
+    ));
 }
 
 #[test]
 fn unparseable_timestamp_names_row_and_column() {
     let leads = LEADS.replace("2025-01-02T10:00:00Z", "02/01/2025");
     let fixture = Fixture::with(leads, INTERACTIONS, OUTCOMES);
-    fixture
-        .validate()
-        .assert()
-        .code(2)
-        .stderr(contains("leads.csv, row 3, column `created_at`: cannot read '02/01/2025' as a timestamp"));
+    fixture.validate().assert().code(2).stderr(contains(
+        "leads.csv, row 3, column `created_at`: cannot read '02/01/2025' as a timestamp",
+    ));
 }
 
 #[test]
@@ -63,19 +61,21 @@ fn unparseable_interaction_and_outcome_timestamps_are_all_reported() {
         .assert()
         .code(2)
         .stderr(contains("2 problems found"))
-        .stderr(contains("interactions.csv, row 3, column `occurred_at`: cannot read '2025-13-06'"))
-        .stderr(contains("outcomes.csv, row 3, column `closed_at`: cannot read 'soon'"));
+        .stderr(contains(
+            "interactions.csv, row 3, column `occurred_at`: cannot read '2025-13-06'",
+        ))
+        .stderr(contains(
+            "outcomes.csv, row 3, column `closed_at`: cannot read 'soon'",
+        ));
 }
 
 #[test]
 fn empty_lead_id_names_row_and_column() {
     let leads = LEADS.replace("L2,", ",");
     let fixture = Fixture::with(leads, INTERACTIONS, OUTCOMES);
-    fixture
-        .validate()
-        .assert()
-        .code(2)
-        .stderr(contains("leads.csv, row 3, column `lead_id`: required value is empty"));
+    fixture.validate().assert().code(2).stderr(contains(
+        "leads.csv, row 3, column `lead_id`: required value is empty",
+    ));
 }
 
 #[test]
@@ -86,52 +86,54 @@ fn empty_required_interaction_fields_name_row_and_column() {
         .validate()
         .assert()
         .code(2)
-        .stderr(contains("interactions.csv, row 4, column `occurred_at`: required timestamp is empty"))
-        .stderr(contains("interactions.csv, row 4, column `event_type`: required value is empty"));
+        .stderr(contains(
+            "interactions.csv, row 4, column `occurred_at`: required timestamp is empty",
+        ))
+        .stderr(contains(
+            "interactions.csv, row 4, column `event_type`: required value is empty",
+        ));
 }
 
 #[test]
 fn duplicate_lead_id_names_both_rows() {
     let leads = format!("{LEADS}L1,2025-03-01,Media,3\n");
     let fixture = Fixture::with(leads, INTERACTIONS, OUTCOMES);
-    fixture
-        .validate()
-        .assert()
-        .code(2)
-        .stderr(contains("leads.csv, row 5, column `lead_id`: duplicate lead_id 'L1' (first seen in row 2)"));
+    fixture.validate().assert().code(2).stderr(contains(
+        "leads.csv, row 5, column `lead_id`: duplicate lead_id 'L1' (first seen in row 2)",
+    ));
 }
 
 #[test]
 fn unknown_outcome_value_names_row_and_column() {
     let outcomes = OUTCOMES.replace("Lost", "maybe");
     let fixture = Fixture::with(LEADS, INTERACTIONS, outcomes);
-    fixture
-        .validate()
-        .assert()
-        .code(2)
-        .stderr(contains("outcomes.csv, row 3, column `outcome`: 'maybe' is not an outcome"));
+    fixture.validate().assert().code(2).stderr(contains(
+        "outcomes.csv, row 3, column `outcome`: 'maybe' is not an outcome",
+    ));
 }
 
 #[test]
 fn outcome_values_are_case_insensitive() {
     let outcomes = OUTCOMES.replace("won", "WON");
-    Fixture::with(LEADS, INTERACTIONS, outcomes).validate().assert().success();
+    Fixture::with(LEADS, INTERACTIONS, outcomes)
+        .validate()
+        .assert()
+        .success();
 }
 
 #[test]
 fn duplicate_outcome_for_a_lead_names_both_rows() {
     let outcomes = format!("{OUTCOMES}L1,lost,2025-03-01\n");
     let fixture = Fixture::with(LEADS, INTERACTIONS, outcomes);
-    fixture
-        .validate()
-        .assert()
-        .code(2)
-        .stderr(contains("outcomes.csv, row 4, column `lead_id`: duplicate lead_id 'L1' (first seen in row 2)"));
+    fixture.validate().assert().code(2).stderr(contains(
+        "outcomes.csv, row 4, column `lead_id`: duplicate lead_id 'L1' (first seen in row 2)",
+    ));
 }
 
 #[test]
 fn interactions_for_unknown_leads_are_counted_with_examples() {
-    let interactions = format!("{INTERACTIONS}L9,2025-01-08,email_open,\nL8,2025-01-09,email_open,\n");
+    let interactions =
+        format!("{INTERACTIONS}L9,2025-01-08,email_open,\nL8,2025-01-09,email_open,\n");
     let fixture = Fixture::with(LEADS, interactions, OUTCOMES);
     fixture
         .validate()
@@ -139,7 +141,9 @@ fn interactions_for_unknown_leads_are_counted_with_examples() {
         .success()
         .stderr(contains("warning: 2 interactions in"))
         .stderr(contains("row 5: 'L9'; row 6: 'L8'"))
-        .stdout(contains("interactions, unknown lead   2 (e.g. row 5: 'L9'; row 6: 'L8')"));
+        .stdout(contains(
+            "interactions, unknown lead   2 (e.g. row 5: 'L9'; row 6: 'L8')",
+        ));
 }
 
 #[test]
@@ -151,7 +155,9 @@ fn unknown_leads_can_be_made_an_error() {
         .args(["--unknown-leads", "error"])
         .assert()
         .code(2)
-        .stderr(contains("interactions.csv, row 5, column `lead_id`: lead_id 'L9' is not in the leads table"));
+        .stderr(contains(
+            "interactions.csv, row 5, column `lead_id`: lead_id 'L9' is not in the leads table",
+        ));
 }
 
 #[test]
@@ -160,11 +166,9 @@ fn non_utf8_bytes_name_row_and_column() {
     let at = LEADS.find("Retail").unwrap();
     leads[at + 1] = 0xE9;
     let fixture = Fixture::with(leads, INTERACTIONS, OUTCOMES);
-    fixture
-        .validate()
-        .assert()
-        .code(2)
-        .stderr(contains("leads.csv, row 3, column `industry`: byte 0xE9 is not valid UTF-8"));
+    fixture.validate().assert().code(2).stderr(contains(
+        "leads.csv, row 3, column `industry`: byte 0xE9 is not valid UTF-8",
+    ));
 }
 
 #[test]
@@ -200,7 +204,10 @@ fn header_only_interactions_are_valid() {
 #[test]
 fn interactions_without_detail_column_are_valid() {
     let interactions = "lead_id,occurred_at,event_type\nL1,2025-01-05,page_visit\n";
-    Fixture::with(LEADS, interactions, OUTCOMES).validate().assert().success();
+    Fixture::with(LEADS, interactions, OUTCOMES)
+        .validate()
+        .assert()
+        .success();
 }
 
 #[test]
@@ -221,12 +228,15 @@ fn every_problem_is_reported_in_one_run() {
 
 #[test]
 fn interactions_after_close_are_reported_as_leakage_risk() {
-    let interactions = format!("{INTERACTIONS}L1,2025-02-01,product_login,\nL1,2025-03-01,product_login,\n");
+    let interactions =
+        format!("{INTERACTIONS}L1,2025-02-01,product_login,\nL1,2025-03-01,product_login,\n");
     Fixture::with(LEADS, interactions, OUTCOMES)
         .validate()
         .assert()
         .success()
-        .stdout(contains("interactions at/after close  2 (40.0% of all) across 1 closed leads"));
+        .stdout(contains(
+            "interactions at/after close  2 (40.0% of all) across 1 closed leads",
+        ));
 }
 
 #[test]
@@ -245,7 +255,8 @@ fn unsupported_extension_and_missing_file_exit_2() {
         .code(2)
         .stderr(contains("leads.xlsx: unsupported file type"));
     let mut cmd = fixture.validate();
-    cmd.arg("--outcomes").arg(fixture.dir.path().join("nope.csv"));
+    cmd.arg("--outcomes")
+        .arg(fixture.dir.path().join("nope.csv"));
     cmd.assert().code(2);
 }
 
@@ -267,6 +278,9 @@ fn missing_file_names_the_file() {
 
 #[test]
 fn usage_errors_exit_2() {
-    crate::util::leadscore().args(["validate", "--leads"]).assert().code(2);
+    crate::util::leadscore()
+        .args(["validate", "--leads"])
+        .assert()
+        .code(2);
     crate::util::leadscore().arg("frobnicate").assert().code(2);
 }
