@@ -215,3 +215,16 @@ fn leaves_no_partial_files() {
         ]
     );
 }
+
+#[test]
+fn bundled_sample_is_what_the_generator_makes() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = generate(root.path(), 4_000, 42, "csv");
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    for table in TABLES {
+        assert!(
+            bytes(&dir, table, "csv") == bytes(&bundled, table, "csv"),
+            "data/{table}.csv is stale: regenerate it with `cargo run -- generate --out data --leads 4000 --seed 42`"
+        );
+    }
+}
