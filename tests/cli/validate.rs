@@ -284,3 +284,78 @@ fn usage_errors_exit_2() {
         .code(2);
     crate::util::leadscore().arg("frobnicate").assert().code(2);
 }
+
+#[test]
+fn parquet_problems_are_located_like_csv_ones() {
+    use polars::prelude::*;
+    let fixture = Fixture::new();
+    let path = fixture.dir.path().join("leads.parquet");
+    let mut leads = df!(
+        "lead_id" => [1i64, 2, 2],
+        "created_at" => ["2025-01-01", "never", "2025-01-03"],
+        "employees" => [10i64, 20, 30]
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut leads)
+        .unwrap();
+    crate::util::leadscore()
+        .arg("validate")
+        .arg("--leads")
+        .arg(&path)
+        .arg("--interactions")
+        .arg(&fixture.interactions)
+        .arg("--outcomes")
+        .arg(&fixture.outcomes)
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "leads.parquet, row 3, column `created_at`: cannot read 'never'",
+        ))
+        .stderr(contains(
+            "leads.parquet, row 4, column `lead_id`: duplicate lead_id '2' (first seen in row 3)",
+        ));
+}
+
+#[test]
+fn parquet_with_native_timestamps_and_integer_ids_is_read() {
+    use polars::prelude::*;
+    let fixture = Fixture::new();
+    let path = fixture.dir.path().join("leads.parquet");
+    let created = Int64Chunked::from_vec(
+        "created_at".into(),
+        vec![1_735_689_600_000, 1_735_776_000_000],
+    )
+    .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+    .into_column();
+    let mut leads =
+        DataFrame::new_infer_height(vec![Column::new("lead_id".into(), [1i64, 2]), created])
+            .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut leads)
+        .unwrap();
+    let interactions = write(
+        fixture.dir.path(),
+        "i.csv",
+        "lead_id,occurred_at,event_type\n1,2025-01-05,page_visit\n",
+    );
+    let outcomes = write(
+        fixture.dir.path(),
+        "o.csv",
+        "lead_id,outcome,closed_at\n2,won,2025-02-01\n",
+    );
+    crate::util::leadscore()
+        .arg("validate")
+        .arg("--leads")
+        .arg(&path)
+        .arg("--interactions")
+        .arg(&interactions)
+        .arg("--outcomes")
+        .arg(&outcomes)
+        .assert()
+        .success()
+        .stdout(contains(
+            "created                  2025-01-01T00:00:00Z .. 2025-01-02T00:00:00Z",
+        ))
+        .stdout(contains("won / lost / open        1 / 0 / 1"));
+}
