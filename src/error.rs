@@ -30,6 +30,16 @@ pub enum Error {
         /// What is wrong with its value.
         reason: String,
     },
+    /// A configuration file (the point model's TOML) that is invalid, located by line.
+    #[error("{path}, line {line}: {reason}")]
+    Config {
+        /// The file, as the user named it.
+        path: String,
+        /// 1-based line of the offending entry.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// Writing an output failed (disk full, permissions, ...): not the user's input.
     #[error("{}: {source}", path.display())]
     Output {
@@ -47,7 +57,10 @@ impl Error {
     /// The process exit status the contract assigns to this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::InvalidInput(_) | Error::InputFile { .. } | Error::Setting { .. } => 2,
+            Error::InvalidInput(_)
+            | Error::InputFile { .. }
+            | Error::Setting { .. }
+            | Error::Config { .. } => 2,
             Error::Output { .. } | Error::Polars(_) => 1,
         }
     }

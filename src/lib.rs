@@ -10,6 +10,8 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod generate;
+pub mod output;
+pub mod points;
 pub mod progress;
 
 pub use error::{Error, Result};

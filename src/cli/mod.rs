@@ -2,6 +2,7 @@
 //! turns what the user typed into checked library settings and calls the library.
 
 pub mod generate;
+pub mod points;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Write a realistic synthetic CRM (leads, interactions, outcomes, truth) to a directory.
     Generate(generate::GenerateArgs),
+    /// Score every lead with the classic point model (rules in TOML), with tiers, grades and breakdowns.
+    Points(points::PointsArgs),
     /// Check the three input tables as training would and print a data-quality summary.
     Validate(validate::ValidateArgs),
 }
@@ -30,6 +33,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Generate(args) => generate::run(args),
+        Command::Points(args) => points::run(args),
         Command::Validate(args) => validate::run(args),
     }
 }

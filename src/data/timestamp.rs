@@ -5,6 +5,9 @@
 //! `2026-03-01 09:30:00`, with optional fractions, `Z` or `±HH:MM`), and a failure must be
 //! pinned to its row. It runs at tens of millions of values per second.
 
+/// The chrono format leadscore writes timestamps in (whole seconds, UTC).
+pub const CSV_TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
 /// Microseconds per second, minute, hour and day.
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
 /// Microseconds in one day.

@@ -9,10 +9,8 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::data::source::FileFormat;
+use crate::data::timestamp::CSV_TIMESTAMP_FORMAT;
 use crate::error::{Error, Result};
-
-/// The shape leadscore writes timestamps in.
-pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 enum Batched {
     Csv(polars::io::csv::write::BatchedWriter<BufWriter<File>>),
@@ -64,7 +62,7 @@ impl TableSink {
             self.writer = Some(match self.format {
                 FileFormat::Csv => Batched::Csv(
                     CsvWriter::new(file)
-                        .with_datetime_format(Some(TIMESTAMP_FORMAT.into()))
+                        .with_datetime_format(Some(CSV_TIMESTAMP_FORMAT.into()))
                         .batched(&schema)?,
                 ),
                 FileFormat::Parquet => {

@@ -1,0 +1,82 @@
+//! Writing result tables (scores, breakdowns) by extension, atomically: the table is
+//! written under a temporary name in the target's directory and renamed into place, so
+//! a failure never leaves a half-written file where a scheduled job would read it.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::data::timestamp::CSV_TIMESTAMP_FORMAT;
+use crate::error::{Error, Result};
+
+/// Output formats, chosen by the file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// `.csv`
+    Csv,
+    /// `.parquet`
+    Parquet,
+}
+
+impl OutputFormat {
+    /// The format for `path`, or an error naming the flag that gave it.
+    pub fn of(path: &Path, flag: &str) -> Result<Self> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("csv") => Ok(OutputFormat::Csv),
+            Some("parquet") => Ok(OutputFormat::Parquet),
+            _ => Err(Error::setting(
+                flag,
+                format!(
+                    "{}: the file name must end in .csv or .parquet",
+                    path.display()
+                ),
+            )),
+        }
+    }
+}
+
+/// Writes `frame` to `path` (format by extension), replacing any existing file only
+/// once the new one is complete.
+pub fn write_table(frame: &mut DataFrame, path: &Path, flag: &str) -> Result<()> {
+    let format = OutputFormat::of(path, flag)?;
+    let temporary = temporary_path(path);
+    let written = write_to(frame, &temporary, format)
+        .and_then(|()| std::fs::rename(&temporary, path).map_err(|e| Error::output(path, e)));
+    if written.is_err() {
+        // Best effort: the temporary file may not exist if creating it failed.
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+fn write_to(frame: &mut DataFrame, path: &Path, format: OutputFormat) -> Result<()> {
+    let file = File::create(path).map_err(|e| Error::output(path, e))?;
+    let mut file = BufWriter::with_capacity(1 << 20, file);
+    match format {
+        OutputFormat::Csv => CsvWriter::new(&mut file)
+            .with_datetime_format(Some(CSV_TIMESTAMP_FORMAT.into()))
+            .finish(frame)?,
+        OutputFormat::Parquet => {
+            ParquetWriter::new(&mut file).finish(frame)?;
+        }
+    }
+    let file = file
+        .into_inner()
+        .map_err(|e| Error::output(path, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::output(path, e))
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.partial"))
+}

@@ -1,0 +1,151 @@
+//! The validated point model: what marketing and sales agreed, in a form the evaluator
+//! trusts and the model artifact can carry (serde). Built only through
+//! [`super::config`], which checks every rule and remembers the TOML line it came from.
+
+use serde::{Deserialize, Serialize};
+
+/// A complete rule model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointModel {
+    /// Where the rules came from (a file path, or "built-in").
+    pub source: String,
+    /// Points every lead starts with.
+    pub base_points: f64,
+    /// Fit rules on lead attributes ("who they are").
+    pub attributes: Vec<AttributeRule>,
+    /// Engagement rules on interactions ("what they did").
+    pub behaviours: Vec<BehaviourRule>,
+    /// Points for going quiet.
+    pub inactivity: Option<Inactivity>,
+    /// Score bands, ascending by threshold.
+    pub tiers: Vec<Band>,
+    /// Fit grades from attribute points alone, ascending by threshold.
+    pub grades: Vec<Band>,
+    /// Index into `tiers` of the tier whose crossing triggers an action.
+    pub action_tier: usize,
+}
+
+/// A named band: leads reaching `from` points belong to it (unless a higher band applies);
+/// leads below the lowest band's threshold belong to the lowest band.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    /// Name shown in output (`sales_ready`, `A`).
+    pub name: String,
+    /// Inclusive lower threshold.
+    pub from: f64,
+}
+
+/// A fit rule: points when a lead column satisfies a condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeRule {
+    /// Name shown in breakdowns.
+    pub name: String,
+    /// TOML line of the rule, for messages.
+    pub line: usize,
+    /// The lead column it reads.
+    pub column: String,
+    /// The test applied to the column.
+    pub condition: Condition,
+    /// When true, the rule fires for present values that fail the condition.
+    pub negate: bool,
+    /// Points given (may be negative).
+    pub points: f64,
+}
+
+/// A test on one lead attribute. Text comparisons ignore case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Condition {
+    /// Equal to this text.
+    Equals(String),
+    /// Equal to this number.
+    EqualsNumber(f64),
+    /// Equal to one of these texts.
+    OneOf(Vec<String>),
+    /// A number in `[at_least, below)`; either bound may be open.
+    Range {
+        /// Inclusive lower bound.
+        at_least: Option<f64>,
+        /// Exclusive upper bound.
+        below: Option<f64>,
+    },
+    /// Contains this text.
+    Contains(String),
+    /// Matches this regular expression (checked at load time).
+    Matches(String),
+    /// The value is missing.
+    Missing,
+}
+
+/// An engagement rule: points per matching interaction, with caps, window and decay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BehaviourRule {
+    /// Name shown in breakdowns.
+    pub name: String,
+    /// TOML line of the rule, for messages.
+    pub line: usize,
+    /// The `event_type` it counts (exact, case-sensitive as exported).
+    pub event_type: String,
+    /// Optional test on `detail`.
+    pub detail: Option<DetailMatch>,
+    /// Points per occurrence before decay (may be negative).
+    pub points: f64,
+    /// Count at most this many occurrences (the most recent ones).
+    pub max_count: Option<u32>,
+    /// At most this many points from the rule (in absolute value).
+    pub max_points: Option<f64>,
+    /// Only occurrences in the last N days count.
+    pub window_days: Option<f64>,
+    /// How old occurrences lose value.
+    pub decay: Decay,
+}
+
+/// How a behaviour rule matches `detail`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DetailMatch {
+    /// Exactly this text.
+    Exact(String),
+    /// Starts with this text.
+    Prefix(String),
+    /// A glob (`*` any run of characters, `?` one), stored with its regex translation.
+    Glob {
+        /// As written.
+        pattern: String,
+        /// Anchored regular expression equivalent.
+        regex: String,
+    },
+}
+
+/// Decay of old activity.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Decay {
+    /// Full points whatever the age.
+    None,
+    /// Points halve every this many days.
+    HalfLife(f64),
+    /// Full points until this many days old, nothing after.
+    Expire(f64),
+}
+
+/// Points for a lead with no interaction in `after_days` days (counted from creation when
+/// it never interacted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inactivity {
+    /// Days without interaction before the points apply.
+    pub after_days: f64,
+    /// Points given (normally negative).
+    pub points: f64,
+}
+
+impl PointModel {
+    /// Names of the lead columns the rules read, for checking against a leads table.
+    pub fn attribute_columns(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.attributes.iter().map(|r| (r.column.as_str(), r.line))
+    }
+
+    /// The tier whose crossing triggers an action (e.g. `sales_ready`).
+    pub fn action_tier_name(&self) -> &str {
+        self.tiers
+            .get(self.action_tier)
+            .map_or("", |t| t.name.as_str())
+    }
+}
