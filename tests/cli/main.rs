@@ -3,5 +3,6 @@
 
 mod generate;
 mod learnable;
+mod points;
 mod util;
 mod validate;
