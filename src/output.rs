@@ -46,6 +46,9 @@ impl OutputFormat {
 /// once the new one is complete.
 pub fn write_table(frame: &mut DataFrame, path: &Path, flag: &str) -> Result<()> {
     let format = OutputFormat::of(path, flag)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::output(parent, e))?;
+    }
     let temporary = temporary_path(path);
     let written = write_to(frame, &temporary, format)
         .and_then(|()| std::fs::rename(&temporary, path).map_err(|e| Error::output(path, e)));

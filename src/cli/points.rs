@@ -103,6 +103,7 @@ pub fn now_micros() -> i64 {
 /// Runs the command.
 pub fn run(args: PointsArgs) -> Result<()> {
     let settings = args.settings(now_micros())?;
+    let started = std::time::Instant::now();
     let model = PointModel::from_option(args.points.as_deref())?;
     let tables = load(
         &InputPaths {
@@ -115,6 +116,7 @@ pub fn run(args: PointsArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
+    let read_seconds = started.elapsed().as_secs_f64();
     let wants_breakdown = args.breakdown.is_some() || !args.explain.is_empty();
     let observations = observations_at(&tables.leads, settings.as_of)?;
     let scores = model.evaluate(
@@ -151,7 +153,13 @@ pub fn run(args: PointsArgs) -> Result<()> {
         );
     }
     let mut output = output.collect()?;
+    let scored_seconds = started.elapsed().as_secs_f64();
     write_table(&mut output, &args.out, "--out")?;
+    eprintln!(
+        "read {read_seconds:.2} s, scored {:.2} s, wrote {:.2} s",
+        scored_seconds - read_seconds,
+        started.elapsed().as_secs_f64() - scored_seconds
+    );
     eprint!("{}", tier_summary(&model, &output, settings.as_of)?);
     if let Some(since) = settings.since {
         let crossed = output
