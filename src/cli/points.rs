@@ -95,9 +95,7 @@ pub fn time_flag(flag: &str, text: &str) -> Result<i64> {
 
 /// Microseconds since the epoch, now.
 pub fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
+    chrono::Utc::now().timestamp_micros()
 }
 
 /// Runs the command.

@@ -116,7 +116,6 @@ pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
         }
         problems.into_result()?;
     }
-    drop(known);
     Ok(Tables {
         leads,
         interactions,
