@@ -18,7 +18,7 @@ mkdir -p bench/results "$(dirname "$data")"
 measure() {
     local name=$1; shift
     /usr/bin/time -f '%e %M' -o "$data.$name.time" "$@" 2> "$data.$name.log"
-    awk '{ printf "%s %.0f", $1, $2 / 1024 }' "$data.$name.time"
+    awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$data.$name.time"
 }
 
 rm -rf "$data"
