@@ -359,3 +359,15 @@ fn parquet_with_native_timestamps_and_integer_ids_is_read() {
         ))
         .stdout(contains("won / lost / open        1 / 0 / 1"));
 }
+
+#[test]
+fn spreadsheet_exports_with_bom_and_crlf_are_read() {
+    let leads = format!("\u{feff}{}", LEADS.replace('\n', "\r\n"));
+    let interactions = INTERACTIONS.replace('\n', "\r\n");
+    Fixture::with(leads, interactions, OUTCOMES)
+        .validate()
+        .assert()
+        .success()
+        .stderr(contains("read 3 leads (2 attributes)"))
+        .stdout(contains("/pricing"));
+}
