@@ -386,33 +386,36 @@ fn behaviour_points(events: &DataFrame, rule: &BehaviourRule, index: usize) -> R
     if let Some(days) = horizon {
         counted = counted.and(col(AGE_DAYS).lt(lit(days)));
     }
+    // Occurrences counted: all, or the `max_count` most recent. Without decay every
+    // occurrence is worth the same, so only the count matters; with decay the most
+    // recent are worth the most, so the youngest are summed. Both stay group
+    // aggregations (no window function over the observations).
+    let count = match rule.max_count {
+        Some(most) => when(len().gt(lit(most))).then(lit(most)).otherwise(len()),
+        None => len(),
+    }
+    .cast(DataType::UInt32);
     let total = match rule.decay {
         Decay::HalfLife(days) => {
-            (lit(rule.points) * (lit(-LN_2 / days) * col(AGE_DAYS)).exp()).sum()
+            let worth = lit(rule.points) * (lit(-LN_2 / days) * col(AGE_DAYS)).exp();
+            match rule.max_count {
+                Some(most) => worth
+                    .sort_by([col(AGE_DAYS)], SortMultipleOptions::default())
+                    .head(Some(most as usize))
+                    .sum(),
+                None => worth.sum(),
+            }
         }
-        Decay::None | Decay::Expire(_) => len().cast(DataType::Float64) * lit(rule.points),
+        Decay::None | Decay::Expire(_) => count.clone().cast(DataType::Float64) * lit(rule.points),
     };
-    let mut rows = events.clone().lazy().filter(counted);
-    if let Some(most) = rule.max_count {
-        // The most recent occurrences are kept: they are worth the most after decay.
-        let recency = col(OCCURRED_AT)
-            .rank(
-                RankOptions {
-                    method: RankMethod::Ordinal,
-                    descending: true,
-                },
-                None,
-            )
-            .over([col(OBS)])?;
-        rows = rows.filter(recency.lt_eq(lit(most)));
-    }
+    let rows = events.clone().lazy().filter(counted);
     let mut points = col("points");
     if let Some(cap) = rule.max_points {
         points = points.clip(lit(-cap), lit(cap));
     }
     Ok(rows
         .group_by([col(OBS)])
-        .agg([len().alias("count"), total.alias("points")])
+        .agg([count.alias("count"), total.alias("points")])
         .with_columns([
             points.alias("points"),
             lit(index as u32).alias("rule_index"),

@@ -256,6 +256,34 @@ fn tier_thresholds_are_inclusive_and_the_lowest_tier_catches_everything_below() 
 }
 
 #[test]
+fn max_count_with_decay_keeps_the_most_recent_occurrences() {
+    let model = parse(
+        &format!("{TIERS}[[behaviour]]\nevent_type = \"v\"\npoints = 8\nmax_count = 2\nhalf_life_days = 10\n[[behaviour]]\nevent_type = \"u\"\npoints = -4\nmax_count = 1\nhalf_life_days = 10\n"),
+        "m.toml",
+    )
+    .unwrap();
+    let leads = leads("lead_id,created_at\nA,2024-01-01\n");
+    // v: 30, 10 and 20 days old: the two youngest count, 8 × ½ + 8 × ¼ = 6.
+    // u: 20 and 10 days old: the youngest counts, -4 × ½ = -2.
+    let events = interactions(
+        "lead_id,occurred_at,event_type\nA,2025-01-30,v\nA,2025-02-19,v\nA,2025-02-09,v\nA,2025-02-09,u\nA,2025-02-19,u\n",
+    );
+    let scored = score(&model, &leads, &events, "2025-03-01");
+    assert_eq!(column_f64(&scored.scores, "engagement_points"), [4.0]);
+    let counts: Vec<u32> = scored
+        .breakdown
+        .unwrap()
+        .column("count")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .iter()
+        .map(|c| c.unwrap())
+        .collect();
+    assert_eq!(counts, [2, 1]);
+}
+
+#[test]
 fn header_only_interactions_score_on_attributes_alone() {
     let model = parse(MODEL, "model.toml").unwrap();
     let scored = score(
