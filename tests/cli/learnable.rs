@@ -6,7 +6,7 @@
 use leadscore::data::columns::*;
 use leadscore::data::{load, InputPaths, LoadOptions};
 use leadscore::eval::metrics::roc_auc;
-use leadscore::generate::catalog::{COUNTRIES, INDUSTRIES, SOURCES, TITLES};
+use leadscore::generate::catalog::{COUNTRIES, EVENT_MIX, INDUSTRIES, SOURCES, TITLES};
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2, ShapeBuilder};
@@ -14,16 +14,10 @@ use polars::prelude::*;
 
 use crate::util::generate;
 
-const EVENTS: [&str; 8] = [
-    "email_open",
-    "email_click",
-    "page_visit",
-    "download",
-    "webinar",
-    "form_submit",
-    "demo_request",
-    "unsubscribe",
-];
+/// The event types leads produce before closing, as the generator knows them.
+fn events() -> Vec<&'static str> {
+    EVENT_MIX.iter().map(|(event, _, _)| event.name()).collect()
+}
 
 #[test]
 fn plain_logistic_regression_beats_chance_and_truth_beats_it() {
@@ -45,7 +39,7 @@ fn plain_logistic_regression_beats_chance_and_truth_beats_it() {
         .unwrap();
 
     // Counts strictly before closed_at: the post-close onboarding must not leak in.
-    let mut counts: Vec<Expr> = EVENTS
+    let mut counts: Vec<Expr> = events()
         .iter()
         .map(|e| {
             col(EVENT_TYPE)
@@ -76,7 +70,7 @@ fn plain_logistic_regression_beats_chance_and_truth_beats_it() {
         .group_by([col(LEAD_ID)])
         .agg(counts);
 
-    let mut features: Vec<Expr> = EVENTS
+    let mut features: Vec<Expr> = events()
         .iter()
         .chain(["pricing"].iter())
         .map(|e| {
