@@ -40,6 +40,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A model artifact that cannot be trusted: foreign, truncated, corrupted or newer.
+    #[error("model artifact refused: {reason}")]
+    Artifact {
+        /// Which of those, in words.
+        reason: String,
+    },
     /// Writing an output failed (disk full, permissions, ...): not the user's input.
     #[error("{}: {source}", path.display())]
     Output {
@@ -60,7 +66,8 @@ impl Error {
             Error::InvalidInput(_)
             | Error::InputFile { .. }
             | Error::Setting { .. }
-            | Error::Config { .. } => 2,
+            | Error::Config { .. }
+            | Error::Artifact { .. } => 2,
             Error::Output { .. } | Error::Polars(_) => 1,
         }
     }

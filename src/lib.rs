@@ -10,6 +10,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod generate;
+pub mod model;
 pub mod output;
 pub mod points;
 pub mod progress;

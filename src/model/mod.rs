@@ -1,0 +1,4 @@
+//! The predictive model: training with linfa, the artifact that carries everything
+//! scoring needs, and explanations. So far: the artifact's envelope.
+
+pub mod artifact;
