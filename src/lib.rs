@@ -9,6 +9,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod features;
 pub mod generate;
 pub mod model;
 pub mod output;
