@@ -1,4 +1,6 @@
-//! The point-in-time feature pipeline. So far: where training observations are cut
-//! ([`cutoffs`]); the feature spec and its polars plan follow.
+//! The point-in-time feature pipeline: where training observations are cut
+//! ([`cutoffs`]) and the frozen feature spec that builds the same columns for training
+//! and scoring ([`spec`]).
 
 pub mod cutoffs;
+pub mod spec;

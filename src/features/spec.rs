@@ -1,0 +1,375 @@
+//! The feature spec: which features exist, learned once from training observations and
+//! frozen into the model artifact, so scoring builds exactly the same columns. Unseen
+//! event types and categories fall into an "other" bucket, never an error.
+//!
+//! Every feature is something SQL says well (windowed counts, recency, distinct days,
+//! category buckets, a log transform), so the scoring path can later be exported as one
+//! query.
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::columns::*;
+use crate::error::Result;
+use crate::points::AS_OF;
+
+/// Windows (days) over which activity is counted; `None` is all time.
+pub const WINDOWS: [Option<u32>; 4] = [Some(7), Some(30), Some(90), None];
+
+/// Settings for learning a spec.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SpecParams {
+    /// A category or event type needs this many training leads to get a feature.
+    pub min_support: u32,
+    /// At most this many values per categorical column.
+    pub max_categories: usize,
+    /// At most this many (event type, detail) pairs get features of their own.
+    pub max_details: usize,
+}
+
+impl Default for SpecParams {
+    fn default() -> Self {
+        SpecParams {
+            min_support: 30,
+            max_categories: 25,
+            max_details: 12,
+        }
+    }
+}
+
+/// The frozen list of features.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FeatureSpec {
+    /// Event types with features of their own (the rest count as "other").
+    pub event_types: Vec<String>,
+    /// (event type, detail) pairs with features of their own, e.g. page_visit /pricing.
+    pub details: Vec<(String, String)>,
+    /// Categorical attributes and their kept values.
+    pub categoricals: Vec<(String, Vec<String>)>,
+    /// Numeric attributes.
+    pub numerics: Vec<String>,
+}
+
+impl FeatureSpec {
+    /// Learns the spec from training observations (`lead_id`, `as_of`): only interactions
+    /// before each cutoff are looked at, so an event type that only ever happens after
+    /// a deal closed never becomes a feature.
+    pub fn learn(
+        leads: &DataFrame,
+        interactions: &DataFrame,
+        observations: &DataFrame,
+        params: &SpecParams,
+    ) -> Result<Self> {
+        let seen = visible_events(interactions, observations)?;
+        let support = lit(params.min_support);
+        let event_types = seen
+            .clone()
+            .group_by([col(EVENT_TYPE)])
+            .agg([col(LEAD_ID).n_unique().alias("leads")])
+            .filter(col("leads").gt_eq(support.clone()))
+            .sort([EVENT_TYPE], SortMultipleOptions::default())
+            .collect()?;
+        let event_types = strings(&event_types, EVENT_TYPE)?;
+        let details = seen
+            .filter(col(DETAIL).is_not_null())
+            .group_by([col(EVENT_TYPE), col(DETAIL)])
+            .agg([col(LEAD_ID).n_unique().alias("leads")])
+            .filter(col("leads").gt_eq(support.clone()))
+            .sort_by_exprs(
+                [col("leads"), col(EVENT_TYPE), col(DETAIL)],
+                SortMultipleOptions::default().with_order_descending_multi([true, false, false]),
+            )
+            .limit(params.max_details as IdxSize)
+            .collect()?;
+        let details = strings(&details, EVENT_TYPE)?
+            .into_iter()
+            .zip(strings(&details, DETAIL)?)
+            .collect();
+
+        let training_leads = leads.clone().lazy().join(
+            observations
+                .clone()
+                .lazy()
+                .select([col(LEAD_ID)])
+                .unique(None, UniqueKeepStrategy::First),
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs::new(JoinType::Semi),
+        );
+        let mut categoricals = Vec::new();
+        let mut numerics = Vec::new();
+        for column in leads.columns() {
+            let name = column.name().as_str();
+            if name == LEAD_ID || name == CREATED_AT {
+                continue;
+            }
+            if column.dtype().is_primitive_numeric() {
+                numerics.push(name.to_string());
+                continue;
+            }
+            let kept = training_leads
+                .clone()
+                .filter(col(name).is_not_null())
+                .group_by([col(name).cast(DataType::String).alias("value")])
+                .agg([len().alias("leads")])
+                .filter(col("leads").gt_eq(support.clone()))
+                .sort_by_exprs(
+                    [col("leads"), col("value")],
+                    SortMultipleOptions::default().with_order_descending_multi([true, false]),
+                )
+                .limit(params.max_categories as IdxSize)
+                .sort(["value"], SortMultipleOptions::default())
+                .collect()?;
+            categoricals.push((name.to_string(), strings(&kept, "value")?));
+        }
+        Ok(FeatureSpec {
+            event_types,
+            details,
+            categoricals,
+            numerics,
+        })
+    }
+
+    /// Feature names, in column order of [`build`](FeatureSpec::build)'s output.
+    pub fn names(&self) -> Vec<String> {
+        self.expressions()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    /// One row per observation (in order): `lead_id`, `as_of`, then every feature as
+    /// Float64 without nulls. Interactions at or after an observation's `as_of` are
+    /// invisible to it. An attribute column the spec knows but `leads` lacks counts as
+    /// missing for every lead.
+    pub fn build(
+        &self,
+        leads: &DataFrame,
+        interactions: &DataFrame,
+        observations: &DataFrame,
+    ) -> Result<DataFrame> {
+        let mut leads = leads.clone();
+        let attributes = self
+            .categoricals
+            .iter()
+            .map(|(c, _)| c)
+            .chain(&self.numerics);
+        for column in attributes {
+            if leads.column(column).is_err() {
+                let dtype = if self.numerics.contains(column) {
+                    DataType::Float64
+                } else {
+                    DataType::String
+                };
+                leads.with_column(Column::full_null(
+                    column.as_str().into(),
+                    leads.height(),
+                    &dtype,
+                ))?;
+            }
+        }
+        let observed = observations
+            .clone()
+            .lazy()
+            .select([col(LEAD_ID), col(AS_OF)])
+            .with_row_index("obs", None);
+        let activity = self.activity(interactions, observed.clone())?;
+        let features = self.expressions();
+        let mut select = vec![col(LEAD_ID), col(AS_OF)];
+        select.extend(
+            features
+                .into_iter()
+                .map(|(name, expr)| expr.cast(DataType::Float64).fill_null(lit(0.0)).alias(name)),
+        );
+        Ok(observed
+            .join(
+                leads.clone().lazy(),
+                [col(LEAD_ID)],
+                [col(LEAD_ID)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .join(
+                activity,
+                [col("obs")],
+                [col("obs")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .sort(["obs"], SortMultipleOptions::default())
+            .select(select)
+            .collect()?)
+    }
+
+    /// Per observation: counts per event type, detail and window, last activity, active days.
+    fn activity(&self, interactions: &DataFrame, observed: LazyFrame) -> Result<LazyFrame> {
+        let events = interactions
+            .clone()
+            .lazy()
+            .select([col(LEAD_ID), col(OCCURRED_AT), col(EVENT_TYPE), col(DETAIL)])
+            .join(
+                observed,
+                [col(LEAD_ID)],
+                [col(LEAD_ID)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .filter(col(OCCURRED_AT).lt(col(AS_OF)))
+            .with_column(
+                (col(AS_OF) - col(OCCURRED_AT))
+                    .dt()
+                    .total_days(true)
+                    .alias("age"),
+            );
+        let known = self
+            .event_types
+            .iter()
+            .map(|e| col(EVENT_TYPE).eq(lit(e.clone())))
+            .fold(lit(false), |any, is| any.or(is));
+        let mut aggs = vec![
+            col("age").min().alias("days_since_last"),
+            col("age")
+                .filter(col("age").lt(lit(90.0)))
+                .floor()
+                .n_unique()
+                .alias("active_days_90d"),
+        ];
+        let in_window = |window: Option<u32>| match window {
+            Some(days) => col("age").lt(lit(days as f64)),
+            None => lit(true),
+        };
+        for window in WINDOWS {
+            for event in &self.event_types {
+                aggs.push(
+                    col(EVENT_TYPE)
+                        .eq(lit(event.clone()))
+                        .and(in_window(window))
+                        .sum()
+                        .alias(count_name(event, window)),
+                );
+            }
+            aggs.push(
+                known
+                    .clone()
+                    .not()
+                    .and(in_window(window))
+                    .sum()
+                    .alias(count_name("other", window)),
+            );
+            for (event, detail) in &self.details {
+                let matches = col(EVENT_TYPE)
+                    .eq(lit(event.clone()))
+                    .and(col(DETAIL).eq(lit(detail.clone())));
+                aggs.push(
+                    matches
+                        .and(in_window(window))
+                        .fill_null(lit(false))
+                        .sum()
+                        .alias(detail_name(event, detail, window)),
+                );
+            }
+        }
+        Ok(events.group_by([col("obs")]).agg(aggs))
+    }
+
+    /// (name, expression) of every feature over the joined observation frame.
+    fn expressions(&self) -> Vec<(String, Expr)> {
+        let log1p = |e: Expr| (e.cast(DataType::Float64) + lit(1.0)).log(lit(std::f64::consts::E));
+        let mut found = Vec::new();
+        for window in WINDOWS {
+            for event in self.event_types.iter().map(String::as_str).chain(["other"]) {
+                let name = count_name(event, window);
+                found.push((name.clone(), log1p(col(name.as_str()).fill_null(lit(0)))));
+            }
+            for (event, detail) in &self.details {
+                let name = detail_name(event, detail, window);
+                found.push((name.clone(), log1p(col(name.as_str()).fill_null(lit(0)))));
+            }
+        }
+        found.push((
+            "days_since_last_log".into(),
+            log1p(
+                col("days_since_last")
+                    .fill_null(lit(365.0))
+                    .clip(lit(0.0), lit(365.0)),
+            ),
+        ));
+        found.push(("never_active".into(), col("days_since_last").is_null()));
+        found.push((
+            "active_days_90d_log".into(),
+            log1p(col("active_days_90d").fill_null(lit(0))),
+        ));
+        found.push((
+            "lead_age_days_log".into(),
+            log1p(
+                (col(AS_OF) - col(CREATED_AT))
+                    .dt()
+                    .total_days(true)
+                    .clip(lit(0.0), lit(3650.0)),
+            ),
+        ));
+        for (column, values) in &self.categoricals {
+            let text = col(column.as_str()).cast(DataType::String);
+            for value in values {
+                found.push((
+                    format!("{column}={value}"),
+                    text.clone().eq(lit(value.clone())).fill_null(lit(false)),
+                ));
+            }
+            let kept = values
+                .iter()
+                .fold(lit(false), |any, v| any.or(text.clone().eq(lit(v.clone()))));
+            found.push((
+                format!("{column}=<other>"),
+                text.clone().is_not_null().and(kept.not()),
+            ));
+            found.push((format!("{column}=<missing>"), text.is_null()));
+        }
+        for column in &self.numerics {
+            let value = col(column.as_str()).cast(DataType::Float64);
+            let signed_log = when(value.clone().lt(lit(0.0)))
+                .then(lit(0.0) - log1p(lit(0.0) - value.clone()))
+                .otherwise(log1p(value.clone()));
+            found.push((format!("{column}_log"), signed_log.fill_null(lit(0.0))));
+            found.push((format!("{column}=<missing>"), value.is_null()));
+        }
+        found
+    }
+}
+
+/// Interactions visible to at least one observation (strictly before its cutoff).
+fn visible_events(interactions: &DataFrame, observations: &DataFrame) -> Result<LazyFrame> {
+    Ok(interactions
+        .clone()
+        .lazy()
+        .join(
+            observations
+                .clone()
+                .lazy()
+                .select([col(LEAD_ID), col(AS_OF)]),
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col(OCCURRED_AT).lt(col(AS_OF)))
+        .select([col(LEAD_ID), col(EVENT_TYPE), col(DETAIL)]))
+}
+
+fn window_suffix(window: Option<u32>) -> String {
+    window.map_or("all".to_string(), |d| format!("{d}d"))
+}
+
+fn count_name(event: &str, window: Option<u32>) -> String {
+    format!("{event}_{}", window_suffix(window))
+}
+
+fn detail_name(event: &str, detail: &str, window: Option<u32>) -> String {
+    format!("{event}[{detail}]_{}", window_suffix(window))
+}
+
+fn strings(frame: &DataFrame, column: &str) -> Result<Vec<String>> {
+    Ok(frame
+        .column(column)?
+        .str()?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect())
+}
