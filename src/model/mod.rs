@@ -1,4 +1,6 @@
-//! The predictive model: training with linfa, the artifact that carries everything
-//! scoring needs, and explanations. So far: the artifact's envelope.
+//! The predictive model: the matrix hand-over from polars to linfa ([`matrix`]),
+//! training ([`train`]) and the artifact's envelope ([`artifact`]).
 
 pub mod artifact;
+pub mod matrix;
+pub mod train;

@@ -166,3 +166,62 @@ fn unseen_categories_and_event_types_go_to_other() {
     assert_eq!(value("page_visit[/pricing]_7d"), 2f64.ln());
     assert_eq!(value("never_active"), 0.0);
 }
+
+#[test]
+fn a_model_on_snapshot_features_ranks_later_deals_well() {
+    use leadscore::eval::metrics::roc_auc;
+    use leadscore::features::cutoffs::WON_LABEL;
+    use leadscore::model::matrix::to_matrix;
+    use leadscore::model::train::{FitParams, LinearModel};
+
+    let root = tempfile::tempdir().unwrap();
+    let tables = tables(&generate(root.path(), 5_000, 12, "csv"));
+    let params = CutoffParams::default().check().unwrap();
+    let observations = training_observations(&tables.leads, &tables.outcomes, &params).unwrap();
+    // Later deals validate earlier ones: split by close date, a lead on one side only.
+    let closed: Vec<i64> = observations
+        .column(CLOSED_AT)
+        .unwrap()
+        .to_physical_repr()
+        .i64()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    let mut sorted = closed.clone();
+    sorted.sort_unstable();
+    let split = sorted[sorted.len() * 3 / 4];
+    let side = |later: bool| {
+        let mask: BooleanChunked = closed.iter().map(|&c| (c >= split) == later).collect();
+        observations.filter(&mask).unwrap()
+    };
+    let (train, test) = (side(false), side(true));
+    let spec = FeatureSpec::learn(
+        &tables.leads,
+        &tables.interactions,
+        &train,
+        &SpecParams::default(),
+    )
+    .unwrap();
+    let matrix = |observed: &DataFrame| {
+        let features = spec
+            .build(&tables.leads, &tables.interactions, observed)
+            .unwrap();
+        to_matrix(&features.drop_many([LEAD_ID, AS_OF])).unwrap()
+    };
+    let labels = |observed: &DataFrame| -> Vec<bool> {
+        observed
+            .column(WON_LABEL)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|w| w.unwrap())
+            .collect()
+    };
+    let model = LinearModel::fit(&matrix(&train), &labels(&train), &FitParams::default()).unwrap();
+    let probability = model.probabilities(&matrix(&test));
+    let auc = roc_auc(probability.as_slice().unwrap(), &labels(&test)).unwrap();
+    eprintln!("time-split snapshot AUC {auc:.3}");
+    assert!(auc > 0.65, "AUC {auc:.3}: not clearly better than chance");
+}

@@ -1,0 +1,196 @@
+//! Fitting the logistic model with linfa-logistic on standardised features.
+//!
+//! linfa-logistic sums its loss over rows and does not scale its L2 `alpha` by the row
+//! count, so the strength here is per row (`l2`) and multiplied by the number of rows
+//! before it reaches linfa; a setting then means the same at 1,000 and 1,000,000 rows.
+//! linfa's "positive" class is the more frequent label, so coefficients are oriented
+//! towards "won" after fitting, whichever class is larger.
+
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Solver settings, as the user gives them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitParams {
+    /// L2 strength per training row (default 1e-3).
+    pub l2: f64,
+    /// L-BFGS iterations at most (default 200).
+    pub max_iterations: u64,
+    /// Stop when the gradient norm is below this (default 1e-5).
+    pub gradient_tolerance: f64,
+}
+
+impl Default for FitParams {
+    fn default() -> Self {
+        FitParams {
+            l2: 1e-3,
+            max_iterations: 200,
+            gradient_tolerance: 1e-5,
+        }
+    }
+}
+
+impl FitParams {
+    /// Checks the settings, naming the bad one.
+    pub fn check(&self) -> Result<()> {
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return Err(Error::setting(
+                "--l2",
+                format!("{} is not a number ≥ 0", self.l2),
+            ));
+        }
+        if self.max_iterations == 0 {
+            return Err(Error::setting("--max-iterations", "must be at least 1"));
+        }
+        if !(self.gradient_tolerance.is_finite() && self.gradient_tolerance > 0.0) {
+            return Err(Error::setting(
+                "--gradient-tolerance",
+                "must be a positive number",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A fitted linear model on standardised features: everything scoring needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearModel {
+    /// Mean of each feature in the training rows.
+    pub means: Vec<f64>,
+    /// Standard deviation of each feature (1 where it was constant).
+    pub scales: Vec<f64>,
+    /// Weight of each standardised feature towards "won" (log-odds per standard deviation).
+    pub weights: Vec<f64>,
+    /// Log-odds of winning for an average lead.
+    pub intercept: f64,
+}
+
+impl LinearModel {
+    /// Fits on `x` (n × p, any layout) with labels `won`.
+    pub fn fit(x: &Array2<f64>, won: &[bool], params: &FitParams) -> Result<Self> {
+        params.check()?;
+        if x.nrows() != won.len() || x.nrows() == 0 {
+            return Err(Error::setting(
+                "training rows",
+                "no rows, or features and labels differ in length",
+            ));
+        }
+        if won.iter().all(|&w| w) || won.iter().all(|&w| !w) {
+            return Err(Error::setting(
+                "training rows",
+                "need both won and lost deals",
+            ));
+        }
+        let means: Vec<f64> = x
+            .mean_axis(Axis(0))
+            .map_or_else(|| vec![0.0; x.ncols()], |m| m.to_vec());
+        let scales: Vec<f64> = x
+            .std_axis(Axis(0), 0.0)
+            .iter()
+            .map(|&s| if s > 1e-12 && s.is_finite() { s } else { 1.0 })
+            .collect();
+        let standardised = standardise(x, &means, &scales);
+        let labels: Array1<bool> = won.iter().copied().collect();
+        let fitted = LogisticRegression::default()
+            .alpha(params.l2 * x.nrows() as f64)
+            .max_iterations(params.max_iterations)
+            .gradient_tolerance(params.gradient_tolerance)
+            .fit(&Dataset::new(standardised, labels))
+            .map_err(|e| Error::setting("training", format!("the logistic fit failed: {e}")))?;
+        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+        Ok(LinearModel {
+            means,
+            scales,
+            weights: fitted.params().iter().map(|w| sign * w).collect(),
+            intercept: sign * fitted.intercept(),
+        })
+    }
+
+    /// Log-odds of winning for each row of `x`.
+    pub fn log_odds(&self, x: &Array2<f64>) -> Array1<f64> {
+        let weights = Array1::from_iter(self.weights.iter().zip(&self.scales).map(|(w, s)| w / s));
+        let shift: f64 = self
+            .weights
+            .iter()
+            .zip(&self.means)
+            .zip(&self.scales)
+            .map(|((w, m), s)| w * m / s)
+            .sum();
+        x.dot(&weights) + (self.intercept - shift)
+    }
+
+    /// Probability of winning for each row of `x`.
+    pub fn probabilities(&self, x: &Array2<f64>) -> Array1<f64> {
+        self.log_odds(x).mapv(|z| 1.0 / (1.0 + (-z).exp()))
+    }
+}
+
+fn standardise(x: &Array2<f64>, means: &[f64], scales: &[f64]) -> Array2<f64> {
+    let mut out = x.clone();
+    for (j, mut column) in out.axis_iter_mut(Axis(1)).enumerate() {
+        column.mapv_inplace(|v| (v - means[j]) / scales[j]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn won_gets_higher_probability_whichever_class_is_more_frequent() {
+        let x = array![
+            [0.0],
+            [0.1],
+            [0.2],
+            [0.3],
+            [1.0],
+            [1.1],
+            [1.2],
+            [1.3],
+            [0.9]
+        ];
+        for won_is_rare in [true, false] {
+            let won: Vec<bool> = x
+                .column(0)
+                .iter()
+                .map(|&v| (v > 0.5) == won_is_rare)
+                .collect();
+            let model = LinearModel::fit(&x, &won, &FitParams::default()).unwrap();
+            let p = model.probabilities(&array![[0.0], [1.2]]);
+            assert_eq!(p[1] > p[0], won_is_rare, "p = {p:?}");
+        }
+    }
+
+    #[test]
+    fn fitting_twice_gives_identical_weights() {
+        let x = array![
+            [1.0, 5.0],
+            [2.0, 3.0],
+            [3.0, 8.0],
+            [4.0, 1.0],
+            [5.0, 2.0],
+            [6.0, 9.0]
+        ];
+        let won = [false, false, true, false, true, true];
+        let a = LinearModel::fit(&x, &won, &FitParams::default()).unwrap();
+        let b = LinearModel::fit(&x, &won, &FitParams::default()).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn rejects_invalid_settings_and_single_class_data() {
+        let x = array![[1.0], [2.0]];
+        let bad = FitParams {
+            l2: -1.0,
+            ..FitParams::default()
+        };
+        assert!(LinearModel::fit(&x, &[true, false], &bad).is_err());
+        assert!(LinearModel::fit(&x, &[true, true], &FitParams::default()).is_err());
+    }
+}
