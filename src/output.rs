@@ -59,6 +59,22 @@ pub fn write_table(frame: &mut DataFrame, path: &Path, flag: &str) -> Result<()>
     written
 }
 
+/// Writes `bytes` to `path` atomically (temporary file, then rename).
+pub fn write_bytes(bytes: &[u8], path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::output(parent, e))?;
+    }
+    let temporary = temporary_path(path);
+    let written = std::fs::write(&temporary, bytes)
+        .map_err(|e| Error::output(&temporary, e))
+        .and_then(|()| std::fs::rename(&temporary, path).map_err(|e| Error::output(path, e)));
+    if written.is_err() {
+        // Best effort: the temporary file may not exist if creating it failed.
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
 fn write_to(frame: &mut DataFrame, path: &Path, format: OutputFormat) -> Result<()> {
     let file = File::create(path).map_err(|e| Error::output(path, e))?;
     let mut file = BufWriter::with_capacity(1 << 20, file);

@@ -3,6 +3,7 @@
 
 pub mod generate;
 pub mod points;
+pub mod train;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Score every lead with the classic point model (rules in TOML), with tiers, grades and breakdowns.
     Points(points::PointsArgs),
+    /// Learn the predictive model from closed deals and write the model artifact.
+    Train(train::TrainArgs),
     /// Check the three input tables as training would and print a data-quality summary.
     Validate(validate::ValidateArgs),
 }
@@ -34,6 +37,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Generate(args) => generate::run(args),
         Command::Points(args) => points::run(args),
+        Command::Train(args) => train::run(args),
         Command::Validate(args) => validate::run(args),
     }
 }

@@ -31,8 +31,45 @@ pub fn roc_auc(scores: &[f64], won: &[bool]) -> Option<f64> {
     Some((rank_sum - p * (p + 1.0) / 2.0) / (p * negatives as f64))
 }
 
+/// Mean negative log-likelihood of the outcomes (natural log), probabilities clipped
+/// away from 0 and 1 as scikit-learn does.
+pub fn log_loss(probability: &[f64], won: &[bool]) -> f64 {
+    let eps = 1e-15;
+    let total: f64 = probability
+        .iter()
+        .zip(won)
+        .map(|(&p, &w)| {
+            let p = p.clamp(eps, 1.0 - eps);
+            if w {
+                -p.ln()
+            } else {
+                -(1.0 - p).ln()
+            }
+        })
+        .sum();
+    total / probability.len().max(1) as f64
+}
+
+/// Mean squared error of the probabilities against the 0/1 outcomes.
+pub fn brier(probability: &[f64], won: &[bool]) -> f64 {
+    let total: f64 = probability
+        .iter()
+        .zip(won)
+        .map(|(&p, &w)| (p - f64::from(u8::from(w))).powi(2))
+        .sum();
+    total / probability.len().max(1) as f64
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn log_loss_and_brier_match_hand_values() {
+        let p = [0.8, 0.4];
+        let won = [true, false];
+        assert!((log_loss(&p, &won) - (-(0.8f64.ln()) - 0.6f64.ln()) / 2.0).abs() < 1e-12);
+        assert!((brier(&p, &won) - (0.04 + 0.16) / 2.0).abs() < 1e-12);
+    }
+
     use super::*;
 
     #[test]

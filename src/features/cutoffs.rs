@@ -8,6 +8,7 @@
 //! further back, up to `max_snapshots`, while the lead already existed.
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::data::columns::*;
 use crate::data::timestamp::MICROS_PER_DAY;
@@ -18,7 +19,7 @@ use crate::points::AS_OF;
 pub const WON_LABEL: &str = "won";
 
 /// How closed leads are turned into training observations, as the user sets it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CutoffParams {
     gap_days: f64,
     every_days: f64,
@@ -77,7 +78,7 @@ impl CutoffParams {
 }
 
 /// Checked cutoff settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidCutoffParams(CutoffParams);
 
 /// One row per (closed lead, cutoff): `lead_id`, `as_of`, `won`, `closed_at`, sorted by

@@ -1,6 +1,10 @@
 //! The predictive model: the matrix hand-over from polars to linfa ([`matrix`]),
-//! training ([`train`]) and the artifact's envelope ([`artifact`]).
+//! the fit ([`train`]), training end to end ([`pipeline`]) and the artifact's
+//! envelope ([`artifact`]).
 
 pub mod artifact;
 pub mod matrix;
+pub mod pipeline;
 pub mod train;
+
+pub use pipeline::{train_model, Model};

@@ -5,5 +5,6 @@ mod features;
 mod generate;
 mod learnable;
 mod points;
+mod train;
 mod util;
 mod validate;

@@ -1,0 +1,109 @@
+//! `leadscore train`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::data::timestamp::format_timestamp;
+use crate::data::{load, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::error::Result;
+use crate::features::cutoffs::CutoffParams;
+use crate::model::artifact::encode;
+use crate::model::train::FitParams;
+use crate::model::{train_model, Model};
+use crate::output::write_bytes;
+use crate::points::PointModel;
+
+/// Flags of `leadscore train`, as typed.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Leads table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub leads: PathBuf,
+    /// Interactions table (.csv or .parquet); a header-only file is fine.
+    #[arg(long, value_name = "F")]
+    pub interactions: PathBuf,
+    /// Outcomes table (.csv or .parquet): the closed deals to learn from.
+    #[arg(long, value_name = "F")]
+    pub outcomes: PathBuf,
+    /// The rule model (TOML) carried in the artifact; default: the built-in example.
+    #[arg(long, value_name = "F")]
+    pub points: Option<PathBuf>,
+    /// Model artifact to write.
+    #[arg(long, value_name = "MODEL")]
+    pub out: PathBuf,
+    /// Days between a deal's last training snapshot and its close.
+    #[arg(long, default_value_t = 1.0, value_name = "DAYS")]
+    pub cutoff_gap_days: f64,
+    /// Snapshots per closed lead across its open life (1 = only just before closing).
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub snapshots: usize,
+    /// Days between snapshots.
+    #[arg(long, default_value_t = 14.0, value_name = "DAYS")]
+    pub snapshot_every_days: f64,
+    /// L2 regularisation strength per training row.
+    #[arg(long, default_value_t = 1e-3)]
+    pub l2: f64,
+    /// Solver iterations at most.
+    #[arg(long, default_value_t = 200)]
+    pub max_iterations: u64,
+    /// Solver stops when the gradient norm falls below this.
+    #[arg(long, default_value_t = 1e-5)]
+    pub gradient_tolerance: f64,
+    /// What to do with rows naming a lead_id the leads table lacks.
+    #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
+    pub unknown_leads: UnknownLeadPolicy,
+}
+
+/// Runs the command: metrics on stdout, the artifact written atomically.
+pub fn run(args: TrainArgs) -> Result<()> {
+    let cutoffs = CutoffParams::default()
+        .gap_days(args.cutoff_gap_days)
+        .max_snapshots(args.snapshots)
+        .every_days(args.snapshot_every_days)
+        .check()?;
+    let fit = FitParams {
+        l2: args.l2,
+        max_iterations: args.max_iterations,
+        gradient_tolerance: args.gradient_tolerance,
+    };
+    fit.check()?;
+    let points = PointModel::from_option(args.points.as_deref())?;
+    let tables = load(
+        &InputPaths {
+            leads: args.leads,
+            interactions: args.interactions,
+            outcomes: Some(args.outcomes),
+        },
+        LoadOptions {
+            unknown_leads: args.unknown_leads,
+        },
+    )?;
+    eprint!("{}", tables.read_summary()?);
+    let (model, warnings) = train_model(&tables, points, &cutoffs, &fit)?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    write_bytes(&encode(&model)?, &args.out)?;
+    print!("{}", summary(&model));
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+/// The holdout metrics and what the model is, in a few lines.
+pub fn summary(model: &Model) -> String {
+    let h = &model.holdout;
+    format!(
+        "model: {} features, data as of {}, fingerprint {}\n\
+         holdout (later {} deals, {} snapshots): ROC AUC {:.3}, log loss {:.4}, Brier {:.4}, base rate {:.3}\n",
+        model.feature_names.len(),
+        format_timestamp(model.data_as_of),
+        model.data_fingerprint,
+        h.leads,
+        h.rows,
+        h.roc_auc,
+        h.log_loss,
+        h.brier,
+        h.base_rate
+    )
+}

@@ -1,0 +1,206 @@
+//! Training end to end: closed leads → snapshot observations before their close →
+//! features learned on earlier deals → a logistic fit → metrics on later deals → the
+//! final fit on all deals, packed with everything scoring needs into a [`Model`].
+
+use ndarray::Array2;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::artifact::crc32;
+use super::matrix::to_matrix;
+use super::train::{FitParams, LinearModel};
+use crate::data::columns::*;
+use crate::data::Tables;
+use crate::error::{Error, Result};
+use crate::eval::metrics::{brier, log_loss, roc_auc};
+use crate::features::cutoffs::{training_observations, ValidCutoffParams, WON_LABEL};
+use crate::features::spec::{FeatureSpec, SpecParams};
+use crate::points::{PointModel, AS_OF};
+
+/// Closed deals of each class needed before leadscore agrees to train.
+pub const MIN_PER_CLASS: usize = 40;
+/// Below this many deals of a class, results are flagged as unstable.
+pub const STABLE_PER_CLASS: usize = 200;
+
+/// Everything scoring needs, and what an analyst wants to know about how it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// The leadscore version that trained it.
+    pub leadscore_version: String,
+    /// Which features exist and how they are built.
+    pub spec: FeatureSpec,
+    /// Feature names in matrix column order.
+    pub feature_names: Vec<String>,
+    /// Scaling and weights.
+    pub linear: LinearModel,
+    /// The rule model scored beside the probability.
+    pub points: PointModel,
+    /// How training observations were cut.
+    pub cutoffs: ValidCutoffParams,
+    /// Solver settings.
+    pub fit: FitParams,
+    /// CRC-32 over the training outcomes and table sizes: which data made this model.
+    pub data_fingerprint: String,
+    /// Latest time seen in the training data (µs since the epoch).
+    pub data_as_of: i64,
+    /// Metrics on the later deals held out by time.
+    pub holdout: Holdout,
+}
+
+/// Quality on held-out later deals, each seen at its snapshots before closing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Holdout {
+    /// Deals (leads) held out.
+    pub leads: usize,
+    /// Observations (snapshots) scored.
+    pub rows: usize,
+    /// Share of won among those rows.
+    pub base_rate: f64,
+    /// ROC AUC.
+    pub roc_auc: f64,
+    /// Log loss (natural log).
+    pub log_loss: f64,
+    /// Brier score.
+    pub brier: f64,
+}
+
+/// Trains on the closed leads of `tables`.
+pub fn train_model(
+    tables: &Tables,
+    points: PointModel,
+    cutoffs: &ValidCutoffParams,
+    fit: &FitParams,
+) -> Result<(Model, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let won = tables.won_count()?;
+    let lost = tables.outcomes.height() - won;
+    if won < MIN_PER_CLASS || lost < MIN_PER_CLASS {
+        return Err(Error::setting(
+            "--outcomes",
+            format!("too little history to train: {won} won and {lost} lost closed leads; at least {MIN_PER_CLASS} of each are needed"),
+        ));
+    }
+    if won < STABLE_PER_CLASS || lost < STABLE_PER_CLASS {
+        warnings.push(format!(
+            "only {won} won and {lost} lost deals: coefficients and metrics will be unstable (aim for {STABLE_PER_CLASS}+ of each)"
+        ));
+    }
+    points.check_columns(&tables.leads)?;
+    let observations = training_observations(&tables.leads, &tables.outcomes, cutoffs)?;
+
+    // Later deals validate earlier ones; a lead's snapshots all sit on one side.
+    let closed: Vec<i64> = observations
+        .column(CLOSED_AT)?
+        .to_physical_repr()
+        .i64()?
+        .iter()
+        .flatten()
+        .collect();
+    let mut sorted = closed.clone();
+    sorted.sort_unstable();
+    let split = sorted
+        .get(sorted.len() * 4 / 5)
+        .copied()
+        .unwrap_or(i64::MAX);
+    let later: BooleanChunked = closed.iter().map(|&c| c >= split).collect();
+    let earlier = !&later;
+    let (train, test) = (observations.filter(&earlier)?, observations.filter(&later)?);
+
+    let spec_params = SpecParams::default();
+    let spec = FeatureSpec::learn(&tables.leads, &tables.interactions, &train, &spec_params)?;
+    let (x_train, y_train) = design(&spec, tables, &train)?;
+    let (x_test, y_test) = design(&spec, tables, &test)?;
+    let holdout_model = LinearModel::fit(&x_train, &y_train, fit)?;
+    let probability = holdout_model.probabilities(&x_test).to_vec();
+    let holdout = Holdout {
+        leads: test.column(LEAD_ID)?.n_unique()?,
+        rows: y_test.len(),
+        base_rate: y_test.iter().filter(|&&w| w).count() as f64 / y_test.len().max(1) as f64,
+        roc_auc: roc_auc(&probability, &y_test).unwrap_or(f64::NAN),
+        log_loss: log_loss(&probability, &y_test),
+        brier: brier(&probability, &y_test),
+    };
+
+    // The shipped model learns from every deal.
+    let spec = FeatureSpec::learn(
+        &tables.leads,
+        &tables.interactions,
+        &observations,
+        &spec_params,
+    )?;
+    let (x_all, y_all) = design(&spec, tables, &observations)?;
+    let linear = LinearModel::fit(&x_all, &y_all, fit)?;
+    let model = Model {
+        leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
+        feature_names: spec.names(),
+        spec,
+        linear,
+        points,
+        cutoffs: cutoffs.clone(),
+        fit: fit.clone(),
+        data_fingerprint: fingerprint(tables)?,
+        data_as_of: data_as_of(tables)?,
+        holdout,
+    };
+    Ok((model, warnings))
+}
+
+/// The feature matrix and labels of some observations.
+fn design(
+    spec: &FeatureSpec,
+    tables: &Tables,
+    observations: &DataFrame,
+) -> Result<(Array2<f64>, Vec<bool>)> {
+    let features = spec.build(&tables.leads, &tables.interactions, observations)?;
+    let matrix = to_matrix(&features.drop_many([LEAD_ID, AS_OF]))?;
+    let won = observations
+        .column(WON_LABEL)?
+        .bool()?
+        .iter()
+        .map(|w| w.unwrap_or(false))
+        .collect();
+    Ok((matrix, won))
+}
+
+fn fingerprint(tables: &Tables) -> Result<String> {
+    let sorted = tables
+        .outcomes
+        .clone()
+        .lazy()
+        .sort([LEAD_ID], SortMultipleOptions::default())
+        .collect()?;
+    let mut text = format!(
+        "{} {} {}\n",
+        tables.leads.height(),
+        tables.interactions.height(),
+        sorted.height()
+    );
+    let ids = sorted.column(LEAD_ID)?.str()?;
+    let outcomes = sorted.column(OUTCOME)?.str()?;
+    let closed = sorted.column(CLOSED_AT)?.to_physical_repr();
+    let closed = closed.i64()?;
+    for i in 0..sorted.height() {
+        text.push_str(&format!(
+            "{},{},{}\n",
+            ids.get(i).unwrap_or(""),
+            outcomes.get(i).unwrap_or(""),
+            closed.get(i).unwrap_or(0)
+        ));
+    }
+    Ok(format!("crc32:{:08x}", crc32(text.as_bytes())))
+}
+
+fn data_as_of(tables: &Tables) -> Result<i64> {
+    let latest = |frame: &DataFrame, column: &str| -> Result<Option<i64>> {
+        Ok(frame.column(column)?.to_physical_repr().i64()?.max())
+    };
+    Ok([
+        latest(&tables.leads, CREATED_AT)?,
+        latest(&tables.interactions, OCCURRED_AT)?,
+        latest(&tables.outcomes, CLOSED_AT)?,
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(0))
+}

@@ -1,0 +1,72 @@
+//! `leadscore train`: refuses thin history, prints holdout metrics, and writes the same
+//! bytes for the same inputs.
+
+use predicates::str::contains;
+
+use crate::util::{generate, leadscore, Fixture};
+
+fn train(dir: &std::path::Path, out: &std::path::Path) -> assert_cmd::assert::Assert {
+    leadscore()
+        .arg("train")
+        .arg("--leads")
+        .arg(dir.join("leads.csv"))
+        .arg("--interactions")
+        .arg(dir.join("interactions.csv"))
+        .arg("--outcomes")
+        .arg(dir.join("outcomes.csv"))
+        .arg("--out")
+        .arg(out)
+        .assert()
+}
+
+#[test]
+fn training_twice_gives_byte_identical_artifacts() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = generate(&root.path().join("crm"), 1_500, 17, "csv");
+    let (a, b) = (root.path().join("a.model"), root.path().join("b.model"));
+    train(&dir, &a)
+        .success()
+        .stdout(contains("ROC AUC"))
+        .stdout(contains("fingerprint crc32:"));
+    train(&dir, &b).success();
+    let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    assert!(a.starts_with(b"LEADSCORE\0\r\n"));
+    assert!(a == b, "two trainings on the same data differ");
+}
+
+#[test]
+fn too_little_history_is_refused_with_exit_2() {
+    let fixture = Fixture::new();
+    let out = fixture.dir.path().join("m.model");
+    leadscore()
+        .arg("train")
+        .arg("--leads")
+        .arg(&fixture.leads)
+        .arg("--interactions")
+        .arg(&fixture.interactions)
+        .arg("--outcomes")
+        .arg(&fixture.outcomes)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("too little history to train: 1 won and 1 lost"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn invalid_training_settings_exit_2() {
+    let fixture = Fixture::new();
+    leadscore()
+        .args(["train", "--snapshots", "0", "--leads"])
+        .arg(&fixture.leads)
+        .arg("--interactions")
+        .arg(&fixture.interactions)
+        .arg("--outcomes")
+        .arg(&fixture.outcomes)
+        .arg("--out")
+        .arg(fixture.dir.path().join("m.model"))
+        .assert()
+        .code(2)
+        .stderr(contains("setting `--snapshots`"));
+}
