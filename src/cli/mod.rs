@@ -2,6 +2,7 @@
 //! turns what the user typed into checked library settings and calls the library.
 
 pub mod generate;
+pub mod inspect;
 pub mod points;
 pub mod train;
 pub mod validate;
@@ -24,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Write a realistic synthetic CRM (leads, interactions, outcomes, truth) to a directory.
     Generate(generate::GenerateArgs),
+    /// Show what is in a model artifact (format, fingerprint, features, coefficients, metrics).
+    Inspect(inspect::InspectArgs),
     /// Score every lead with the classic point model (rules in TOML), with tiers, grades and breakdowns.
     Points(points::PointsArgs),
     /// Learn the predictive model from closed deals and write the model artifact.
@@ -36,6 +39,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Generate(args) => generate::run(args),
+        Command::Inspect(args) => inspect::run(args),
         Command::Points(args) => points::run(args),
         Command::Train(args) => train::run(args),
         Command::Validate(args) => validate::run(args),

@@ -70,3 +70,54 @@ fn invalid_training_settings_exit_2() {
         .code(2)
         .stderr(contains("setting `--snapshots`"));
 }
+
+#[test]
+fn inspect_shows_the_model_and_refuses_damaged_artifacts() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = generate(&root.path().join("crm"), 1_200, 23, "csv");
+    let model = root.path().join("m.model");
+    train(&dir, &model).success();
+    leadscore()
+        .arg("inspect")
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(contains("format version 1"))
+        .stdout(contains("coefficients"))
+        .stdout(contains("page_visit[/pricing]"));
+    let json = leadscore()
+        .arg("inspect")
+        .arg(&model)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(parsed["holdout"]["roc_auc"].as_f64().unwrap() > 0.6);
+
+    let bytes = std::fs::read(&model).unwrap();
+    let mut corrupted = bytes.clone();
+    let middle = corrupted.len() / 2;
+    corrupted[middle] ^= 0xFF;
+    let mut newer = bytes.clone();
+    newer[12] = 99;
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        ("truncated", bytes[..bytes.len() / 2].to_vec(), "truncated"),
+        ("corrupted", corrupted, "checksum"),
+        (
+            "foreign",
+            b"lead_id,created_at\n".to_vec(),
+            "not a leadscore model",
+        ),
+        ("newer", newer, "newer than this leadscore reads"),
+        ("empty", Vec::new(), "not a leadscore model"),
+    ];
+    for (name, content, message) in cases {
+        let path = crate::util::write(root.path(), &format!("{name}.model"), content);
+        leadscore()
+            .arg("inspect")
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stderr(contains(message));
+    }
+}

@@ -1,0 +1,77 @@
+//! `leadscore inspect`: what is in a model artifact.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cli::train::summary;
+use crate::error::{Error, Result};
+use crate::model::artifact::{decode, FORMAT_VERSION};
+use crate::model::Model;
+
+/// Flags of `leadscore inspect`, as typed.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The model artifact.
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Print everything as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads and checks an artifact; damaged or foreign files are refused (exit 2).
+pub fn read_model(path: &std::path::Path) -> Result<Model> {
+    let bytes = std::fs::read(path).map_err(|e| Error::InputFile {
+        path: path.to_path_buf(),
+        reason: format!("cannot read the model: {e}"),
+    })?;
+    decode(&bytes).map_err(|e| match e {
+        Error::Artifact { reason } => Error::Artifact {
+            reason: format!("{}: {reason}", path.display()),
+        },
+        other => other,
+    })
+}
+
+/// Runs the command.
+pub fn run(args: InspectArgs) -> Result<()> {
+    let model = read_model(&args.model)?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&model)
+            .map_err(|e| Error::output("stdout", std::io::Error::other(e)))?;
+        println!("{json}");
+        return Ok(());
+    }
+    println!(
+        "leadscore model, format version {FORMAT_VERSION}, trained by leadscore {}",
+        model.leadscore_version
+    );
+    print!("{}", summary(&model));
+    println!(
+        "rule model: {} ({} attribute rules, {} behaviour rules, action tier {})",
+        model.points.source,
+        model.points.attributes.len(),
+        model.points.behaviours.len(),
+        model.points.action_tier_name()
+    );
+    println!(
+        "training: L2 {} per row, snapshots {:?}, intercept {:.4}",
+        model.fit.l2, model.cutoffs, model.linear.intercept
+    );
+    println!("coefficients (log-odds of winning per standard deviation), strongest first:");
+    let mut order: Vec<usize> = (0..model.feature_names.len()).collect();
+    order.sort_by(|&a, &b| {
+        model.linear.weights[b]
+            .abs()
+            .total_cmp(&model.linear.weights[a].abs())
+            .then(a.cmp(&b))
+    });
+    for i in order {
+        println!(
+            "  {:>+8.4}  {}",
+            model.linear.weights[i], model.feature_names[i]
+        );
+    }
+    Ok(())
+}
