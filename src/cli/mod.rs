@@ -4,6 +4,7 @@
 pub mod generate;
 pub mod inspect;
 pub mod points;
+pub mod score;
 pub mod train;
 pub mod validate;
 
@@ -29,6 +30,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Score every lead with the classic point model (rules in TOML), with tiers, grades and breakdowns.
     Points(points::PointsArgs),
+    /// Score every lead: rule points, tier, grade, predicted probability and reasons.
+    Score(score::ScoreArgs),
     /// Learn the predictive model from closed deals and write the model artifact.
     Train(train::TrainArgs),
     /// Check the three input tables as training would and print a data-quality summary.
@@ -41,6 +44,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Generate(args) => generate::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Points(args) => points::run(args),
+        Command::Score(args) => score::run(args),
         Command::Train(args) => train::run(args),
         Command::Validate(args) => validate::run(args),
     }

@@ -5,6 +5,8 @@
 pub mod artifact;
 pub mod matrix;
 pub mod pipeline;
+pub mod reasons;
+pub mod score;
 pub mod train;
 
 pub use pipeline::{train_model, Model};

@@ -121,3 +121,56 @@ fn inspect_shows_the_model_and_refuses_damaged_artifacts() {
             .stderr(contains(message));
     }
 }
+
+#[test]
+fn score_gives_points_probability_and_reasons_even_for_unseen_values() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = generate(&root.path().join("crm"), 1_200, 29, "csv");
+    let model = root.path().join("m.model");
+    train(&dir, &model).success();
+    // Scoring data from a later export: a new industry and a new event type.
+    let leads = crate::util::write(
+        root.path(),
+        "new_leads.csv",
+        "lead_id,created_at,industry,job_title,seniority,company_size,country,source,lead_owner,utm_campaign,browser,lucky_number\n\
+         N1,2025-11-01,Aerospace,Founder,owner,300,US,referral,x.new,cmp-999,opera,7\n\
+         N2,2025-12-01,Software,,,,,,,,,\n",
+    );
+    let interactions = crate::util::write(
+        root.path(),
+        "new_interactions.csv",
+        "lead_id,occurred_at,event_type,detail\n\
+         N1,2025-12-20,page_visit,/pricing\n\
+         N1,2025-12-21,chat_started,widget\n\
+         N1,2025-12-22,demo_request,\n",
+    );
+    let out = root.path().join("scores.csv");
+    leadscore()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--leads")
+        .arg(&leads)
+        .arg("--interactions")
+        .arg(&interactions)
+        .args(["--as-of", "2026-01-01", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(contains("scored 2 leads"));
+    let written = std::fs::read_to_string(&out).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(
+        lines.next(),
+        Some("lead_id,points,tier,grade,probability,score,reasons")
+    );
+    let n1: Vec<&str> = lines.next().unwrap().splitn(7, ',').collect();
+    let n2: Vec<&str> = lines.next().unwrap().splitn(7, ',').collect();
+    let (p1, p2): (f64, f64) = (n1[4].parse().unwrap(), n2[4].parse().unwrap());
+    assert!(p1 > 0.0 && p1 < 1.0 && p2 > 0.0 && p2 < 1.0);
+    assert!(
+        p1 > p2,
+        "an engaged founder ({p1}) should beat a silent unknown ({p2})"
+    );
+    assert!(!n1[6].is_empty(), "no reasons for N1");
+}

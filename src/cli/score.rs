@@ -1,0 +1,66 @@
+//! `leadscore score`: every lead's rule points and predicted probability with reasons.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cli::inspect::read_model;
+use crate::cli::points::{now_micros, time_flag};
+use crate::data::timestamp::format_timestamp;
+use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::error::Result;
+use crate::model::score::score_leads;
+use crate::output::{write_table, OutputFormat};
+
+/// Flags of `leadscore score`, as typed.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The model artifact written by `leadscore train`.
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Leads table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub leads: PathBuf,
+    /// Interactions table (.csv or .parquet); a header-only file is fine.
+    #[arg(long, value_name = "F")]
+    pub interactions: PathBuf,
+    /// Score as of this time (ISO 8601); only interactions before it count. Default: now.
+    #[arg(long, value_name = "T")]
+    pub as_of: Option<String>,
+    /// Scores file (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub out: PathBuf,
+    /// What to do with interactions naming a lead_id the leads table lacks.
+    #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
+    pub unknown_leads: UnknownLeadPolicy,
+}
+
+/// Runs the command.
+pub fn run(args: ScoreArgs) -> Result<()> {
+    let as_of = match &args.as_of {
+        Some(text) => time_flag("--as-of", text)?,
+        None => now_micros(),
+    };
+    OutputFormat::of(&args.out, "--out")?;
+    let model = read_model(&args.model)?;
+    let tables = load(
+        &InputPaths {
+            leads: args.leads,
+            interactions: args.interactions,
+            outcomes: None,
+        },
+        LoadOptions {
+            unknown_leads: args.unknown_leads,
+        },
+    )?;
+    eprint!("{}", tables.read_summary()?);
+    let mut scores = score_leads(&model, &tables.leads, &tables.interactions, as_of)?;
+    write_table(&mut scores, &args.out, "--out")?;
+    eprintln!(
+        "scored {} leads as of {} into {}",
+        thousands(scores.height()),
+        format_timestamp(as_of),
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Scoring leads with a trained model: the rule points and the probability, side by
+//! side, built through the same feature code as training, with reasons.
+
+use polars::prelude::*;
+
+use super::matrix::to_matrix;
+use super::reasons::reasons;
+use super::Model;
+use crate::data::columns::LEAD_ID;
+use crate::error::{Error, Result};
+use crate::points::{observations_at, AS_OF};
+
+/// One row per lead, in leads order: `lead_id, points, tier, grade, probability, score,
+/// reasons`, as of `as_of` (µs since the epoch).
+pub fn score_leads(
+    model: &Model,
+    leads: &DataFrame,
+    interactions: &DataFrame,
+    as_of: i64,
+) -> Result<DataFrame> {
+    let observations = observations_at(leads, as_of)?;
+    let points = model
+        .points
+        .evaluate(leads, interactions, &observations, false)?
+        .scores;
+    let features = model
+        .spec
+        .build(leads, interactions, &observations)?
+        .drop_many([LEAD_ID, AS_OF]);
+    let built: Vec<String> = features
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    if built != model.feature_names {
+        return Err(Error::Artifact {
+            reason: "the model's feature list does not match its feature spec".into(),
+        });
+    }
+    let x = to_matrix(&features)?;
+    let probability = model.linear.probabilities(&x).to_vec();
+    let score: Vec<u32> = probability
+        .iter()
+        .map(|p| (p * 100.0).round().clamp(1.0, 99.0) as u32)
+        .collect();
+    let why = reasons(&model.linear, &model.feature_names, &x);
+    Ok(points
+        .lazy()
+        .select([col(LEAD_ID), col("points"), col("tier"), col("grade")])
+        .with_columns([
+            lit(Series::new("probability".into(), probability)),
+            lit(Series::new("score".into(), score)),
+            lit(Series::new("reasons".into(), why)),
+        ])
+        .collect()?)
+}
