@@ -26,12 +26,14 @@ pub fn read_model(path: &std::path::Path) -> Result<Model> {
         path: path.to_path_buf(),
         reason: format!("cannot read the model: {e}"),
     })?;
-    decode(&bytes).map_err(|e| match e {
-        Error::Artifact { reason } => Error::Artifact {
-            reason: format!("{}: {reason}", path.display()),
-        },
-        other => other,
-    })
+    decode::<Model>(&bytes)
+        .and_then(|model| model.check().map(|()| model))
+        .map_err(|e| match e {
+            Error::Artifact { reason } => Error::Artifact {
+                reason: format!("{}: {reason}", path.display()),
+            },
+            other => other,
+        })
 }
 
 /// Runs the command.
@@ -56,8 +58,13 @@ pub fn run(args: InspectArgs) -> Result<()> {
         model.points.action_tier_name()
     );
     println!(
-        "training: L2 {} per row, snapshots {:?}, intercept {:.4}",
-        model.fit.l2, model.cutoffs, model.linear.intercept
+        "training: L2 {} per row, class weight {:?}, at most {} iterations, gradient tolerance {}, {:?}, intercept {:.4}",
+        model.fit.l2,
+        model.fit.class_weight,
+        model.fit.max_iterations,
+        model.fit.gradient_tolerance,
+        model.cutoffs,
+        model.linear.intercept
     );
     println!("coefficients (log-odds of winning per standard deviation), strongest first:");
     let mut order: Vec<usize> = (0..model.feature_names.len()).collect();

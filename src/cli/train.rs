@@ -9,7 +9,8 @@ use crate::data::{load, InputPaths, LoadOptions, UnknownLeadPolicy};
 use crate::error::Result;
 use crate::features::cutoffs::CutoffParams;
 use crate::model::artifact::encode;
-use crate::model::train::FitParams;
+use crate::model::select::L2Choice;
+use crate::model::train::{ClassWeight, FitParams};
 use crate::model::{train_model, Model};
 use crate::output::write_bytes;
 use crate::points::PointModel;
@@ -41,9 +42,14 @@ pub struct TrainArgs {
     /// Days between snapshots.
     #[arg(long, default_value_t = 14.0, value_name = "DAYS")]
     pub snapshot_every_days: f64,
-    /// L2 regularisation strength per training row.
-    #[arg(long, default_value_t = 1e-3)]
-    pub l2: f64,
+    /// L2 regularisation strength per training row, or `auto` to choose it on the
+    /// latest training deals (the lowest validation log loss).
+    #[arg(long, default_value = "auto", value_name = "auto|NUMBER")]
+    pub l2: L2Choice,
+    /// Weighting of won against lost deals; `balanced` centres probabilities on 0.5
+    /// without changing the ranking.
+    #[arg(long, value_enum, default_value_t = ClassWeight::None)]
+    pub class_weight: ClassWeight,
     /// Solver iterations at most.
     #[arg(long, default_value_t = 200)]
     pub max_iterations: u64,
@@ -63,9 +69,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .every_days(args.snapshot_every_days)
         .check()?;
     let fit = FitParams {
-        l2: args.l2,
         max_iterations: args.max_iterations,
         gradient_tolerance: args.gradient_tolerance,
+        class_weight: args.class_weight,
+        ..FitParams::default()
     };
     fit.check()?;
     let points = PointModel::from_option(args.points.as_deref())?;
@@ -80,7 +87,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
-    let (model, warnings) = train_model(&tables, points, &cutoffs, &fit)?;
+    let (model, warnings) = train_model(&tables, points, &cutoffs, &fit, args.l2)?;
     for warning in warnings {
         eprintln!("warning: {warning}");
     }
@@ -93,15 +100,33 @@ pub fn run(args: TrainArgs) -> Result<()> {
 /// The holdout metrics and what the model is, in a few lines.
 pub fn summary(model: &Model) -> String {
     let h = &model.holdout;
+    let l2 = if model.l2_search.is_empty() {
+        format!("L2 {} (fixed)", model.fit.l2)
+    } else {
+        format!(
+            "L2 {} (chosen on later deals from {})",
+            model.fit.l2,
+            model
+                .l2_search
+                .iter()
+                .map(|t| format!("{}: log loss {:.4}", t.l2, t.log_loss))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     format!(
         "model: {} features, data as of {}, fingerprint {}\n\
-         holdout (later {} deals, {} snapshots): ROC AUC {:.3}, log loss {:.4}, Brier {:.4}, base rate {:.3}\n",
+         {l2}\n\
+         holdout (later {} deals, {} snapshots): ROC AUC {:.3}, PR AUC {:.3}, lift in top decile {:.2}, \
+         log loss {:.4}, Brier {:.4}, base rate {:.3}\n",
         model.feature_names.len(),
         format_timestamp(model.data_as_of),
         model.data_fingerprint,
         h.leads,
         h.rows,
         h.roc_auc,
+        h.pr_auc,
+        h.lift_top_decile,
         h.log_loss,
         h.brier,
         h.base_rate

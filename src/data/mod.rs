@@ -116,6 +116,10 @@ pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
         }
         problems.into_result()?;
     }
+    // Counted and reported above; from here on they are ignored, as the warning says, so
+    // no later count (the training minimum, say) includes rows that cannot be used.
+    let interactions = only_known(&leads, interactions, unknown_in_interactions.rows)?;
+    let outcomes = only_known(&leads, outcomes, unknown_in_outcomes.rows)?;
     Ok(Tables {
         leads,
         interactions,
@@ -124,6 +128,22 @@ pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
         unknown_in_interactions,
         unknown_in_outcomes,
     })
+}
+
+/// The rows of `frame` whose lead_id is in `leads`, in order.
+fn only_known(leads: &DataFrame, frame: DataFrame, unknown_rows: usize) -> Result<DataFrame> {
+    if unknown_rows == 0 {
+        return Ok(frame);
+    }
+    Ok(frame
+        .lazy()
+        .join(
+            leads.clone().lazy().select([col(LEAD_ID)]),
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .collect()?)
 }
 
 type Typer = fn(&str, &DataFrame, &mut Problems) -> Result<Option<DataFrame>>;

@@ -168,7 +168,7 @@ impl DataQuality {
         Ok(DataQuality {
             leads: leads.height(),
             leads_created: time_range(leads.column(CREATED_AT)?)?,
-            interactions: interactions.height(),
+            interactions: interactions.height() + tables.unknown_in_interactions.rows,
             interactions_occurred: time_range(interactions.column(OCCURRED_AT)?)?,
             interactions_per_lead: distribution(&per_lead),
             leads_without_interactions,

@@ -60,6 +60,57 @@ pub fn brier(probability: &[f64], won: &[bool]) -> f64 {
     total / probability.len().max(1) as f64
 }
 
+/// Average precision, the area under the precision–recall curve as scikit-learn's
+/// `average_precision_score` computes it (a step sum over distinct score thresholds,
+/// ties grouped). What matters when won deals are rare: how clean the top of the list is.
+/// `None` when no lead won or lengths differ.
+pub fn pr_auc(scores: &[f64], won: &[bool]) -> Option<f64> {
+    let positives = won.iter().filter(|&&w| w).count();
+    if scores.len() != won.len() || positives == 0 || scores.iter().any(|s| s.is_nan()) {
+        return None;
+    }
+    let order = descending(scores);
+    let (mut true_positives, mut seen, mut previous_recall, mut area) = (0usize, 0usize, 0.0, 0.0);
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && scores[order[end]] == scores[order[start]] {
+            end += 1;
+        }
+        true_positives += order[start..end].iter().filter(|&&i| won[i]).count();
+        seen = end;
+        let recall = true_positives as f64 / positives as f64;
+        let precision = true_positives as f64 / seen as f64;
+        area += (recall - previous_recall) * precision;
+        previous_recall = recall;
+        start = end;
+    }
+    debug_assert_eq!(seen, order.len());
+    Some(area)
+}
+
+/// Won rate among the top `share` of leads by score, divided by the overall won rate:
+/// how many times better than calling at random the first calls are. Ties at the border
+/// are broken by input order so the figure is deterministic. `None` without a win.
+pub fn lift_at(share: f64, scores: &[f64], won: &[bool]) -> Option<f64> {
+    let positives = won.iter().filter(|&&w| w).count();
+    if scores.len() != won.len() || positives == 0 || !(share > 0.0 && share <= 1.0) {
+        return None;
+    }
+    let take = ((scores.len() as f64 * share).ceil() as usize).clamp(1, scores.len());
+    let order = descending(scores);
+    let top_won = order[..take].iter().filter(|&&i| won[i]).count();
+    let base_rate = positives as f64 / scores.len() as f64;
+    Some(top_won as f64 / take as f64 / base_rate)
+}
+
+/// Row indices by score, highest first, ties in input order.
+fn descending(scores: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    order
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -87,6 +138,31 @@ mod tests {
         let scores = [0.1, 0.4, 0.6, 0.4, 0.7];
         let won = [false, false, false, true, true];
         assert!((roc_auc(&scores, &won).unwrap() - 4.5 / 6.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn average_precision_matches_scikit_learn() {
+        // sklearn.metrics.average_precision_score([1,0,1,1,0], [0.9,0.8,0.7,0.4,0.4])
+        // = 1/3 * 1 + 1/3 * 2/3 + 1/3 * 3/5 = 0.7555...
+        let won = [true, false, true, true, false];
+        let scores = [0.9, 0.8, 0.7, 0.4, 0.4];
+        let expected = (1.0 + 2.0 / 3.0 + 3.0 / 5.0) / 3.0;
+        assert!((pr_auc(&scores, &won).unwrap() - expected).abs() < 1e-12);
+        assert_eq!(pr_auc(&[0.9, 0.1], &[true, false]), Some(1.0));
+        assert_eq!(pr_auc(&[0.9, 0.1], &[false, false]), None);
+    }
+
+    #[test]
+    fn lift_counts_won_in_the_top_share() {
+        // 10 leads, 2 won; the top 10% (1 lead) is won: lift = 1 / 0.2 = 5.
+        let scores: Vec<f64> = (0..10).map(|i| f64::from(i) / 10.0).collect();
+        let mut won = [false; 10];
+        won[9] = true;
+        won[0] = true;
+        assert!((lift_at(0.1, &scores, &won).unwrap() - 5.0).abs() < 1e-12);
+        // The top half holds one of two wins: lift 1.
+        assert!((lift_at(0.5, &scores, &won).unwrap() - 1.0).abs() < 1e-12);
+        assert_eq!(lift_at(0.0, &scores, &won), None);
     }
 
     #[test]

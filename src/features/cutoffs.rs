@@ -55,16 +55,24 @@ impl CutoffParams {
 
     /// Checks the settings once, naming the bad one.
     pub fn check(self) -> Result<ValidCutoffParams> {
-        if !(self.gap_days.is_finite() && self.gap_days >= 0.0) {
+        // A cutoff at the close itself would let the closing day's events in; ten years
+        // bounds the arithmetic well inside i64 microseconds.
+        if !(self.gap_days.is_finite() && self.gap_days > 0.0 && self.gap_days <= MAX_DAYS) {
             return Err(Error::setting(
                 "--cutoff-gap-days",
-                format!("{} is not a number of days ≥ 0", self.gap_days),
+                format!(
+                    "{} is not a number of days above 0 and at most {MAX_DAYS}",
+                    self.gap_days
+                ),
             ));
         }
-        if !(self.every_days.is_finite() && self.every_days > 0.0) {
+        if !(self.every_days.is_finite() && self.every_days > 0.0 && self.every_days <= MAX_DAYS) {
             return Err(Error::setting(
                 "--snapshot-every-days",
-                format!("{} is not a positive number of days", self.every_days),
+                format!(
+                    "{} is not a number of days above 0 and at most {MAX_DAYS}",
+                    self.every_days
+                ),
             ));
         }
         if !(1..=100).contains(&self.max_snapshots) {
@@ -76,6 +84,9 @@ impl CutoffParams {
         Ok(ValidCutoffParams(self))
     }
 }
+
+/// Longest gap or snapshot interval accepted, in days.
+const MAX_DAYS: f64 = 3650.0;
 
 /// Checked cutoff settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,7 +200,7 @@ mod tests {
     #[test]
     fn every_cutoff_is_before_the_close() {
         let (leads, outcomes) = fixture();
-        for gap in [0.0, 0.5, 1.0, 30.0] {
+        for gap in [0.001, 0.5, 1.0, 30.0] {
             let params = CutoffParams::default()
                 .gap_days(gap)
                 .max_snapshots(10)
@@ -198,7 +209,7 @@ mod tests {
             let observed = training_observations(&leads, &outcomes, &params).unwrap();
             let late = observed
                 .lazy()
-                .filter(col(AS_OF).gt(col(CLOSED_AT)))
+                .filter(col(AS_OF).gt_eq(col(CLOSED_AT)))
                 .collect()
                 .unwrap();
             assert_eq!(late.height(), 0, "gap {gap}");
@@ -208,6 +219,12 @@ mod tests {
     #[test]
     fn rejects_invalid_settings() {
         assert!(CutoffParams::default().gap_days(-1.0).check().is_err());
+        assert!(CutoffParams::default().gap_days(0.0).check().is_err());
+        assert!(CutoffParams::default().gap_days(1e300).check().is_err());
+        assert!(CutoffParams::default()
+            .every_days(f64::MAX)
+            .check()
+            .is_err());
         assert!(CutoffParams::default().every_days(0.0).check().is_err());
         assert!(CutoffParams::default().max_snapshots(0).check().is_err());
     }

@@ -10,7 +10,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::columns::*;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::points::AS_OF;
 
 /// Windows (days) over which activity is counted; `None` is all time.
@@ -69,7 +69,10 @@ impl FeatureSpec {
             .filter(col("leads").gt_eq(support.clone()))
             .sort([EVENT_TYPE], SortMultipleOptions::default())
             .collect()?;
-        let event_types = strings(&event_types, EVENT_TYPE)?;
+        let event_types: Vec<String> = strings(&event_types, EVENT_TYPE)?
+            .into_iter()
+            .filter(|e| !is_placeholder(e))
+            .collect();
         let details = seen
             .filter(col(DETAIL).is_not_null())
             .group_by([col(EVENT_TYPE), col(DETAIL)])
@@ -120,14 +123,35 @@ impl FeatureSpec {
                 .limit(params.max_categories as IdxSize)
                 .sort(["value"], SortMultipleOptions::default())
                 .collect()?;
-            categoricals.push((name.to_string(), strings(&kept, "value")?));
+            let kept = strings(&kept, "value")?
+                .into_iter()
+                .filter(|v| !is_placeholder(v))
+                .collect();
+            categoricals.push((name.to_string(), kept));
         }
-        Ok(FeatureSpec {
+        let spec = FeatureSpec {
             event_types,
             details,
             categoricals,
             numerics,
-        })
+        };
+        spec.check_unique_names()?;
+        Ok(spec)
+    }
+
+    /// Two features with one name would make the matrix ambiguous (a numeric column
+    /// named `a=<missing>` beside a categorical `a`, say): refuse, naming the column.
+    fn check_unique_names(&self) -> Result<()> {
+        let mut seen = std::collections::BTreeSet::new();
+        for name in self.names() {
+            if !seen.insert(name.clone()) {
+                return Err(Error::setting(
+                    "--leads",
+                    format!("two features would both be called {name:?}: rename that lead column"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Feature names, in column order of [`build`](FeatureSpec::build)'s output.
@@ -168,11 +192,21 @@ impl FeatureSpec {
                 ))?;
             }
         }
+        // Lead columns and activity aggregates get namespaces of their own, so that an
+        // attribute called `as_of` or `email_open_7d` cannot be mistaken for another.
+        let mut lead_columns = vec![col(LEAD_ID), col(CREATED_AT).alias(LEAD_CREATED)];
+        lead_columns.extend(
+            self.categoricals
+                .iter()
+                .map(|(c, _)| c)
+                .chain(&self.numerics)
+                .map(|c| col(c.as_str()).alias(attribute_column(c))),
+        );
         let observed = observations
             .clone()
             .lazy()
             .select([col(LEAD_ID), col(AS_OF)])
-            .with_row_index("obs", None);
+            .with_row_index(OBSERVATION, None);
         let activity = self.activity(interactions, observed.clone())?;
         let features = self.expressions();
         let mut select = vec![col(LEAD_ID), col(AS_OF)];
@@ -183,18 +217,18 @@ impl FeatureSpec {
         );
         Ok(observed
             .join(
-                leads.clone().lazy(),
+                leads.lazy().select(lead_columns),
                 [col(LEAD_ID)],
                 [col(LEAD_ID)],
                 JoinArgs::new(JoinType::Left),
             )
             .join(
                 activity,
-                [col("obs")],
-                [col("obs")],
+                [col(OBSERVATION)],
+                [col(OBSERVATION)],
                 JoinArgs::new(JoinType::Left),
             )
-            .sort(["obs"], SortMultipleOptions::default())
+            .sort([OBSERVATION], SortMultipleOptions::default())
             .select(select)
             .collect()?)
     }
@@ -216,7 +250,7 @@ impl FeatureSpec {
                 (col(AS_OF) - col(OCCURRED_AT))
                     .dt()
                     .total_days(true)
-                    .alias("age"),
+                    .alias(AGE),
             );
         let known = self
             .event_types
@@ -224,15 +258,15 @@ impl FeatureSpec {
             .map(|e| col(EVENT_TYPE).eq(lit(e.clone())))
             .fold(lit(false), |any, is| any.or(is));
         let mut aggs = vec![
-            col("age").min().alias("days_since_last"),
-            col("age")
-                .filter(col("age").lt(lit(90.0)))
+            col(AGE).min().alias(activity_column("days_since_last")),
+            col(AGE)
+                .filter(col(AGE).lt(lit(90.0)))
                 .floor()
                 .n_unique()
-                .alias("active_days_90d"),
+                .alias(activity_column("active_days_90d")),
         ];
         let in_window = |window: Option<u32>| match window {
-            Some(days) => col("age").lt(lit(days as f64)),
+            Some(days) => col(AGE).lt(lit(days as f64)),
             None => lit(true),
         };
         for window in WINDOWS {
@@ -242,7 +276,7 @@ impl FeatureSpec {
                         .eq(lit(event.clone()))
                         .and(in_window(window))
                         .sum()
-                        .alias(count_name(event, window)),
+                        .alias(activity_column(&count_name(event, window))),
                 );
             }
             aggs.push(
@@ -251,7 +285,7 @@ impl FeatureSpec {
                     .not()
                     .and(in_window(window))
                     .sum()
-                    .alias(count_name("other", window)),
+                    .alias(activity_column(&count_name(OTHER, window))),
             );
             for (event, detail) in &self.details {
                 let matches = col(EVENT_TYPE)
@@ -262,51 +296,52 @@ impl FeatureSpec {
                         .and(in_window(window))
                         .fill_null(lit(false))
                         .sum()
-                        .alias(detail_name(event, detail, window)),
+                        .alias(activity_column(&detail_name(event, detail, window))),
                 );
             }
         }
-        Ok(events.group_by([col("obs")]).agg(aggs))
+        Ok(events.group_by([col(OBSERVATION)]).agg(aggs))
     }
 
     /// (name, expression) of every feature over the joined observation frame.
     fn expressions(&self) -> Vec<(String, Expr)> {
         let log1p = |e: Expr| (e.cast(DataType::Float64) + lit(1.0)).log(lit(std::f64::consts::E));
+        let activity = |name: &str| col(activity_column(name));
         let mut found = Vec::new();
         for window in WINDOWS {
-            for event in self.event_types.iter().map(String::as_str).chain(["other"]) {
+            for event in self.event_types.iter().map(String::as_str).chain([OTHER]) {
                 let name = count_name(event, window);
-                found.push((name.clone(), log1p(col(name.as_str()).fill_null(lit(0)))));
+                found.push((name.clone(), log1p(activity(&name).fill_null(lit(0)))));
             }
             for (event, detail) in &self.details {
                 let name = detail_name(event, detail, window);
-                found.push((name.clone(), log1p(col(name.as_str()).fill_null(lit(0)))));
+                found.push((name.clone(), log1p(activity(&name).fill_null(lit(0)))));
             }
         }
         found.push((
             "days_since_last_log".into(),
             log1p(
-                col("days_since_last")
+                activity("days_since_last")
                     .fill_null(lit(365.0))
                     .clip(lit(0.0), lit(365.0)),
             ),
         ));
-        found.push(("never_active".into(), col("days_since_last").is_null()));
+        found.push(("never_active".into(), activity("days_since_last").is_null()));
         found.push((
             "active_days_90d_log".into(),
-            log1p(col("active_days_90d").fill_null(lit(0))),
+            log1p(activity("active_days_90d").fill_null(lit(0))),
         ));
         found.push((
             "lead_age_days_log".into(),
             log1p(
-                (col(AS_OF) - col(CREATED_AT))
+                (col(AS_OF) - col(LEAD_CREATED))
                     .dt()
                     .total_days(true)
                     .clip(lit(0.0), lit(3650.0)),
             ),
         ));
         for (column, values) in &self.categoricals {
-            let text = col(column.as_str()).cast(DataType::String);
+            let text = col(attribute_column(column)).cast(DataType::String);
             for value in values {
                 found.push((
                     format!("{column}={value}"),
@@ -323,7 +358,11 @@ impl FeatureSpec {
             found.push((format!("{column}=<missing>"), text.is_null()));
         }
         for column in &self.numerics {
-            let value = col(column.as_str()).cast(DataType::Float64);
+            // NaN and infinities (a CSV cell "inf", a Parquet NaN) count as missing.
+            let raw = col(attribute_column(column)).cast(DataType::Float64);
+            let value = when(raw.clone().is_finite())
+                .then(raw)
+                .otherwise(lit(NULL).cast(DataType::Float64));
             let signed_log = when(value.clone().lt(lit(0.0)))
                 .then(lit(0.0) - log1p(lit(0.0) - value.clone()))
                 .otherwise(log1p(value.clone()));
@@ -350,6 +389,26 @@ fn visible_events(interactions: &DataFrame, observations: &DataFrame) -> Result<
         )
         .filter(col(OCCURRED_AT).lt(col(AS_OF)))
         .select([col(LEAD_ID), col(EVENT_TYPE), col(DETAIL)]))
+}
+
+/// The bucket for event types without features of their own.
+pub const OTHER: &str = "<other>";
+const OBSERVATION: &str = "__observation";
+const LEAD_CREATED: &str = "__created_at";
+const AGE: &str = "__age_days";
+
+/// Names like `<other>` are the spec's own buckets; data values spelled that way join
+/// the bucket rather than clash with it.
+fn is_placeholder(value: &str) -> bool {
+    value.starts_with('<') && value.ends_with('>')
+}
+
+fn attribute_column(name: &str) -> String {
+    format!("attr:{name}")
+}
+
+fn activity_column(name: &str) -> String {
+    format!("act:{name}")
 }
 
 fn window_suffix(window: Option<u32>) -> String {

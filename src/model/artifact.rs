@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 /// First bytes of every leadscore model file.
 pub const MAGIC: &[u8; 12] = b"LEADSCORE\0\r\n";
 /// The format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 28;
 
 /// Wraps a serialised model in the envelope.
@@ -59,6 +59,11 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     }
     if version == 0 {
         return refuse("format version 0 does not exist: the file is damaged".into());
+    }
+    if version < FORMAT_VERSION {
+        return refuse(format!(
+            "format version {version} is older than this leadscore reads ({FORMAT_VERSION}): retrain the model with this leadscore"
+        ));
     }
     let declared = u64::from_le_bytes(array(&bytes[16..24]));
     let payload = &bytes[HEADER_LEN..];
@@ -156,5 +161,8 @@ mod tests {
         let mut newer = bytes.clone();
         newer[12..16].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
         assert!(refused(&newer).contains("newer"));
+        let mut older = bytes.clone();
+        older[12..16].copy_from_slice(&(FORMAT_VERSION - 1).to_le_bytes());
+        assert!(refused(&older).contains("older"));
     }
 }

@@ -7,6 +7,7 @@ pub mod matrix;
 pub mod pipeline;
 pub mod reasons;
 pub mod score;
+pub mod select;
 pub mod train;
 
 pub use pipeline::{train_model, Model};

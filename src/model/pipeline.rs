@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::artifact::crc32;
 use super::matrix::to_matrix;
+use super::select::{choose_l2, L2Choice, L2Trial, L2_GRID};
 use super::train::{FitParams, LinearModel};
 use crate::data::columns::*;
 use crate::data::Tables;
 use crate::error::{Error, Result};
-use crate::eval::metrics::{brier, log_loss, roc_auc};
+use crate::eval::metrics::{brier, lift_at, log_loss, pr_auc, roc_auc};
 use crate::features::cutoffs::{training_observations, ValidCutoffParams, WON_LABEL};
 use crate::features::spec::{FeatureSpec, SpecParams};
 use crate::points::{PointModel, AS_OF};
@@ -37,14 +38,53 @@ pub struct Model {
     pub points: PointModel,
     /// How training observations were cut.
     pub cutoffs: ValidCutoffParams,
-    /// Solver settings.
+    /// Solver settings, with the L2 strength used.
     pub fit: FitParams,
+    /// The L2 strengths tried on later training deals when `--l2 auto` (empty when fixed).
+    pub l2_search: Vec<L2Trial>,
     /// CRC-32 over the training outcomes and table sizes: which data made this model.
     pub data_fingerprint: String,
     /// Latest time seen in the training data (µs since the epoch).
     pub data_as_of: i64,
     /// Metrics on the later deals held out by time.
     pub holdout: Holdout,
+}
+
+impl Model {
+    /// Checks that the parts agree with each other, so that a hand-made or mis-written
+    /// artifact is refused here rather than panicking while scoring.
+    pub fn check(&self) -> Result<()> {
+        let p = self.feature_names.len();
+        let refuse = |reason: String| Err(Error::Artifact { reason });
+        let linear = &self.linear;
+        if [
+            linear.means.len(),
+            linear.scales.len(),
+            linear.weights.len(),
+        ] != [p; 3]
+        {
+            return refuse(format!(
+                "inconsistent: {p} features but {} means, {} scales and {} weights",
+                linear.means.len(),
+                linear.scales.len(),
+                linear.weights.len()
+            ));
+        }
+        if self.spec.names() != self.feature_names {
+            return refuse("inconsistent: the feature list does not match the feature spec".into());
+        }
+        let numbers = linear
+            .means
+            .iter()
+            .chain(&linear.weights)
+            .chain([&linear.intercept]);
+        if numbers.clone().any(|v| !v.is_finite())
+            || linear.scales.iter().any(|s| !(s.is_finite() && *s > 0.0))
+        {
+            return refuse("inconsistent: a coefficient or scale is not a finite number".into());
+        }
+        Ok(())
+    }
 }
 
 /// Quality on held-out later deals, each seen at its snapshots before closing.
@@ -58,6 +98,10 @@ pub struct Holdout {
     pub base_rate: f64,
     /// ROC AUC.
     pub roc_auc: f64,
+    /// Area under the precision–recall curve (average precision).
+    pub pr_auc: f64,
+    /// Won rate in the top 10% by probability over the base rate.
+    pub lift_top_decile: f64,
     /// Log loss (natural log).
     pub log_loss: f64,
     /// Brier score.
@@ -70,6 +114,7 @@ pub fn train_model(
     points: PointModel,
     cutoffs: &ValidCutoffParams,
     fit: &FitParams,
+    l2: L2Choice,
 ) -> Result<(Model, Vec<String>)> {
     let mut warnings = Vec::new();
     let won = tables.won_count()?;
@@ -89,13 +134,7 @@ pub fn train_model(
     let observations = training_observations(&tables.leads, &tables.outcomes, cutoffs)?;
 
     // Later deals validate earlier ones; a lead's snapshots all sit on one side.
-    let closed: Vec<i64> = observations
-        .column(CLOSED_AT)?
-        .to_physical_repr()
-        .i64()?
-        .iter()
-        .flatten()
-        .collect();
+    let closed = closed_at(&observations)?;
     let mut sorted = closed.clone();
     sorted.sort_unstable();
     let split = sorted
@@ -105,18 +144,59 @@ pub fn train_model(
     let later: BooleanChunked = closed.iter().map(|&c| c >= split).collect();
     let earlier = !&later;
     let (train, test) = (observations.filter(&earlier)?, observations.filter(&later)?);
+    let outcomes_of = |frame: &DataFrame| -> Result<(bool, bool)> {
+        let won = frame.column(WON_LABEL)?.bool()?;
+        Ok((won.any(), (!won).any()))
+    };
+    let split_day = crate::data::timestamp::format_timestamp(split);
+    match outcomes_of(&train)? {
+        (true, true) => {}
+        (has_won, _) => {
+            return Err(Error::setting(
+                "--outcomes",
+                format!(
+                    "every deal closed before {split_day} (the earlier 80%, which training learns from) was {}: the model needs both outcomes early in the history",
+                    if has_won { "won" } else { "lost" }
+                ),
+            ))
+        }
+    }
+    if outcomes_of(&test)? != (true, true) {
+        warnings.push(format!(
+            "the deals closed from {split_day} on (the later 20%, held out) are all one outcome: holdout ranking metrics are undefined"
+        ));
+    }
 
     let spec_params = SpecParams::default();
     let spec = FeatureSpec::learn(&tables.leads, &tables.interactions, &train, &spec_params)?;
     let (x_train, y_train) = design(&spec, tables, &train)?;
     let (x_test, y_test) = design(&spec, tables, &test)?;
-    let holdout_model = LinearModel::fit(&x_train, &y_train, fit)?;
+    let mut fit = fit.clone();
+    let mut l2_search = Vec::new();
+    if l2 == L2Choice::Auto {
+        let closed_train = closed_at(&train)?;
+        match choose_l2(&x_train, &y_train, &closed_train, &L2_GRID, &fit)? {
+            Some((chosen, trials)) => {
+                fit.l2 = chosen;
+                l2_search = trials;
+            }
+            None => warnings.push(format!(
+                "the later training deals hold only one outcome, so --l2 stays at {}",
+                fit.l2
+            )),
+        }
+    } else if let L2Choice::Fixed(value) = l2 {
+        fit.l2 = value;
+    }
+    let holdout_model = LinearModel::fit(&x_train, &y_train, &fit)?;
     let probability = holdout_model.probabilities(&x_test).to_vec();
     let holdout = Holdout {
         leads: test.column(LEAD_ID)?.n_unique()?,
         rows: y_test.len(),
         base_rate: y_test.iter().filter(|&&w| w).count() as f64 / y_test.len().max(1) as f64,
         roc_auc: roc_auc(&probability, &y_test).unwrap_or(f64::NAN),
+        pr_auc: pr_auc(&probability, &y_test).unwrap_or(f64::NAN),
+        lift_top_decile: lift_at(0.1, &probability, &y_test).unwrap_or(f64::NAN),
         log_loss: log_loss(&probability, &y_test),
         brier: brier(&probability, &y_test),
     };
@@ -129,7 +209,7 @@ pub fn train_model(
         &spec_params,
     )?;
     let (x_all, y_all) = design(&spec, tables, &observations)?;
-    let linear = LinearModel::fit(&x_all, &y_all, fit)?;
+    let linear = LinearModel::fit(&x_all, &y_all, &fit)?;
     let model = Model {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         feature_names: spec.names(),
@@ -137,12 +217,23 @@ pub fn train_model(
         linear,
         points,
         cutoffs: cutoffs.clone(),
-        fit: fit.clone(),
+        fit,
+        l2_search,
         data_fingerprint: fingerprint(tables)?,
         data_as_of: data_as_of(tables)?,
         holdout,
     };
     Ok((model, warnings))
+}
+
+/// Each observation's `closed_at` (µs), in row order.
+fn closed_at(observations: &DataFrame) -> Result<Vec<i64>> {
+    let physical = observations.column(CLOSED_AT)?.to_physical_repr();
+    Ok(physical
+        .i64()?
+        .iter()
+        .map(|c| c.unwrap_or(i64::MAX))
+        .collect())
 }
 
 /// The feature matrix and labels of some observations.

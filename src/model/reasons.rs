@@ -6,6 +6,7 @@
 use ndarray::Array2;
 
 use super::train::LinearModel;
+use crate::features::spec::OTHER;
 
 /// How many reasons a lead gets.
 pub const REASONS_SHOWN: usize = 4;
@@ -59,6 +60,26 @@ pub fn describe(name: &str, value: f64) -> String {
         "lead_age_days_log" => return format!("lead is {} days old", count()),
         _ => {}
     }
+    // Activity counts first: a detail such as "/pricing?plan=team" may hold '=' itself.
+    if let Some((head, suffix)) = name.rsplit_once('_') {
+        let is_window = suffix == "all"
+            || suffix
+                .strip_suffix('d')
+                .is_some_and(|d| d.parse::<u32>().is_ok());
+        if is_window {
+            if let Some((event, detail)) = head.split_once('[') {
+                if let Some(detail) = detail.strip_suffix(']') {
+                    return format!("{event} {detail} {}× {}", count(), window(suffix));
+                }
+            }
+            if head == OTHER {
+                return format!("other activity {}× {}", count(), window(suffix));
+            }
+            if !head.contains('=') {
+                return format!("{head} {}× {}", count(), window(suffix));
+            }
+        }
+    }
     if let Some((column, category)) = name.split_once('=') {
         return match (category, value > 0.5) {
             ("<missing>", true) => format!("{column}: missing"),
@@ -75,17 +96,6 @@ pub fn describe(name: &str, value: f64) -> String {
             value.exp() - 1.0
         };
         return format!("{column}: {}", raw.round());
-    }
-    if let Some((head, suffix)) = name.rsplit_once('_') {
-        if let Some((event, detail)) = head.split_once('[') {
-            return format!(
-                "{event} {} {}× {}",
-                detail.trim_end_matches(']'),
-                count(),
-                window(suffix)
-            );
-        }
-        return format!("{head} {}× {}", count(), window(suffix));
     }
     format!("{name} = {value:.2}")
 }
@@ -117,5 +127,14 @@ mod tests {
             describe("company_size_log", 121f64.ln()),
             "company_size: 120"
         );
+        assert_eq!(
+            describe("page_visit[/pricing?plan=team]_7d", 2f64.ln()),
+            "page_visit /pricing?plan=team 1× in the last 7 days"
+        );
+        assert_eq!(
+            describe("<other>_90d", 3f64.ln()),
+            "other activity 2× in the last 90 days"
+        );
+        assert_eq!(describe("source=web_all", 1.0), "source: web_all");
     }
 }

@@ -5,6 +5,11 @@
 //! before it reaches linfa; a setting then means the same at 1,000 and 1,000,000 rows.
 //! linfa's "positive" class is the more frequent label, so coefficients are oriented
 //! towards "won" after fitting, whichever class is larger.
+//!
+//! linfa-logistic takes no sample or class weights. Weighting the classes of a logistic
+//! model with an intercept moves its intercept by the log of the weight ratio and leaves
+//! the ranking alone (the prior correction of King and Zeng, 2001), so "balanced"
+//! weighting is applied exactly that way after the fit.
 
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
@@ -22,6 +27,18 @@ pub struct FitParams {
     pub max_iterations: u64,
     /// Stop when the gradient norm is below this (default 1e-5).
     pub gradient_tolerance: f64,
+    /// How won and lost deals are weighted against each other.
+    pub class_weight: ClassWeight,
+}
+
+/// Weighting of won against lost deals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum ClassWeight {
+    /// As they occur: probabilities are calibrated to the real won rate.
+    None,
+    /// Each class weighs as much as the other: probabilities centre on 0.5, which some
+    /// teams prefer when won deals are rare; the ranking is the same.
+    Balanced,
 }
 
 impl Default for FitParams {
@@ -30,6 +47,7 @@ impl Default for FitParams {
             l2: 1e-3,
             max_iterations: 200,
             gradient_tolerance: 1e-5,
+            class_weight: ClassWeight::None,
         }
     }
 }
@@ -102,11 +120,18 @@ impl LinearModel {
             .fit(&Dataset::new(standardised, labels))
             .map_err(|e| Error::setting("training", format!("the logistic fit failed: {e}")))?;
         let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+        let shift = match params.class_weight {
+            ClassWeight::None => 0.0,
+            ClassWeight::Balanced => {
+                let won_count = won.iter().filter(|&&w| w).count() as f64;
+                ((won.len() as f64 - won_count) / won_count).ln()
+            }
+        };
         Ok(LinearModel {
             means,
             scales,
             weights: fitted.params().iter().map(|w| sign * w).collect(),
-            intercept: sign * fitted.intercept(),
+            intercept: sign * fitted.intercept() + shift,
         })
     }
 
@@ -181,6 +206,26 @@ mod tests {
         let a = LinearModel::fit(&x, &won, &FitParams::default()).unwrap();
         let b = LinearModel::fit(&x, &won, &FitParams::default()).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn balanced_weighting_centres_probabilities_and_keeps_the_ranking() {
+        let x = array![[0.0], [0.2], [0.4], [0.6], [0.8], [1.0], [1.2], [1.4]];
+        let won = [false, false, false, true, false, false, true, true];
+        let plain = LinearModel::fit(&x, &won, &FitParams::default()).unwrap();
+        let balanced = LinearModel::fit(
+            &x,
+            &won,
+            &FitParams {
+                class_weight: ClassWeight::Balanced,
+                ..FitParams::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(plain.weights, balanced.weights);
+        assert!((balanced.intercept - plain.intercept - (5.0f64 / 3.0).ln()).abs() < 1e-12);
+        let mean = |m: &LinearModel| m.probabilities(&x).mean().unwrap();
+        assert!(mean(&plain) < 0.45 && (mean(&balanced) - 0.5).abs() < 0.08);
     }
 
     #[test]

@@ -86,6 +86,38 @@ fn features_see_nothing_at_or_after_the_cutoff_and_never_learn_post_close_events
         features.equals_missing(&again),
         "a feature saw an interaction at or after its cutoff"
     );
+
+    // The control: the same visits one microsecond before the cutoff are seen, so the
+    // check above could fail.
+    let just_before = observations
+        .clone()
+        .lazy()
+        .group_by([col(LEAD_ID)])
+        .agg([col(AS_OF).max()])
+        .select([
+            col(LEAD_ID),
+            (col(AS_OF) - lit(Duration::parse("1us"))).alias(OCCURRED_AT),
+            lit("page_visit").alias(EVENT_TYPE),
+            lit("/pricing").alias(DETAIL),
+        ]);
+    let seen = concat(
+        [tables.interactions.clone().lazy(), just_before],
+        UnionArgs::default(),
+    )
+    .unwrap()
+    .collect()
+    .unwrap();
+    let moved = spec.build(&tables.leads, &seen, &observations).unwrap();
+    let pricing = |frame: &DataFrame| -> f64 {
+        frame
+            .column("page_visit[/pricing]_7d")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .sum()
+            .unwrap()
+    };
+    assert!(pricing(&moved) > pricing(&features));
 }
 
 #[test]
@@ -162,7 +194,7 @@ fn unseen_categories_and_event_types_go_to_other() {
     };
     assert_eq!(value("industry=<other>"), 1.0);
     assert_eq!(value("country=<missing>"), 1.0);
-    assert_eq!(value("other_all"), 2f64.ln());
+    assert_eq!(value("<other>_all"), 2f64.ln());
     assert_eq!(value("page_visit[/pricing]_7d"), 2f64.ln());
     assert_eq!(value("never_active"), 0.0);
 }

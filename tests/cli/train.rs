@@ -82,7 +82,7 @@ fn inspect_shows_the_model_and_refuses_damaged_artifacts() {
         .arg(&model)
         .assert()
         .success()
-        .stdout(contains("format version 1"))
+        .stdout(contains("format version 2"))
         .stdout(contains("coefficients"))
         .stdout(contains("page_visit[/pricing]"));
     let json = leadscore()
@@ -93,6 +93,18 @@ fn inspect_shows_the_model_and_refuses_damaged_artifacts() {
         .unwrap();
     let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert!(parsed["holdout"]["roc_auc"].as_f64().unwrap() > 0.6);
+    // product_login happens only after a deal was won: it must get no weight at all.
+    let names: Vec<&str> = parsed["feature_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(names.iter().any(|n| n.starts_with("page_visit")));
+    assert!(
+        !names.iter().any(|n| n.contains("product_login")),
+        "{names:?}"
+    );
 
     let bytes = std::fs::read(&model).unwrap();
     let mut corrupted = bytes.clone();
@@ -100,7 +112,13 @@ fn inspect_shows_the_model_and_refuses_damaged_artifacts() {
     corrupted[middle] ^= 0xFF;
     let mut newer = bytes.clone();
     newer[12] = 99;
-    let cases: [(&str, Vec<u8>, &str); 5] = [
+    let mut older = bytes.clone();
+    older[12] = 1;
+    // A well-formed envelope around parts that disagree (one weight missing).
+    let mut parts: leadscore::model::Model = leadscore::model::artifact::decode(&bytes).unwrap();
+    parts.linear.weights.pop();
+    let inconsistent = leadscore::model::artifact::encode(&parts).unwrap();
+    let cases: [(&str, Vec<u8>, &str); 7] = [
         ("truncated", bytes[..bytes.len() / 2].to_vec(), "truncated"),
         ("corrupted", corrupted, "checksum"),
         (
@@ -109,6 +127,8 @@ fn inspect_shows_the_model_and_refuses_damaged_artifacts() {
             "not a leadscore model",
         ),
         ("newer", newer, "newer than this leadscore reads"),
+        ("older", older, "retrain the model"),
+        ("inconsistent", inconsistent, "inconsistent"),
         ("empty", Vec::new(), "not a leadscore model"),
     ];
     for (name, content, message) in cases {
@@ -173,4 +193,31 @@ fn score_gives_points_probability_and_reasons_even_for_unseen_values() {
         "an engaged founder ({p1}) should beat a silent unknown ({p2})"
     );
     assert!(!n1[6].is_empty(), "no reasons for N1");
+
+    // Interactions at or after --as-of change nothing.
+    let later = crate::util::write(
+        root.path(),
+        "later_interactions.csv",
+        "lead_id,occurred_at,event_type,detail\n\
+         N1,2025-12-20,page_visit,/pricing\n\
+         N1,2025-12-21,chat_started,widget\n\
+         N1,2025-12-22,demo_request,\n\
+         N2,2026-01-01,demo_request,\n\
+         N2,2026-01-01T00:00:00,page_visit,/pricing\n\
+         N1,2026-02-01,unsubscribe,\n",
+    );
+    let out_later = root.path().join("scores_later.csv");
+    leadscore()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--leads")
+        .arg(&leads)
+        .arg("--interactions")
+        .arg(&later)
+        .args(["--as-of", "2026-01-01", "--out"])
+        .arg(&out_later)
+        .assert()
+        .success();
+    assert_eq!(written, std::fs::read_to_string(&out_later).unwrap());
 }
