@@ -18,6 +18,8 @@ pub enum OutputFormat {
     Csv,
     /// `.parquet`
     Parquet,
+    /// `.jsonl` or `.ndjson`: one JSON object per line, for CRMs and web hooks.
+    JsonLines,
 }
 
 impl OutputFormat {
@@ -31,10 +33,11 @@ impl OutputFormat {
         {
             Some("csv") => Ok(OutputFormat::Csv),
             Some("parquet") => Ok(OutputFormat::Parquet),
+            Some("jsonl" | "ndjson") => Ok(OutputFormat::JsonLines),
             _ => Err(Error::setting(
                 flag,
                 format!(
-                    "{}: the file name must end in .csv or .parquet",
+                    "{}: the file name must end in .csv, .parquet or .jsonl",
                     path.display()
                 ),
             )),
@@ -65,14 +68,23 @@ pub fn write_bytes(bytes: &[u8], path: &Path) -> Result<()> {
         std::fs::create_dir_all(parent).map_err(|e| Error::output(parent, e))?;
     }
     let temporary = temporary_path(path);
-    let written = std::fs::write(&temporary, bytes)
-        .map_err(|e| Error::output(&temporary, e))
+    let written = write_synced(&temporary, bytes)
         .and_then(|()| std::fs::rename(&temporary, path).map_err(|e| Error::output(path, e)));
     if written.is_err() {
         // Best effort: the temporary file may not exist if creating it failed.
         let _ = std::fs::remove_file(&temporary);
     }
     written
+}
+
+/// Writes and flushes to disk, so that the rename never publishes an empty file after a
+/// crash.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut file = File::create(path).map_err(|e| Error::output(path, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::output(path, e))
 }
 
 fn write_to(frame: &mut DataFrame, path: &Path, format: OutputFormat) -> Result<()> {
@@ -85,6 +97,9 @@ fn write_to(frame: &mut DataFrame, path: &Path, format: OutputFormat) -> Result<
         OutputFormat::Parquet => {
             ParquetWriter::new(&mut file).finish(frame)?;
         }
+        OutputFormat::JsonLines => JsonWriter::new(&mut file)
+            .with_json_format(JsonFormat::JsonLines)
+            .finish(frame)?,
     }
     let file = file
         .into_inner()
@@ -92,10 +107,12 @@ fn write_to(frame: &mut DataFrame, path: &Path, format: OutputFormat) -> Result<
     file.sync_all().map_err(|e| Error::output(path, e))
 }
 
+/// A hidden name beside `path`, distinct per process, so two runs writing the same
+/// output never write into each other's temporary file.
 fn temporary_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.partial"))
+    path.with_file_name(format!(".{name}.{}.partial", std::process::id()))
 }

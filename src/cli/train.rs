@@ -28,6 +28,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "F")]
     pub outcomes: PathBuf,
     /// The rule model (TOML) carried in the artifact; default: the built-in example.
+    /// A rule model given here also feeds its fit points, engagement points and grade
+    /// to the predictive model as features.
     #[arg(long, value_name = "F")]
     pub points: Option<PathBuf>,
     /// Model artifact to write.
@@ -76,6 +78,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     fit.check()?;
     let points = PointModel::from_option(args.points.as_deref())?;
+    let rule_features = args.points.is_some();
     let tables = load(
         &InputPaths {
             leads: args.leads,
@@ -87,7 +90,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
-    let (model, warnings) = train_model(&tables, points, &cutoffs, &fit, args.l2)?;
+    let (model, warnings) = train_model(&tables, points, &cutoffs, &fit, args.l2, rule_features)?;
     for warning in warnings {
         eprintln!("warning: {warning}");
     }

@@ -1,6 +1,7 @@
 //! The point-in-time feature pipeline: where training observations are cut
 //! ([`cutoffs`]) and the frozen feature spec that builds the same columns for training
-//! and scoring ([`spec`]).
+//! and scoring ([`spec`]), with the rule model's scores as optional features ([`rules`]).
 
 pub mod cutoffs;
+pub mod rules;
 pub mod spec;

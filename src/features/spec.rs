@@ -9,8 +9,10 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::rules::RuleFeatures;
 use crate::data::columns::*;
 use crate::error::{Error, Result};
+use crate::points::PointModel;
 use crate::points::AS_OF;
 
 /// Windows (days) over which activity is counted; `None` is all time.
@@ -48,17 +50,21 @@ pub struct FeatureSpec {
     pub categoricals: Vec<(String, Vec<String>)>,
     /// Numeric attributes.
     pub numerics: Vec<String>,
+    /// The rule model's scores as features, when training was given `--points`.
+    pub rules: Option<RuleFeatures>,
 }
 
 impl FeatureSpec {
     /// Learns the spec from training observations (`lead_id`, `as_of`): only interactions
     /// before each cutoff are looked at, so an event type that only ever happens after
     /// a deal closed never becomes a feature.
+    /// With `rules`, the rule model's points and grade become features too.
     pub fn learn(
         leads: &DataFrame,
         interactions: &DataFrame,
         observations: &DataFrame,
         params: &SpecParams,
+        rules: Option<&PointModel>,
     ) -> Result<Self> {
         let seen = visible_events(interactions, observations)?;
         let support = lit(params.min_support);
@@ -134,6 +140,7 @@ impl FeatureSpec {
             details,
             categoricals,
             numerics,
+            rules: rules.map(RuleFeatures::of),
         };
         spec.check_unique_names()?;
         Ok(spec)
@@ -156,21 +163,28 @@ impl FeatureSpec {
 
     /// Feature names, in column order of [`build`](FeatureSpec::build)'s output.
     pub fn names(&self) -> Vec<String> {
-        self.expressions()
+        let mut names: Vec<String> = self
+            .expressions()
             .into_iter()
             .map(|(name, _)| name)
-            .collect()
+            .collect();
+        if let Some(rules) = &self.rules {
+            names.extend(rules.names());
+        }
+        names
     }
 
     /// One row per observation (in order): `lead_id`, `as_of`, then every feature as
     /// Float64 without nulls. Interactions at or after an observation's `as_of` are
     /// invisible to it. An attribute column the spec knows but `leads` lacks counts as
-    /// missing for every lead.
+    /// missing for every lead. `rules` is the rule model the spec was learned with, when
+    /// it has rule features (scoring passes the artifact's).
     pub fn build(
         &self,
         leads: &DataFrame,
         interactions: &DataFrame,
         observations: &DataFrame,
+        rules: Option<&PointModel>,
     ) -> Result<DataFrame> {
         let mut leads = leads.clone();
         let attributes = self
@@ -215,9 +229,9 @@ impl FeatureSpec {
                 .into_iter()
                 .map(|(name, expr)| expr.cast(DataType::Float64).fill_null(lit(0.0)).alias(name)),
         );
-        Ok(observed
+        let built = observed
             .join(
-                leads.lazy().select(lead_columns),
+                leads.clone().lazy().select(lead_columns),
                 [col(LEAD_ID)],
                 [col(LEAD_ID)],
                 JoinArgs::new(JoinType::Left),
@@ -230,7 +244,18 @@ impl FeatureSpec {
             )
             .sort([OBSERVATION], SortMultipleOptions::default())
             .select(select)
-            .collect()?)
+            .collect()?;
+        match (&self.rules, rules) {
+            (None, _) => Ok(built),
+            (Some(features), Some(rules)) => {
+                let rule_columns = features.build(rules, &leads, interactions, observations)?;
+                Ok(built.hstack(rule_columns.columns())?)
+            }
+            (Some(_), None) => Err(Error::Artifact {
+                reason: "the features include the rule model's scores, but no rule model was given"
+                    .into(),
+            }),
+        }
     }
 
     /// Per observation: counts per event type, detail and window, last activity, active days.

@@ -115,7 +115,9 @@ pub fn train_model(
     cutoffs: &ValidCutoffParams,
     fit: &FitParams,
     l2: L2Choice,
+    rule_features: bool,
 ) -> Result<(Model, Vec<String>)> {
+    let rules_as_features = rule_features.then_some(&points);
     let mut warnings = Vec::new();
     let won = tables.won_count()?;
     let lost = tables.outcomes.height() - won;
@@ -168,9 +170,15 @@ pub fn train_model(
     }
 
     let spec_params = SpecParams::default();
-    let spec = FeatureSpec::learn(&tables.leads, &tables.interactions, &train, &spec_params)?;
-    let (x_train, y_train) = design(&spec, tables, &train)?;
-    let (x_test, y_test) = design(&spec, tables, &test)?;
+    let spec = FeatureSpec::learn(
+        &tables.leads,
+        &tables.interactions,
+        &train,
+        &spec_params,
+        rules_as_features,
+    )?;
+    let (x_train, y_train) = design(&spec, tables, &train, &points)?;
+    let (x_test, y_test) = design(&spec, tables, &test, &points)?;
     let mut fit = fit.clone();
     let mut l2_search = Vec::new();
     if l2 == L2Choice::Auto {
@@ -207,8 +215,9 @@ pub fn train_model(
         &tables.interactions,
         &observations,
         &spec_params,
+        rules_as_features,
     )?;
-    let (x_all, y_all) = design(&spec, tables, &observations)?;
+    let (x_all, y_all) = design(&spec, tables, &observations, &points)?;
     let linear = LinearModel::fit(&x_all, &y_all, &fit)?;
     let model = Model {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -241,8 +250,14 @@ fn design(
     spec: &FeatureSpec,
     tables: &Tables,
     observations: &DataFrame,
+    rules: &PointModel,
 ) -> Result<(Array2<f64>, Vec<bool>)> {
-    let features = spec.build(&tables.leads, &tables.interactions, observations)?;
+    let features = spec.build(
+        &tables.leads,
+        &tables.interactions,
+        observations,
+        Some(rules),
+    )?;
     let matrix = to_matrix(&features.drop_many([LEAD_ID, AS_OF]))?;
     let won = observations
         .column(WON_LABEL)?

@@ -58,6 +58,8 @@ pub fn describe(name: &str, value: f64) -> String {
         }
         "active_days_90d_log" => return format!("active on {} days in the last 90", count()),
         "lead_age_days_log" => return format!("lead is {} days old", count()),
+        "rule_fit_points" => return format!("{value:+} fit points from the rules"),
+        "rule_engagement_points" => return format!("{value:+} engagement points from the rules"),
         _ => {}
     }
     // Activity counts first: a detail such as "/pricing?plan=team" may hold '=' itself.
@@ -79,6 +81,13 @@ pub fn describe(name: &str, value: f64) -> String {
                 return format!("{head} {}× {}", count(), window(suffix));
             }
         }
+    }
+    if let Some(grade) = name.strip_prefix("rule_grade=") {
+        return if value > 0.5 {
+            format!("fit grade {grade}")
+        } else {
+            format!("not fit grade {grade}")
+        };
     }
     if let Some((column, category)) = name.split_once('=') {
         return match (category, value > 0.5) {
@@ -136,5 +145,10 @@ mod tests {
             "other activity 2× in the last 90 days"
         );
         assert_eq!(describe("source=web_all", 1.0), "source: web_all");
+        assert_eq!(
+            describe("rule_engagement_points", 32.0),
+            "+32 engagement points from the rules"
+        );
+        assert_eq!(describe("rule_grade=A", 1.0), "fit grade A");
     }
 }

@@ -25,7 +25,7 @@ pub fn score_leads(
         .scores;
     let features = model
         .spec
-        .build(leads, interactions, &observations)?
+        .build(leads, interactions, &observations, Some(&model.points))?
         .drop_many([LEAD_ID, AS_OF]);
     let built: Vec<String> = features
         .get_column_names()

@@ -33,6 +33,7 @@ fn features_see_nothing_at_or_after_the_cutoff_and_never_learn_post_close_events
         &tables.interactions,
         &observations,
         &SpecParams::default(),
+        None,
     )
     .unwrap();
     assert!(spec.event_types.contains(&"page_visit".to_string()));
@@ -50,7 +51,7 @@ fn features_see_nothing_at_or_after_the_cutoff_and_never_learn_post_close_events
     );
 
     let features = spec
-        .build(&tables.leads, &tables.interactions, &observations)
+        .build(&tables.leads, &tables.interactions, &observations, None)
         .unwrap();
     assert_eq!(features.height(), observations.height());
     assert_eq!(features.width(), 2 + spec.names().len());
@@ -81,7 +82,9 @@ fn features_see_nothing_at_or_after_the_cutoff_and_never_learn_post_close_events
     .unwrap()
     .collect()
     .unwrap();
-    let again = spec.build(&tables.leads, &flooded, &observations).unwrap();
+    let again = spec
+        .build(&tables.leads, &flooded, &observations, None)
+        .unwrap();
     assert!(
         features.equals_missing(&again),
         "a feature saw an interaction at or after its cutoff"
@@ -107,7 +110,9 @@ fn features_see_nothing_at_or_after_the_cutoff_and_never_learn_post_close_events
     .unwrap()
     .collect()
     .unwrap();
-    let moved = spec.build(&tables.leads, &seen, &observations).unwrap();
+    let moved = spec
+        .build(&tables.leads, &seen, &observations, None)
+        .unwrap();
     let pricing = |frame: &DataFrame| -> f64 {
         frame
             .column("page_visit[/pricing]_7d")
@@ -131,6 +136,7 @@ fn unseen_categories_and_event_types_go_to_other() {
         &tables.interactions,
         &observations,
         &SpecParams::default(),
+        None,
     )
     .unwrap();
 
@@ -182,7 +188,7 @@ fn unseen_categories_and_event_types_go_to_other() {
     .collect()
     .unwrap();
     let scoring = leadscore::points::observations_at(&leads, created + 86_400_000_000).unwrap();
-    let features = spec.build(&leads, &interactions, &scoring).unwrap();
+    let features = spec.build(&leads, &interactions, &scoring, None).unwrap();
     let value = |name: &str| {
         features
             .column(name)
@@ -233,11 +239,12 @@ fn a_model_on_snapshot_features_ranks_later_deals_well() {
         &tables.interactions,
         &train,
         &SpecParams::default(),
+        None,
     )
     .unwrap();
     let matrix = |observed: &DataFrame| {
         let features = spec
-            .build(&tables.leads, &tables.interactions, observed)
+            .build(&tables.leads, &tables.interactions, observed, None)
             .unwrap();
         to_matrix(&features.drop_many([LEAD_ID, AS_OF])).unwrap()
     };

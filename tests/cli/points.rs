@@ -214,3 +214,46 @@ fn builtin_rules_score_generated_data_deterministically() {
     assert_eq!(first, run(&root.path().join("b.csv")));
     assert_eq!(String::from_utf8(first).unwrap().lines().count(), 801);
 }
+
+#[test]
+fn json_lines_output_holds_the_same_rows() {
+    let fixture = Fixture::new();
+    let rules = write(fixture.dir.path(), "rules.toml", RULES);
+    let out = fixture.dir.path().join("points.jsonl");
+    points(&fixture, &rules)
+        .args(["--as-of", "2025-03-01", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let written = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<serde_json::Value> = written
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["lead_id"], "L1");
+    assert_eq!(rows[0]["points"], 125.0);
+    assert_eq!(rows[2]["tier"], "cold");
+}
+
+#[test]
+fn a_failed_write_keeps_the_old_file_and_leaves_no_temporary_behind() {
+    let fixture = Fixture::new();
+    let rules = write(fixture.dir.path(), "rules.toml", RULES);
+    let out_dir = fixture.dir.path().join("out");
+    // The target is a non-empty directory: the table is written, the rename fails.
+    let blocked = out_dir.join("points.csv");
+    std::fs::create_dir_all(blocked.join("inside")).unwrap();
+    points(&fixture, &rules)
+        .args(["--as-of", "2025-03-01", "--out"])
+        .arg(&blocked)
+        .assert()
+        .code(1)
+        .stderr(contains("points.csv"));
+    let left: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["points.csv"], "a temporary file was left behind");
+    assert!(blocked.join("inside").is_dir());
+}

@@ -221,3 +221,69 @@ fn score_gives_points_probability_and_reasons_even_for_unseen_values() {
         .success();
     assert_eq!(written, std::fs::read_to_string(&out_later).unwrap());
 }
+
+#[test]
+fn a_rule_file_given_to_train_feeds_its_scores_to_the_model() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = generate(&root.path().join("crm"), 1_200, 31, "parquet");
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/points.toml");
+    let model = root.path().join("m.model");
+    leadscore()
+        .arg("train")
+        .arg("--leads")
+        .arg(dir.join("leads.parquet"))
+        .arg("--interactions")
+        .arg(dir.join("interactions.parquet"))
+        .arg("--outcomes")
+        .arg(dir.join("outcomes.parquet"))
+        .arg("--points")
+        .arg(&rules)
+        .args(["--l2", "0.01", "--class-weight", "balanced", "--out"])
+        .arg(&model)
+        .assert()
+        .success()
+        .stdout(contains("L2 0.01 (fixed)"))
+        .stdout(contains("PR AUC"))
+        .stdout(contains("lift in top decile"));
+    let json = leadscore()
+        .arg("inspect")
+        .arg(&model)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let names = parsed["feature_names"].as_array().unwrap();
+    for wanted in ["rule_fit_points", "rule_engagement_points", "rule_grade=A"] {
+        assert!(names.iter().any(|n| n == wanted), "{wanted} missing");
+    }
+    assert_eq!(parsed["fit"]["class_weight"], "Balanced");
+
+    let out = root.path().join("scores.jsonl");
+    leadscore()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--leads")
+        .arg(dir.join("leads.parquet"))
+        .arg("--interactions")
+        .arg(dir.join("interactions.parquet"))
+        .args(["--as-of", "2025-10-01", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1_200);
+    for row in &rows {
+        let p = row["probability"].as_f64().unwrap();
+        assert!(p > 0.0 && p < 1.0, "{row}");
+    }
+    assert!(rows.iter().any(|r| r["reasons"]
+        .as_str()
+        .unwrap()
+        .contains("points from the rules")
+        || r["reasons"].as_str().unwrap().contains("fit grade")));
+}
