@@ -1,6 +1,7 @@
 //! The command line: clap definitions, one file per command, each a thin adapter that
 //! turns what the user typed into checked library settings and calls the library.
 
+pub mod backtest;
 pub mod generate;
 pub mod inspect;
 pub mod points;
@@ -24,6 +25,8 @@ pub struct Cli {
 /// The commands that exist so far.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Replay history: train on what was known at a date, score the leads open then, judge by how they closed.
+    Backtest(backtest::BacktestArgs),
     /// Write a realistic synthetic CRM (leads, interactions, outcomes, truth) to a directory.
     Generate(generate::GenerateArgs),
     /// Show what is in a model artifact (format, fingerprint, features, coefficients, metrics).
@@ -41,6 +44,7 @@ pub enum Command {
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Backtest(args) => backtest::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Points(args) => points::run(args),

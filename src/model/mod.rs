@@ -3,6 +3,7 @@
 //! envelope ([`artifact`]).
 
 pub mod artifact;
+pub mod backtest;
 pub mod matrix;
 pub mod pipeline;
 pub mod reasons;

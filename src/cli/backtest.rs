@@ -1,0 +1,164 @@
+//! `leadscore backtest`: replay history to compare training settings (the cutoff
+//! scheme first of all) on the job the model does: scoring leads that are still open.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cli::points::time_flag;
+use crate::data::columns::CLOSED_AT;
+use crate::data::timestamp::format_timestamp;
+use crate::data::{load, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::error::{Error, Result};
+use crate::features::cutoffs::CutoffParams;
+use crate::model::backtest::{backtest, BacktestRow, BacktestSetting};
+use crate::model::select::L2Choice;
+use crate::model::train::FitParams;
+use crate::output::write_bytes;
+use crate::points::PointModel;
+
+/// Flags of `leadscore backtest`, as typed.
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Leads table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub leads: PathBuf,
+    /// Interactions table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub interactions: PathBuf,
+    /// Outcomes table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub outcomes: PathBuf,
+    /// Rule model (TOML) whose scores become features, as in `train --points`.
+    #[arg(long, value_name = "F")]
+    pub points: Option<PathBuf>,
+    /// Dates to go back to (repeatable). Default: when 60% and when 80% of the deals
+    /// had closed.
+    #[arg(long, value_name = "T")]
+    pub at: Vec<String>,
+    /// Snapshot counts to compare (1 = one cutoff just before closing).
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 3, 6, 12])]
+    pub snapshots: Vec<usize>,
+    /// Days between snapshots.
+    #[arg(long, default_value_t = 14.0, value_name = "DAYS")]
+    pub snapshot_every_days: f64,
+    /// Days between a deal's last snapshot and its close.
+    #[arg(long, default_value_t = 1.0, value_name = "DAYS")]
+    pub cutoff_gap_days: f64,
+    /// L2 strength per row, or `auto`.
+    #[arg(long, default_value = "auto", value_name = "auto|NUMBER")]
+    pub l2: L2Choice,
+    /// Also write the results as JSON here.
+    #[arg(long, value_name = "F")]
+    pub json: Option<PathBuf>,
+}
+
+/// Runs the command: a Markdown table on stdout, progress on stderr.
+pub fn run(args: BacktestArgs) -> Result<()> {
+    let mut settings = Vec::new();
+    for &snapshots in &args.snapshots {
+        settings.push(BacktestSetting {
+            name: if snapshots == 1 {
+                "1 cutoff before closing".to_string()
+            } else {
+                format!(
+                    "{snapshots} snapshots every {} days",
+                    args.snapshot_every_days
+                )
+            },
+            cutoffs: CutoffParams::default()
+                .gap_days(args.cutoff_gap_days)
+                .every_days(args.snapshot_every_days)
+                .max_snapshots(snapshots)
+                .check()?,
+            fit: FitParams::default(),
+            l2: args.l2,
+        });
+    }
+    let points = PointModel::from_option(args.points.as_deref())?;
+    let tables = load(
+        &InputPaths {
+            leads: args.leads,
+            interactions: args.interactions,
+            outcomes: Some(args.outcomes),
+        },
+        LoadOptions {
+            unknown_leads: UnknownLeadPolicy::Warn,
+        },
+    )?;
+    eprint!("{}", tables.read_summary()?);
+    let dates = if args.at.is_empty() {
+        default_dates(&tables.outcomes)?
+    } else {
+        args.at
+            .iter()
+            .map(|t| time_flag("--at", t))
+            .collect::<Result<_>>()?
+    };
+    let mut rows: Vec<BacktestRow> = Vec::new();
+    for &at in &dates {
+        for setting in &settings {
+            eprintln!("backtest at {}: {}", format_timestamp(at), setting.name);
+            rows.push(backtest(
+                &tables,
+                &points,
+                args.points.is_some(),
+                at,
+                setting,
+            )?);
+        }
+    }
+    print!("{}", table(&rows));
+    if let Some(path) = &args.json {
+        let json = serde_json::to_vec_pretty(&rows)
+            .map_err(|e| Error::output(path, std::io::Error::other(e)))?;
+        write_bytes(&json, path)?;
+    }
+    Ok(())
+}
+
+/// When 60% and 80% of the deals had closed.
+fn default_dates(outcomes: &polars::prelude::DataFrame) -> Result<Vec<i64>> {
+    let mut closed: Vec<i64> = outcomes
+        .column(CLOSED_AT)?
+        .to_physical_repr()
+        .i64()?
+        .iter()
+        .flatten()
+        .collect();
+    closed.sort_unstable();
+    if closed.is_empty() {
+        return Err(Error::setting(
+            "--outcomes",
+            "no closed deals to go back to",
+        ));
+    }
+    Ok([0.6, 0.8]
+        .iter()
+        .map(|share| closed[((closed.len() as f64 * share) as usize).min(closed.len() - 1)])
+        .collect())
+}
+
+/// The results as a Markdown table.
+fn table(rows: &[BacktestRow]) -> String {
+    let mut text = String::from(
+        "| as of | setting | trained on | judged | won rate | ROC AUC | PR AUC | top-decile lift | log loss | Brier |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        text.push_str(&format!(
+            "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.2} | {:.4} | {:.4} |\n",
+            &format_timestamp(r.at)[..10],
+            r.setting,
+            r.trained_on,
+            r.judged,
+            r.base_rate,
+            r.roc_auc,
+            r.pr_auc,
+            r.lift_top_decile,
+            r.log_loss,
+            r.brier
+        ));
+    }
+    text
+}

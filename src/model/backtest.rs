@@ -1,0 +1,167 @@
+//! The backtest that decides settings such as the cutoff scheme: go back to a date D,
+//! train on what was known then (deals closed before D, interactions before D), score
+//! the leads that were open at D as of D, and judge by how those deals later closed.
+//! That is exactly the job the model does every night, replayed on history.
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::score::score_leads;
+use super::select::L2Choice;
+use super::train::FitParams;
+use super::train_model;
+use crate::data::columns::*;
+use crate::data::Tables;
+use crate::error::{Error, Result};
+use crate::eval::metrics::{brier, lift_at, log_loss, pr_auc, roc_auc};
+use crate::features::cutoffs::ValidCutoffParams;
+use crate::points::PointModel;
+
+/// How one training setting did on the leads open at one date.
+#[derive(Debug, Clone, Serialize)]
+pub struct BacktestRow {
+    /// The date gone back to (µs since the epoch).
+    pub at: i64,
+    /// Which setting (e.g. "6 snapshots every 14 days").
+    pub setting: String,
+    /// Closed deals the model was trained on.
+    pub trained_on: usize,
+    /// Leads open at `at` whose deal later closed: the ones judged.
+    pub judged: usize,
+    /// Won share among them.
+    pub base_rate: f64,
+    /// ROC AUC of the probabilities as of `at`.
+    pub roc_auc: f64,
+    /// Average precision.
+    pub pr_auc: f64,
+    /// Won rate in the top 10% over the base rate.
+    pub lift_top_decile: f64,
+    /// Log loss.
+    pub log_loss: f64,
+    /// Brier score.
+    pub brier: f64,
+}
+
+/// What one backtest run trains with.
+#[derive(Debug, Clone)]
+pub struct BacktestSetting {
+    /// Shown in the results.
+    pub name: String,
+    /// How training observations are cut.
+    pub cutoffs: ValidCutoffParams,
+    /// Solver settings.
+    pub fit: FitParams,
+    /// L2 strength or `auto`.
+    pub l2: L2Choice,
+}
+
+/// Trains with `setting` on what was known at `at` and judges the leads open then.
+pub fn backtest(
+    tables: &Tables,
+    points: &PointModel,
+    rule_features: bool,
+    at: i64,
+    setting: &BacktestSetting,
+) -> Result<BacktestRow> {
+    let known = known_at(tables, at)?;
+    let (model, _warnings) = train_model(
+        &known,
+        points.clone(),
+        &setting.cutoffs,
+        &setting.fit,
+        setting.l2,
+        rule_features,
+    )?;
+    let judged = open_then_closed(tables, at)?;
+    if judged.height() == 0 {
+        return Err(Error::setting(
+            "--at",
+            "no lead was open at that date and closed later: choose an earlier date",
+        ));
+    }
+    let scores = score_leads(&model, &judged, &tables.interactions, at)?;
+    let probability: Vec<f64> = scores
+        .column("probability")?
+        .f64()?
+        .iter()
+        .map(|p| p.unwrap_or(f64::NAN))
+        .collect();
+    let won = won_labels(tables, &judged)?;
+    Ok(BacktestRow {
+        at,
+        setting: setting.name.clone(),
+        trained_on: known.outcomes.height(),
+        judged: won.len(),
+        base_rate: won.iter().filter(|&&w| w).count() as f64 / won.len() as f64,
+        roc_auc: roc_auc(&probability, &won).unwrap_or(f64::NAN),
+        pr_auc: pr_auc(&probability, &won).unwrap_or(f64::NAN),
+        lift_top_decile: lift_at(0.1, &probability, &won).unwrap_or(f64::NAN),
+        log_loss: log_loss(&probability, &won),
+        brier: brier(&probability, &won),
+    })
+}
+
+/// The tables as they stood at `at`: leads created, interactions occurred and deals
+/// closed before it.
+pub fn known_at(tables: &Tables, at: i64) -> Result<Tables> {
+    let before = |frame: &DataFrame, column: &str| -> Result<DataFrame> {
+        let mask = frame.column(column)?.to_physical_repr().i64()?.lt(at);
+        Ok(frame.filter(&mask)?)
+    };
+    Ok(Tables {
+        leads: before(&tables.leads, CREATED_AT)?,
+        interactions: before(&tables.interactions, OCCURRED_AT)?,
+        outcomes: before(&tables.outcomes, CLOSED_AT)?,
+        ..tables.clone()
+    })
+}
+
+/// Leads created before `at` whose deal closed at or after it, in leads order.
+fn open_then_closed(tables: &Tables, at: i64) -> Result<DataFrame> {
+    let closed_later = tables
+        .outcomes
+        .clone()
+        .lazy()
+        .filter(col(CLOSED_AT).cast(DataType::Int64).gt_eq(lit(at)))
+        .select([col(LEAD_ID)]);
+    Ok(tables
+        .leads
+        .clone()
+        .lazy()
+        .filter(col(CREATED_AT).cast(DataType::Int64).lt(lit(at)))
+        .join(
+            closed_later,
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .collect()?)
+}
+
+/// Whether each of `leads` (in order) was won.
+fn won_labels(tables: &Tables, leads: &DataFrame) -> Result<Vec<bool>> {
+    let labelled = leads
+        .clone()
+        .lazy()
+        .select([col(LEAD_ID)])
+        .join(
+            tables
+                .outcomes
+                .clone()
+                .lazy()
+                .select([col(LEAD_ID), col(OUTCOME).eq(lit(WON)).alias("won")]),
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .collect()?;
+    Ok(labelled
+        .column("won")?
+        .bool()?
+        .iter()
+        .map(|w| w.unwrap_or(false))
+        .collect())
+}
