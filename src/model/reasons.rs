@@ -58,8 +58,8 @@ pub fn describe(name: &str, value: f64) -> String {
         }
         "active_days_90d_log" => return format!("active on {} days in the last 90", count()),
         "lead_age_days_log" => return format!("lead is {} days old", count()),
-        "rule_fit_points" => return format!("{value:+} fit points from the rules"),
-        "rule_engagement_points" => return format!("{value:+} engagement points from the rules"),
+        "rule_fit_points" => return format!("fit points from the rules: {value}"),
+        "rule_engagement_points" => return format!("engagement points from the rules: {value}"),
         _ => {}
     }
     // Activity counts first: a detail such as "/pricing?plan=team" may hold '=' itself.
@@ -69,16 +69,20 @@ pub fn describe(name: &str, value: f64) -> String {
                 .strip_suffix('d')
                 .is_some_and(|d| d.parse::<u32>().is_ok());
         if is_window {
+            let times = |what: String| match count() {
+                0 => format!("no {what} {}", window(suffix)),
+                n => format!("{what} {n}× {}", window(suffix)),
+            };
             if let Some((event, detail)) = head.split_once('[') {
                 if let Some(detail) = detail.strip_suffix(']') {
-                    return format!("{event} {detail} {}× {}", count(), window(suffix));
+                    return times(format!("{event} {detail}"));
                 }
             }
             if head == OTHER {
-                return format!("other activity {}× {}", count(), window(suffix));
+                return times("other activity".into());
             }
             if !head.contains('=') {
-                return format!("{head} {}× {}", count(), window(suffix));
+                return times(head.to_string());
             }
         }
     }
@@ -147,7 +151,11 @@ mod tests {
         assert_eq!(describe("source=web_all", 1.0), "source: web_all");
         assert_eq!(
             describe("rule_engagement_points", 32.0),
-            "+32 engagement points from the rules"
+            "engagement points from the rules: 32"
+        );
+        assert_eq!(
+            describe("email_open_30d", 0.0),
+            "no email_open in the last 30 days"
         );
         assert_eq!(describe("rule_grade=A", 1.0), "fit grade A");
     }
