@@ -151,8 +151,22 @@ pub fn run(args: PointsArgs) -> Result<()> {
         );
     }
     let mut output = output.collect()?;
+    // Everything that can fail on input (an unknown --explain lead) fails before any
+    // file is written, so a refused run leaves the previous outputs as they were.
+    let explanation = if args.explain.is_empty() {
+        None
+    } else {
+        Some(explain(&model, &scores, &args.explain)?)
+    };
+    let mut long = match &args.breakdown {
+        Some(_) => Some(breakdown_by_lead(&scores)?),
+        None => None,
+    };
     let scored_seconds = started.elapsed().as_secs_f64();
     write_table(&mut output, &args.out, "--out")?;
+    if let (Some(path), Some(long)) = (&args.breakdown, long.as_mut()) {
+        write_table(long, path, "--breakdown")?;
+    }
     eprintln!(
         "read {read_seconds:.2} s, scored {:.2} s, wrote {:.2} s",
         scored_seconds - read_seconds,
@@ -172,12 +186,8 @@ pub fn run(args: PointsArgs) -> Result<()> {
             format_timestamp(since)
         );
     }
-    if let Some(path) = &args.breakdown {
-        let mut long = breakdown_by_lead(&scores)?;
-        write_table(&mut long, path, "--breakdown")?;
-    }
-    if !args.explain.is_empty() {
-        print!("{}", explain(&model, &scores, &args.explain)?);
+    if let Some(explanation) = explanation {
+        print!("{explanation}");
     }
     Ok(())
 }

@@ -6,11 +6,11 @@ use ndarray::Array2;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::artifact::crc32;
 use super::matrix::to_matrix;
 use super::select::{choose_l2, L2Choice, L2Trial, L2_GRID};
 use super::train::{FitParams, LinearModel};
 use crate::data::columns::*;
+use crate::data::timestamp::CSV_TIMESTAMP_FORMAT;
 use crate::data::Tables;
 use crate::error::{Error, Result};
 use crate::eval::metrics::{brier, lift_at, log_loss, pr_auc, roc_auc};
@@ -268,32 +268,30 @@ fn design(
     Ok((matrix, won))
 }
 
+/// CRC-32 of the three tables as leadscore read them (typed, then written as CSV in file
+/// order, streamed through the hash): the same exports give the same fingerprint, and
+/// any changed cell, added row or reordering gives another.
 fn fingerprint(tables: &Tables) -> Result<String> {
-    let sorted = tables
-        .outcomes
-        .clone()
-        .lazy()
-        .sort([LEAD_ID], SortMultipleOptions::default())
-        .collect()?;
-    let mut text = format!(
-        "{} {} {}\n",
-        tables.leads.height(),
-        tables.interactions.height(),
-        sorted.height()
-    );
-    let ids = sorted.column(LEAD_ID)?.str()?;
-    let outcomes = sorted.column(OUTCOME)?.str()?;
-    let closed = sorted.column(CLOSED_AT)?.to_physical_repr();
-    let closed = closed.i64()?;
-    for i in 0..sorted.height() {
-        text.push_str(&format!(
-            "{},{},{}\n",
-            ids.get(i).unwrap_or(""),
-            outcomes.get(i).unwrap_or(""),
-            closed.get(i).unwrap_or(0)
-        ));
+    let mut sink = HashingSink(crc32fast::Hasher::new());
+    for frame in [&tables.leads, &tables.interactions, &tables.outcomes] {
+        CsvWriter::new(&mut sink)
+            .with_datetime_format(Some(CSV_TIMESTAMP_FORMAT.into()))
+            .finish(&mut frame.clone())?;
     }
-    Ok(format!("crc32:{:08x}", crc32(text.as_bytes())))
+    Ok(format!("crc32:{:08x}", sink.0.finalize()))
+}
+
+/// A writer that only hashes what it is given.
+struct HashingSink(crc32fast::Hasher);
+
+impl std::io::Write for HashingSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn data_as_of(tables: &Tables) -> Result<i64> {

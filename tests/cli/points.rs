@@ -130,6 +130,16 @@ fn explain_shows_why_a_lead_has_its_points() {
     let long = std::fs::read_to_string(&breakdown).unwrap();
     assert!(long.starts_with("lead_id,kind,rule,count,points\n"));
     assert!(long.contains("L2,engagement,Demo request,1,25.0"), "{long}");
+
+    // An unknown lead to explain is refused before anything is written.
+    let out = fixture.dir.path().join("q.csv");
+    points(&fixture, &rules)
+        .args(["--as-of", "2025-03-01", "--explain", "L404", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("L404"));
+    assert!(!out.exists());
 }
 
 #[test]

@@ -29,9 +29,23 @@ fn training_twice_gives_byte_identical_artifacts() {
         .stdout(contains("ROC AUC"))
         .stdout(contains("fingerprint crc32:"));
     train(&dir, &b).success();
-    let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
-    assert!(a.starts_with(b"LEADSCORE\0\r\n"));
-    assert!(a == b, "two trainings on the same data differ");
+    let (a_bytes, b_bytes) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(a_bytes.starts_with(b"LEADSCORE\0\r\n"));
+    assert!(a_bytes == b_bytes, "two trainings on the same data differ");
+
+    // One interaction fewer: another fingerprint.
+    let interactions = dir.join("interactions.csv");
+    let text = std::fs::read_to_string(&interactions).unwrap();
+    let shorter = &text[..text.trim_end().rfind('\n').unwrap() + 1];
+    std::fs::write(&interactions, shorter).unwrap();
+    let c = root.path().join("c.model");
+    train(&dir, &c).success();
+    let fingerprint = |path: &std::path::Path| {
+        let model: leadscore::model::Model =
+            leadscore::model::artifact::decode(&std::fs::read(path).unwrap()).unwrap();
+        model.data_fingerprint
+    };
+    assert_ne!(fingerprint(&a), fingerprint(&c));
 }
 
 #[test]
