@@ -4,11 +4,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::points::time_flag;
 use crate::data::timestamp::format_timestamp;
-use crate::data::{load, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
 use crate::error::Result;
 use crate::features::cutoffs::CutoffParams;
 use crate::model::artifact::encode;
+use crate::model::backtest::known_at;
 use crate::model::select::L2Choice;
 use crate::model::train::{ClassWeight, FitParams};
 use crate::model::{train_model, Model};
@@ -35,6 +37,10 @@ pub struct TrainArgs {
     /// Model artifact to write.
     #[arg(long, value_name = "MODEL")]
     pub out: PathBuf,
+    /// Learn only from what was known at this time: deals closed, leads created and
+    /// interactions before it (to keep later deals for `compare` or a backtest).
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
     /// Days between a deal's last training snapshot and its close.
     #[arg(long, default_value_t = 1.0, value_name = "DAYS")]
     pub cutoff_gap_days: f64,
@@ -77,6 +83,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
         ..FitParams::default()
     };
     fit.check()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|t| time_flag("--until", t))
+        .transpose()?;
     let points = PointModel::from_option(args.points.as_deref())?;
     let rule_features = args.points.is_some();
     let tables = load(
@@ -90,6 +101,18 @@ pub fn run(args: TrainArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
+    let tables = match until {
+        Some(at) => {
+            let known = known_at(&tables, at)?;
+            eprintln!(
+                "learning from what was known before {}: {} closed deals",
+                format_timestamp(at),
+                thousands(known.outcomes.height())
+            );
+            known
+        }
+        None => tables,
+    };
     let (model, warnings) = train_model(&tables, points, &cutoffs, &fit, args.l2, rule_features)?;
     for warning in warnings {
         eprintln!("warning: {warning}");

@@ -92,6 +92,13 @@ const MAX_DAYS: f64 = 3650.0;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidCutoffParams(CutoffParams);
 
+impl ValidCutoffParams {
+    /// Days between a deal's last cutoff and its close.
+    pub fn gap_days(&self) -> f64 {
+        self.0.gap_days
+    }
+}
+
 /// One row per (closed lead, cutoff): `lead_id`, `as_of`, `won`, `closed_at`, sorted by
 /// lead and cutoff. Every `as_of` is before the lead's `closed_at`.
 pub fn training_observations(

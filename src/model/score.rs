@@ -19,10 +19,23 @@ pub fn score_leads(
     as_of: i64,
 ) -> Result<DataFrame> {
     let observations = observations_at(leads, as_of)?;
-    let points = model
+    Ok(score_observations(model, leads, interactions, &observations, false)?.0)
+}
+
+/// The same for observations (`lead_id`, `as_of`) each with its own time, in their
+/// order; with `with_breakdown`, also the rule breakdown of every observation.
+pub fn score_observations(
+    model: &Model,
+    leads: &DataFrame,
+    interactions: &DataFrame,
+    observations: &DataFrame,
+    with_breakdown: bool,
+) -> Result<(DataFrame, Option<DataFrame>)> {
+    let observations = observations.select([LEAD_ID, AS_OF])?;
+    let rule_scores = model
         .points
-        .evaluate(leads, interactions, &observations, false)?
-        .scores;
+        .evaluate(leads, interactions, &observations, with_breakdown)?;
+    let points = rule_scores.scores;
     let features = model
         .spec
         .build(leads, interactions, &observations, Some(&model.points))?
@@ -44,7 +57,7 @@ pub fn score_leads(
         .map(|p| (p * 100.0).round().clamp(1.0, 99.0) as u32)
         .collect();
     let why = reasons(&model.linear, &model.feature_names, &x);
-    Ok(points
+    let scored = points
         .lazy()
         .select([col(LEAD_ID), col("points"), col("tier"), col("grade")])
         .with_columns([
@@ -52,5 +65,6 @@ pub fn score_leads(
             lit(Series::new("score".into(), score)),
             lit(Series::new("reasons".into(), why)),
         ])
-        .collect()?)
+        .collect()?;
+    Ok((scored, rule_scores.breakdown))
 }

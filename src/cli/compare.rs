@@ -1,0 +1,94 @@
+//! `leadscore compare`: rule points against predictive probability on the same closed
+//! leads, as an HTML report with charts, JSON and Markdown.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cli::inspect::read_model;
+use crate::cli::points::time_flag;
+use crate::compare::{compare, markdown, CompareOptions};
+use crate::data::{load, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::error::{Error, Result};
+use crate::output::write_bytes;
+
+/// Flags of `leadscore compare`, as typed.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The model artifact written by `leadscore train`.
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Leads table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub leads: PathBuf,
+    /// Interactions table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub interactions: PathBuf,
+    /// Outcomes table (.csv or .parquet): the closed deals to judge on.
+    #[arg(long, value_name = "F")]
+    pub outcomes: PathBuf,
+    /// Directory for report.html, report.json and report.md.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Deals closed up to this time form the first period, later ones the second
+    /// (default: the end of the model's training data, so the second is unseen).
+    #[arg(long, value_name = "T")]
+    pub split_at: Option<String>,
+    /// Days before closing at which each lead is scored (default: the model's).
+    #[arg(long, value_name = "DAYS")]
+    pub cutoff_gap_days: Option<f64>,
+    /// Bootstrap resamples for confidence intervals.
+    #[arg(long, default_value_t = 500)]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// What to do with rows naming a lead_id the leads table lacks.
+    #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
+    pub unknown_leads: UnknownLeadPolicy,
+}
+
+/// Runs the command: the Markdown summary on stdout, the three files in `--out`.
+pub fn run(args: CompareArgs) -> Result<()> {
+    let split_at = args
+        .split_at
+        .as_deref()
+        .map(|t| time_flag("--split-at", t))
+        .transpose()?;
+    if args.bootstrap > 100_000 {
+        return Err(Error::setting("--bootstrap", "at most 100000 resamples"));
+    }
+    let model = read_model(&args.model)?;
+    let tables = load(
+        &InputPaths {
+            leads: args.leads,
+            interactions: args.interactions,
+            outcomes: Some(args.outcomes),
+        },
+        LoadOptions {
+            unknown_leads: args.unknown_leads,
+        },
+    )?;
+    eprint!("{}", tables.read_summary()?);
+    let options = CompareOptions {
+        cutoff_gap_days: args.cutoff_gap_days,
+        split_at,
+        bootstrap: args.bootstrap,
+        seed: args.seed,
+        ..CompareOptions::default()
+    };
+    let report = compare(&model, &tables, &options)?;
+    let summary = markdown::render(&report);
+    let json = serde_json::to_vec_pretty(&report)
+        .map_err(|e| Error::output(&args.out, std::io::Error::other(e)))?;
+    let html = crate::compare::html::render(&report)?;
+    write_bytes(html.as_bytes(), &args.out.join("report.html"))?;
+    write_bytes(&json, &args.out.join("report.json"))?;
+    write_bytes(summary.as_bytes(), &args.out.join("report.md"))?;
+    print!("{summary}");
+    eprintln!(
+        "wrote report.html, report.json and report.md to {}",
+        args.out.display()
+    );
+    Ok(())
+}

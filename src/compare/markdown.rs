@@ -1,0 +1,167 @@
+//! The comparison as Markdown for the terminal and for pasting into a ticket.
+
+use std::fmt::Write as _;
+
+use super::report::{Comparison, Interval};
+
+/// The report's numbers as Markdown: headline metrics, the same-volume answer, gains,
+/// tiers and grades, calibration, periods and the leads the two disagree on most.
+pub fn render(c: &Comparison) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# Rule points versus predictive probability\n");
+    let _ = writeln!(
+        md,
+        "{} closed leads, {:.1}% won, {}. Model data fingerprint {}.",
+        c.leads,
+        100.0 * c.base_rate,
+        c.cutoff,
+        c.model_fingerprint
+    );
+    if c.leads_in_training_period > 0 {
+        let _ = writeln!(
+            md,
+            "\n> {} of these leads closed within the model's training data, so the model's figures on them are optimistic; the later period below is the honest test.",
+            c.leads_in_training_period
+        );
+    }
+    let _ = writeln!(md, "\n**{}**\n", c.same_volume.sentence);
+    let _ = writeln!(
+        md,
+        "| | ROC AUC (95% CI) | PR AUC (95% CI) | log loss | Brier | top-decile lift |"
+    );
+    let _ = writeln!(md, "|---|---|---|---:|---:|---:|");
+    for side in [&c.rule, &c.model] {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} |",
+            side.name,
+            interval(side.roc_auc),
+            interval(side.pr_auc),
+            optional(side.log_loss, 4),
+            optional(side.brier, 4),
+            number(
+                side.gains.first().map_or(f64::NAN, |g| g.cumulative_lift),
+                2
+            )
+        );
+    }
+    let _ = writeln!(md, "\n## Gains by decile (highest scores first)\n");
+    let _ = writeln!(
+        md,
+        "| decile | rule: won rate | rule: won found | model: won rate | model: won found |"
+    );
+    let _ = writeln!(md, "|---:|---:|---:|---:|---:|");
+    for (r, m) in c.rule.gains.iter().zip(&c.model.gains) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            r.decile,
+            percent(r.won_rate),
+            percent(r.cumulative_won_share),
+            percent(m.won_rate),
+            percent(m.cumulative_won_share)
+        );
+    }
+    for (title, groups) in [("rule tier", &c.tiers), ("fit grade", &c.grades)] {
+        let _ = writeln!(md, "\n## Won rate by {title}\n");
+        let _ = writeln!(md, "| {title} | leads | won | won rate |");
+        let _ = writeln!(md, "|---|---:|---:|---:|");
+        for g in groups {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                g.name,
+                g.leads,
+                g.won,
+                percent(g.won_rate)
+            );
+        }
+    }
+    let _ = writeln!(md, "\n## Calibration of the probability\n");
+    let _ = writeln!(md, "| predicted | leads | mean predicted | won rate |");
+    let _ = writeln!(md, "|---|---:|---:|---:|");
+    for b in c.calibration.iter().filter(|b| b.leads > 0) {
+        let _ = writeln!(
+            md,
+            "| {:.1}–{:.1} | {} | {} | {} |",
+            b.from,
+            b.to,
+            b.leads,
+            percent(b.mean_predicted),
+            percent(b.won_rate)
+        );
+    }
+    let _ = writeln!(md, "\n## By period\n");
+    let _ = writeln!(
+        md,
+        "| period | leads | won rate | rule ROC AUC | model ROC AUC |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|");
+    for p in &c.periods {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            p.name,
+            p.leads,
+            percent(p.base_rate),
+            number(p.rule_roc_auc, 3),
+            number(p.model_roc_auc, 3)
+        );
+    }
+    let _ = writeln!(md, "\n## Where they disagree most\n");
+    let _ = writeln!(
+        md,
+        "| lead | outcome | points (pct) | probability (pct) | rules | model |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    for d in &c.disagreements {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} {} ({:.0}) | {:.3} ({:.0}) | {} | {} |",
+            cell(&d.lead_id),
+            d.outcome,
+            d.points,
+            cell(&d.tier),
+            d.rule_percentile,
+            d.probability,
+            d.model_percentile,
+            cell(&d.rule_reasons),
+            cell(&d.model_reasons)
+        );
+    }
+    md
+}
+
+fn interval(i: Interval) -> String {
+    format!(
+        "{} ({}–{})",
+        number(i.value, 3),
+        number(i.low, 3),
+        number(i.high, 3)
+    )
+}
+
+fn optional(value: Option<f64>, digits: usize) -> String {
+    value.map_or("–".to_string(), |v| number(v, digits))
+}
+
+fn number(value: f64, digits: usize) -> String {
+    if value.is_finite() {
+        format!("{value:.digits$}")
+    } else {
+        "–".to_string()
+    }
+}
+
+fn percent(value: f64) -> String {
+    if value.is_finite() {
+        format!("{:.1}%", 100.0 * value)
+    } else {
+        "–".to_string()
+    }
+}
+
+/// Keeps a data value from breaking the table.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

@@ -1,0 +1,189 @@
+//! What `leadscore compare` finds, as one serialisable value: the JSON output is this
+//! value, and the Markdown and HTML reports are views of it.
+
+use serde::Serialize;
+
+/// The rule model and the predictive model judged on the same closed leads.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// The leadscore version that compared.
+    pub leadscore_version: String,
+    /// The model's training-data fingerprint, to tie the report to an artifact.
+    pub model_fingerprint: String,
+    /// How each closed lead was looked at, in words ("1 day before it closed").
+    pub cutoff: String,
+    /// Closed leads judged.
+    pub leads: usize,
+    /// Won share among them.
+    pub base_rate: f64,
+    /// Leads judged that closed before the model's training data ended (seen in
+    /// training: figures on them are optimistic for the model).
+    pub leads_in_training_period: usize,
+    /// The rule score (`points`).
+    pub rule: Side,
+    /// The predictive score (`probability`).
+    pub model: Side,
+    /// Reliability of `probability`: predicted against observed, by bins of 0.1.
+    pub calibration: Vec<CalibrationBin>,
+    /// Won rate per rule tier, lowest tier first.
+    pub tiers: Vec<GroupRate>,
+    /// Won rate per rule fit grade, lowest first.
+    pub grades: Vec<GroupRate>,
+    /// The business question: same call volume as the rule's action tier.
+    pub same_volume: SameVolume,
+    /// Leads the two rank most differently, largest gap first.
+    pub disagreements: Vec<Disagreement>,
+    /// Score distributions by outcome.
+    pub distributions: Distributions,
+    /// Metrics per period (before / after a split date), to show decay over time.
+    pub periods: Vec<Period>,
+}
+
+/// One score's quality.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    /// "rule points" or "predictive probability".
+    pub name: String,
+    /// ROC AUC with a bootstrap confidence interval.
+    pub roc_auc: Interval,
+    /// PR AUC (average precision) with a bootstrap confidence interval.
+    pub pr_auc: Interval,
+    /// Log loss (only for probabilities).
+    pub log_loss: Option<f64>,
+    /// Brier score (only for probabilities).
+    pub brier: Option<f64>,
+    /// The ROC curve: (false positive rate, true positive rate), from (0,0) to (1,1).
+    pub roc_curve: Vec<(f64, f64)>,
+    /// Deciles from the highest score down.
+    pub gains: Vec<GainRow>,
+}
+
+/// A figure and its 95% bootstrap interval.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Interval {
+    /// On all judged leads.
+    pub value: f64,
+    /// 2.5th percentile of the bootstrap.
+    pub low: f64,
+    /// 97.5th percentile of the bootstrap.
+    pub high: f64,
+}
+
+/// One decile of leads ranked by a score, highest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct GainRow {
+    /// 1 is the top 10%.
+    pub decile: usize,
+    /// Leads in this decile.
+    pub leads: usize,
+    /// Won among them.
+    pub won: usize,
+    /// Won rate in this decile.
+    pub won_rate: f64,
+    /// Share of all won deals found in deciles 1..=this one (the gains curve).
+    pub cumulative_won_share: f64,
+    /// Won rate of deciles 1..=this one over the base rate.
+    pub cumulative_lift: f64,
+}
+
+/// One calibration bin.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalibrationBin {
+    /// Lower edge of predicted probability (inclusive).
+    pub from: f64,
+    /// Upper edge (exclusive, except 1.0).
+    pub to: f64,
+    /// Leads in the bin.
+    pub leads: usize,
+    /// Mean predicted probability in the bin.
+    pub mean_predicted: f64,
+    /// Observed won rate in the bin.
+    pub won_rate: f64,
+}
+
+/// Conversion of one group (tier or grade).
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupRate {
+    /// Tier or grade name.
+    pub name: String,
+    /// Leads in it.
+    pub leads: usize,
+    /// Won among them.
+    pub won: usize,
+    /// Won rate (NaN when empty).
+    pub won_rate: f64,
+}
+
+/// "If sales calls as many leads as the rule marks sales-ready, how many more won deals
+/// are among them when the predictive model chooses?"
+#[derive(Debug, Clone, Serialize)]
+pub struct SameVolume {
+    /// The rule's action tier (e.g. `sales_ready`).
+    pub action_tier: String,
+    /// Leads at or above it: the call volume.
+    pub calls: usize,
+    /// Won among the rule's choice.
+    pub won_by_rule: usize,
+    /// Won among the model's top `calls` leads.
+    pub won_by_model: usize,
+    /// The answer in one sentence.
+    pub sentence: String,
+}
+
+/// A lead the two scores rank very differently.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disagreement {
+    /// The lead.
+    pub lead_id: String,
+    /// How its deal ended: `won` or `lost`.
+    pub outcome: String,
+    /// Rule points at the cutoff.
+    pub points: f64,
+    /// Rule tier at the cutoff.
+    pub tier: String,
+    /// Percentile of the points among judged leads (0 lowest, 100 highest).
+    pub rule_percentile: f64,
+    /// Predicted probability at the cutoff.
+    pub probability: f64,
+    /// Percentile of the probability.
+    pub model_percentile: f64,
+    /// The rules that gave the most points, in words.
+    pub rule_reasons: String,
+    /// The model's reasons.
+    pub model_reasons: String,
+}
+
+/// Histograms of both scores, won and lost separately.
+#[derive(Debug, Clone, Serialize)]
+pub struct Distributions {
+    /// Rule points.
+    pub points: Histogram,
+    /// Predicted probability.
+    pub probability: Histogram,
+}
+
+/// Counts per bin; `edges` has one more entry than each count list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Histogram {
+    /// Bin edges, ascending.
+    pub edges: Vec<f64>,
+    /// Won leads per bin.
+    pub won: Vec<usize>,
+    /// Lost leads per bin.
+    pub lost: Vec<usize>,
+}
+
+/// Both scores' ranking quality on the deals closed in one period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    /// "training period (closed before 2025-09-30)" or "later (closed from 2025-09-30)".
+    pub name: String,
+    /// Leads judged in it.
+    pub leads: usize,
+    /// Won share.
+    pub base_rate: f64,
+    /// ROC AUC of the rule points (NaN when one outcome only).
+    pub rule_roc_auc: f64,
+    /// ROC AUC of the probability.
+    pub model_roc_auc: f64,
+}
