@@ -130,6 +130,7 @@ pub fn render(report: &Comparison) -> Result<String, Error> {
     page.push_str("</section>\n");
 
     periods_table(&mut page, report);
+    rule_checks_table(&mut page, report);
     disagreements_table(&mut page, report);
 
     page.push_str("</main>\n</body>\n</html>\n");
@@ -183,7 +184,7 @@ fn header(page: &mut String, report: &Comparison) {
     page.push_str("<header>\n<h1>Rule score vs predictive score</h1>\n");
     let _ = writeln!(
         page,
-        "<p class=\"meta\">{} closed leads, {} won ({}); each looked at {}. \
+        "<p class=\"meta\">{} closed leads, {} won ({}); {}. \
          leadscore {}, model <code>{}</code>.</p>",
         report.leads,
         won_count(report),
@@ -371,6 +372,35 @@ fn group_table(page: &mut String, title: &str, column: &str, groups: &[GroupRate
         page.push_str("<tr><td colspan=\"4\">none</td></tr>\n");
     }
     page.push_str("</tbody>\n</table>\n</div>\n");
+}
+
+/// Each rule against history, so marketing sees which rules are wishful thinking.
+fn rule_checks_table(page: &mut String, report: &Comparison) {
+    page.push_str(
+        "<section>\n<h2>The rule file against history</h2>\n<div class=\"scroll\">\n<table>\n\
+         <thead><tr><th>Rule</th><th>Kind</th><th class=\"num\">Leads fired</th>\
+         <th class=\"num\">Mean points</th><th class=\"num\">Won rate fired</th>\
+         <th class=\"num\">Won rate not fired</th><th>Verdict</th></tr></thead>\n<tbody>\n",
+    );
+    for r in &report.rule_checks {
+        let _ = writeln!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{}\">{}</td></tr>",
+            esc(&r.rule),
+            esc(&r.kind),
+            r.leads_fired,
+            num(r.mean_points, 1),
+            pct(r.won_rate_fired),
+            pct(r.won_rate_not_fired),
+            if r.agrees { "" } else { "lost" },
+            esc(&r.verdict)
+        );
+    }
+    if report.rule_checks.is_empty() {
+        page.push_str("<tr><td colspan=\"7\">no rule fired</td></tr>\n");
+    }
+    page.push_str("</tbody>\n</table>\n</div>\n</section>\n");
 }
 
 /// Predicted against observed per probability bin.
@@ -1072,6 +1102,16 @@ mod tests {
                     model_roc_auc: f64::NAN,
                 },
             ],
+            rule_checks: vec![RuleCheck {
+                rule: "Careers page <visit>".to_owned(),
+                kind: "engagement".to_owned(),
+                leads_fired: 40,
+                mean_points: -5.0,
+                won_rate_fired: 0.4,
+                won_rate_not_fired: 0.3,
+                agrees: false,
+                verdict: "wishful".to_owned(),
+            }],
         }
     }
 

@@ -108,6 +108,22 @@ pub fn render(c: &Comparison) -> String {
             number(p.model_roc_auc, 3)
         );
     }
+    let _ = writeln!(md, "\n## The rule file against history\n");
+    let _ = writeln!(md, "| rule | kind | leads fired | mean points | won rate fired | won rate not fired | verdict |");
+    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---|");
+    for r in &c.rule_checks {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:+.1} | {} | {} | {} |",
+            cell(&r.rule),
+            r.kind,
+            r.leads_fired,
+            r.mean_points,
+            percent(r.won_rate_fired),
+            percent(r.won_rate_not_fired),
+            r.verdict
+        );
+    }
     let _ = writeln!(md, "\n## Where they disagree most\n");
     let _ = writeln!(
         md,

@@ -110,7 +110,7 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         model_fingerprint: model.data_fingerprint.clone(),
         cutoff: format!(
-            "each closed lead scored as of {gap} day{} before it closed",
+            "each scored as of {gap} day{} before it closed",
             if gap == 1.0 { "" } else { "s" }
         ),
         leads: won.len(),
@@ -143,7 +143,97 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
             probability: histogram(&probability, &won, 20),
         },
         periods: periods(split, &closed_at, &points, &probability, &won),
+        rule_checks: rule_checks(breakdown.as_ref(), &won)?,
     })
+}
+
+/// Leads a rule must fire on before its sign is judged.
+const MIN_FIRED: usize = 20;
+
+/// Every rule that fired, in rule order: won rate with and without it, and whether that
+/// agrees with the sign of its points.
+fn rule_checks(breakdown: Option<&DataFrame>, won: &[bool]) -> Result<Vec<RuleCheck>> {
+    let Some(breakdown) = breakdown else {
+        return Ok(Vec::new());
+    };
+    let obs: Vec<usize> = breakdown
+        .column(OBS)?
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .iter()
+        .map(|o| o.map_or(usize::MAX, |o| o as usize))
+        .collect();
+    let order: Vec<u32> = breakdown
+        .column("order")?
+        .cast(&DataType::UInt32)?
+        .u32()?
+        .iter()
+        .map(|o| o.unwrap_or(u32::MAX))
+        .collect();
+    let names = strings(breakdown, "rule")?;
+    let kinds = strings(breakdown, "kind")?;
+    let given = floats(breakdown, "points")?;
+    let mut rules: std::collections::BTreeMap<u32, (String, String, Vec<bool>, f64)> =
+        std::collections::BTreeMap::new();
+    for k in 0..obs.len() {
+        if obs[k] >= won.len() || given[k] == 0.0 {
+            continue;
+        }
+        let entry = rules.entry(order[k]).or_insert_with(|| {
+            (
+                names[k].clone(),
+                kinds[k].clone(),
+                vec![false; won.len()],
+                0.0,
+            )
+        });
+        entry.2[obs[k]] = true;
+        entry.3 += given[k];
+    }
+    let rate = |rows: &mut dyn Iterator<Item = bool>| {
+        let (mut n, mut w) = (0usize, 0usize);
+        for won in rows {
+            n += 1;
+            w += usize::from(won);
+        }
+        if n == 0 {
+            f64::NAN
+        } else {
+            w as f64 / n as f64
+        }
+    };
+    Ok(rules
+        .into_values()
+        .map(|(rule, kind, fired, total)| {
+            let leads_fired = fired.iter().filter(|&&f| f).count();
+            let mean_points = total / leads_fired.max(1) as f64;
+            let with = rate(&mut (0..won.len()).filter(|&i| fired[i]).map(|i| won[i]));
+            let without = rate(&mut (0..won.len()).filter(|&i| !fired[i]).map(|i| won[i]));
+            let agrees = (mean_points > 0.0) == (with > without);
+            let verdict = if leads_fired < MIN_FIRED || !without.is_finite() {
+                "too rare (or too common) to tell".to_string()
+            } else if agrees {
+                "agrees with the data".to_string()
+            } else {
+                format!(
+                    "wishful: gives {mean_points:+.0} but leads it fires on win {} ({:.0}% vs {:.0}%)",
+                    if with > without { "more" } else { "less" },
+                    100.0 * with,
+                    100.0 * without
+                )
+            };
+            RuleCheck {
+                rule,
+                kind,
+                leads_fired,
+                mean_points,
+                won_rate_fired: with,
+                won_rate_not_fired: without,
+                agrees,
+                verdict,
+            }
+        })
+        .collect())
 }
 
 fn same_volume(model: &Model, points: &[f64], probability: &[f64], won: &[bool]) -> SameVolume {

@@ -37,6 +37,29 @@ pub struct Comparison {
     pub distributions: Distributions,
     /// Metrics per period (before / after a split date), to show decay over time.
     pub periods: Vec<Period>,
+    /// Each rule of the rule file checked against history.
+    pub rule_checks: Vec<RuleCheck>,
+}
+
+/// One rule of the rule file against history: does the data agree with its sign?
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleCheck {
+    /// The rule's name.
+    pub rule: String,
+    /// `fit`, `engagement` or `inactivity`.
+    pub kind: String,
+    /// Judged leads it gave points to.
+    pub leads_fired: usize,
+    /// Mean points it gave them.
+    pub mean_points: f64,
+    /// Won rate of the leads it fired on.
+    pub won_rate_fired: f64,
+    /// Won rate of the others.
+    pub won_rate_not_fired: f64,
+    /// Whether the sign of its points matches the difference in won rates.
+    pub agrees: bool,
+    /// In words: "agrees", "wishful: gives +10 but fired leads win less", "too rare to tell".
+    pub verdict: String,
 }
 
 /// One score's quality.
