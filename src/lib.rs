@@ -16,5 +16,6 @@ pub mod model;
 pub mod output;
 pub mod points;
 pub mod progress;
+pub mod suggest;
 
 pub use error::{Error, Result};

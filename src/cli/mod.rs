@@ -7,6 +7,7 @@ pub mod generate;
 pub mod inspect;
 pub mod points;
 pub mod score;
+pub mod suggest;
 pub mod train;
 pub mod validate;
 
@@ -38,6 +39,8 @@ pub enum Command {
     Points(points::PointsArgs),
     /// Score every lead: rule points, tier, grade, predicted probability and reasons.
     Score(score::ScoreArgs),
+    /// A rule file (same TOML as --points) learned from the model, with a diff against the rules in use.
+    SuggestPoints(suggest::SuggestArgs),
     /// Learn the predictive model from closed deals and write the model artifact.
     Train(train::TrainArgs),
     /// Check the three input tables as training would and print a data-quality summary.
@@ -53,6 +56,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Inspect(args) => inspect::run(args),
         Command::Points(args) => points::run(args),
         Command::Score(args) => score::run(args),
+        Command::SuggestPoints(args) => suggest::run(args),
         Command::Train(args) => train::run(args),
         Command::Validate(args) => validate::run(args),
     }

@@ -7,6 +7,7 @@ mod features;
 mod generate;
 mod learnable;
 mod points;
+mod suggest;
 mod train;
 mod util;
 mod validate;

@@ -1,0 +1,249 @@
+//! `leadscore suggest-points`: a rule file learned from the model, checked by the rule
+//! engine before it is written, with its cost in ranking quality measured on history
+//! when the tables are given.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cli::inspect::read_model;
+use crate::data::{load, InputPaths, LoadOptions, Tables, UnknownLeadPolicy};
+use crate::error::{Error, Result};
+use crate::eval::metrics::roc_auc;
+use crate::features::cutoffs::{training_observations, CutoffParams, WON_LABEL};
+use crate::model::score::score_observations;
+use crate::model::Model;
+use crate::output::write_bytes;
+use crate::points::config::parse;
+use crate::points::PointModel;
+use crate::suggest::render::{diff, to_toml};
+use crate::suggest::{suggest, SuggestOptions};
+
+/// Flags of `leadscore suggest-points`, as typed.
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// The model artifact written by `leadscore train`.
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// The rule file (TOML) to write.
+    #[arg(long, value_name = "F")]
+    pub out: PathBuf,
+    /// Rules to compare against (default: the rule model in the artifact).
+    #[arg(long, value_name = "F")]
+    pub points: Option<PathBuf>,
+    /// Score of an average lead.
+    #[arg(long, default_value_t = 100.0)]
+    pub base: f64,
+    /// Points that double the odds of winning.
+    #[arg(long, default_value_t = 20.0)]
+    pub points_to_double_odds: f64,
+    /// Behaviour rules to keep (the strongest).
+    #[arg(long, default_value_t = 10)]
+    pub behaviours: usize,
+    /// Attribute rules to keep (the strongest).
+    #[arg(long, default_value_t = 20)]
+    pub attributes: usize,
+    /// Without tables: a lead is sales-ready from this predicted won probability.
+    #[arg(long, default_value_t = 0.5, value_name = "P")]
+    pub sales_ready_probability: f64,
+    /// With tables: the lowest threshold at which this share of sales-ready leads won.
+    #[arg(long, value_name = "SHARE", conflicts_with = "target_volume")]
+    pub target_precision: Option<f64>,
+    /// With tables: the threshold that makes this share of leads sales-ready.
+    #[arg(long, value_name = "SHARE")]
+    pub target_volume: Option<f64>,
+    /// Leads table, to measure the suggestion on closed deals (with the next two).
+    #[arg(long, value_name = "F", requires_all = ["interactions", "outcomes"])]
+    pub leads: Option<PathBuf>,
+    /// Interactions table.
+    #[arg(long, value_name = "F", requires = "leads")]
+    pub interactions: Option<PathBuf>,
+    /// Outcomes table.
+    #[arg(long, value_name = "F", requires = "leads")]
+    pub outcomes: Option<PathBuf>,
+}
+
+/// Runs the command: the diff and the measurements on stdout, the file written.
+pub fn run(args: SuggestArgs) -> Result<()> {
+    check_share("--target-precision", args.target_precision)?;
+    check_share("--target-volume", args.target_volume)?;
+    check_share(
+        "--sales-ready-probability",
+        Some(args.sales_ready_probability),
+    )?;
+    if !(args.points_to_double_odds.is_finite() && args.points_to_double_odds > 0.0) {
+        return Err(Error::setting(
+            "--points-to-double-odds",
+            "must be a positive number",
+        ));
+    }
+    if (args.target_precision.is_some() || args.target_volume.is_some()) && args.leads.is_none() {
+        return Err(Error::setting(
+            "--target-precision/--target-volume",
+            "needs --leads, --interactions and --outcomes to choose a threshold on",
+        ));
+    }
+    let model = read_model(&args.model)?;
+    let current = match &args.points {
+        Some(path) => PointModel::from_file(path)?,
+        None => model.points.clone(),
+    };
+    let options = SuggestOptions {
+        base: args.base,
+        points_to_double_odds: args.points_to_double_odds,
+        behaviours: args.behaviours,
+        attributes: args.attributes,
+        sales_ready_probability: args.sales_ready_probability,
+        ..SuggestOptions::default()
+    };
+    let mut suggestion = suggest(&model, &options);
+    let provenance = format!(
+        "From the model trained on data {} (leadscore {}).",
+        model.data_fingerprint, model.leadscore_version
+    );
+    let mut text = to_toml(&suggestion, &current, &provenance);
+    let mut report = String::new();
+    if let (Some(leads), Some(interactions), Some(outcomes)) =
+        (&args.leads, &args.interactions, &args.outcomes)
+    {
+        let tables = load(
+            &InputPaths {
+                leads: leads.clone(),
+                interactions: interactions.clone(),
+                outcomes: Some(outcomes.clone()),
+            },
+            LoadOptions {
+                unknown_leads: UnknownLeadPolicy::Warn,
+            },
+        )?;
+        let judged = judge(&model, &tables, &checked(&text)?)?;
+        if let Some(threshold) = threshold(&judged, args.target_precision, args.target_volume) {
+            suggestion.sales_ready_from = threshold;
+            text = to_toml(&suggestion, &current, &provenance);
+        }
+        let suggested = checked(&text)?;
+        let judged = judge(&model, &tables, &suggested)?;
+        let current_points = judge(&model, &tables, &current)?;
+        let auc = |scores: &[f64]| roc_auc(scores, &judged.won).unwrap_or(f64::NAN);
+        let sales_ready = judged
+            .points
+            .iter()
+            .filter(|&&p| p >= suggestion.sales_ready_from as f64)
+            .count();
+        let won_ready = (0..judged.won.len())
+            .filter(|&i| judged.points[i] >= suggestion.sales_ready_from as f64 && judged.won[i])
+            .count();
+        report = format!(
+            "on {} closed leads, each as of just before it closed:\n  \
+             ROC AUC: model {:.3}, suggested points {:.3} (rounding and pruning cost {:.3}), current rules {:.3}\n  \
+             sales-ready from {} points: {} leads ({:.1}%), {:.1}% of them won\n",
+            judged.won.len(),
+            auc(&judged.probability),
+            auc(&judged.points),
+            auc(&judged.probability) - auc(&judged.points),
+            auc(&current_points.points),
+            suggestion.sales_ready_from,
+            sales_ready,
+            100.0 * sales_ready as f64 / judged.won.len().max(1) as f64,
+            100.0 * won_ready as f64 / sales_ready.max(1) as f64,
+        );
+    } else {
+        checked(&text)?;
+    }
+    write_bytes(text.as_bytes(), &args.out)?;
+    println!("suggested rules against {}:", current.source);
+    for line in diff(&suggestion, &current) {
+        println!("  {line}");
+    }
+    print!("{report}");
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+/// Scores of closed leads as of one cutoff before closing.
+struct Judged {
+    points: Vec<f64>,
+    probability: Vec<f64>,
+    won: Vec<bool>,
+}
+
+fn judge(model: &Model, tables: &Tables, rules: &PointModel) -> Result<Judged> {
+    let cutoffs = CutoffParams::default()
+        .gap_days(model.cutoffs.gap_days())
+        .max_snapshots(1)
+        .check()?;
+    let observations = training_observations(&tables.leads, &tables.outcomes, &cutoffs)?;
+    let (scored, _) = score_observations(
+        model,
+        &tables.leads,
+        &tables.interactions,
+        &observations,
+        false,
+    )?;
+    let observed = observations.select([crate::data::columns::LEAD_ID, crate::points::AS_OF])?;
+    let points = rules
+        .evaluate(&tables.leads, &tables.interactions, &observed, false)?
+        .scores;
+    let floats = |frame: &polars::prelude::DataFrame, name: &str| -> Result<Vec<f64>> {
+        Ok(frame
+            .column(name)?
+            .cast(&polars::prelude::DataType::Float64)?
+            .f64()?
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect())
+    };
+    Ok(Judged {
+        points: floats(&points, "points")?,
+        probability: floats(&scored, "probability")?,
+        won: observations
+            .column(WON_LABEL)?
+            .bool()?
+            .iter()
+            .map(|w| w.unwrap_or(false))
+            .collect(),
+    })
+}
+
+/// The threshold meeting a precision or volume target, from the judged points.
+fn threshold(judged: &Judged, precision: Option<f64>, volume: Option<f64>) -> Option<i64> {
+    let mut order: Vec<usize> = (0..judged.points.len()).collect();
+    order.sort_by(|&a, &b| judged.points[b].total_cmp(&judged.points[a]));
+    if let Some(share) = volume {
+        let k = ((order.len() as f64 * share).ceil() as usize).clamp(1, order.len());
+        return Some(judged.points[order[k - 1]].ceil() as i64);
+    }
+    let target = precision?;
+    // The lowest score whose leads at or above it still win at the target rate.
+    let (mut won, mut best) = (0usize, None);
+    for (seen, &i) in order.iter().enumerate() {
+        won += usize::from(judged.won[i]);
+        let next_differs = order
+            .get(seen + 1)
+            .is_none_or(|&n| judged.points[n] != judged.points[i]);
+        if next_differs && won as f64 / (seen + 1) as f64 >= target {
+            best = Some(judged.points[i].ceil() as i64);
+        }
+    }
+    best
+}
+
+/// The rule engine's verdict on the generated text: it must read what it suggests.
+fn checked(text: &str) -> Result<PointModel> {
+    parse(text, "suggested rules").map_err(|e| {
+        Error::setting(
+            "suggest-points",
+            format!("the suggested rules do not pass the rule engine's checks: {e}"),
+        )
+    })
+}
+
+fn check_share(flag: &str, value: Option<f64>) -> Result<()> {
+    match value {
+        Some(v) if !(v > 0.0 && v < 1.0) => Err(Error::setting(
+            flag,
+            format!("{v} is not a share between 0 and 1"),
+        )),
+        _ => Ok(()),
+    }
+}

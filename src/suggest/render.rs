@@ -1,0 +1,210 @@
+//! The suggestion as a rule file (the same TOML the rule engine reads, with comments
+//! saying where the numbers came from) and as a diff against the rules in use.
+
+use std::fmt::Write as _;
+
+use super::{AttributeTest, Suggestion, INACTIVITY_DAYS};
+use crate::points::rules::{Condition, DetailMatch};
+use crate::points::PointModel;
+
+/// The rule file. Tier names come from `current`; the action tier starts at the
+/// suggested sales-ready score and the others keep their distance below it; grades are
+/// kept as they are.
+pub fn to_toml(s: &Suggestion, current: &PointModel, provenance: &str) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "# Points learned from data by `leadscore suggest-points`."
+    );
+    for line in provenance.lines() {
+        let _ = writeln!(t, "# {line}");
+    }
+    let _ = writeln!(
+        t,
+        "# An average lead scores about 100; every {} points more doubles its odds of winning.\n",
+        s.points_to_double_odds
+    );
+    let _ = writeln!(t, "base_points = {}\n", s.base_points);
+    let action_from = current
+        .tiers
+        .get(current.action_tier)
+        .map_or(0.0, |tier| tier.from);
+    let mut previous = f64::NEG_INFINITY;
+    for (i, tier) in current.tiers.iter().enumerate() {
+        let from = if i == 0 {
+            tier.from.min(s.sales_ready_from as f64 - 100.0)
+        } else {
+            (s.sales_ready_from as f64 - (action_from - tier.from)).round()
+        };
+        let from = if from <= previous {
+            previous + 1.0
+        } else {
+            from
+        };
+        previous = from;
+        let _ = writeln!(t, "[[tier]]\nname = {}\nfrom = {from}", quote(&tier.name));
+        if i == current.action_tier {
+            let _ = writeln!(t, "action = true");
+        }
+        t.push('\n');
+    }
+    for grade in &current.grades {
+        let _ = writeln!(
+            t,
+            "[[grade]]\nname = {}\nfrom = {}\n",
+            quote(&grade.name),
+            grade.from
+        );
+    }
+    for a in &s.attributes {
+        let _ = writeln!(
+            t,
+            "[[attribute]]\nname = {}\ncolumn = {}",
+            quote(&attribute_name(a)),
+            quote(&a.column)
+        );
+        match &a.test {
+            AttributeTest::Equals(value) => {
+                let _ = writeln!(t, "equals = {}", quote(value));
+            }
+            AttributeTest::Missing => {
+                let _ = writeln!(t, "missing = true");
+            }
+            AttributeTest::Range(at_least, below) => {
+                if let Some(low) = at_least {
+                    let _ = writeln!(t, "at_least = {low:?}");
+                }
+                if let Some(high) = below {
+                    let _ = writeln!(t, "below = {high:?}");
+                }
+            }
+        }
+        let _ = writeln!(t, "points = {}\n", a.points);
+    }
+    for b in &s.behaviours {
+        let _ = writeln!(
+            t,
+            "[[behaviour]]\nname = {}\nevent_type = {}",
+            quote(&behaviour_name(b)),
+            quote(&b.event_type)
+        );
+        if let Some(detail) = &b.detail {
+            let _ = writeln!(t, "detail = {}", quote(detail));
+        }
+        let _ = writeln!(t, "points = {}\nmax_count = {}", b.points, b.max_count);
+        if let Some(days) = b.half_life_days {
+            let _ = writeln!(t, "half_life_days = {days}");
+        }
+        t.push('\n');
+    }
+    if let Some(points) = s.inactivity_points {
+        let _ = writeln!(
+            t,
+            "[inactivity]\nafter_days = {INACTIVITY_DAYS}\npoints = {points}"
+        );
+    }
+    t
+}
+
+/// "Pricing page visit: +10 today, data says +17", one line per rule either side has.
+pub fn diff(s: &Suggestion, current: &PointModel) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut used = vec![false; current.attributes.len() + current.behaviours.len()];
+    for a in &s.attributes {
+        let matched = current.attributes.iter().position(|rule| {
+            !rule.negate
+                && rule.column == a.column
+                && match (&rule.condition, &a.test) {
+                    (Condition::Equals(v), AttributeTest::Equals(value)) => {
+                        v.eq_ignore_ascii_case(value)
+                    }
+                    (Condition::OneOf(vs), AttributeTest::Equals(value)) => {
+                        vs.iter().any(|v| v.eq_ignore_ascii_case(value))
+                    }
+                    (Condition::Missing, AttributeTest::Missing) => true,
+                    (Condition::Range { at_least, below }, AttributeTest::Range(low, high)) => {
+                        at_least == low && below == high
+                    }
+                    _ => false,
+                }
+        });
+        match matched {
+            Some(k) => {
+                used[k] = true;
+                let rule = &current.attributes[k];
+                lines.push(format!(
+                    "{}: {:+} today, data says {:+}",
+                    rule.name, rule.points, a.points
+                ));
+            }
+            None => lines.push(format!(
+                "{}: not in the rules today, data says {:+}",
+                attribute_name(a),
+                a.points
+            )),
+        }
+    }
+    for b in &s.behaviours {
+        let matched = current.behaviours.iter().position(|rule| {
+            rule.event_type == b.event_type
+                && match (&rule.detail, &b.detail) {
+                    (None, None) => true,
+                    (Some(DetailMatch::Exact(d)), Some(detail)) => d == detail,
+                    _ => false,
+                }
+        });
+        match matched {
+            Some(k) => {
+                used[current.attributes.len() + k] = true;
+                let rule = &current.behaviours[k];
+                lines.push(format!(
+                    "{}: {:+} per occurrence today, data says {:+}",
+                    rule.name, rule.points, b.points
+                ));
+            }
+            None => lines.push(format!(
+                "{}: not in the rules today, data says {:+} per occurrence",
+                behaviour_name(b),
+                b.points
+            )),
+        }
+    }
+    let names = current
+        .attributes
+        .iter()
+        .map(|r| (&r.name, r.points))
+        .chain(current.behaviours.iter().map(|r| (&r.name, r.points)));
+    for ((name, points), used) in names.zip(used) {
+        if !used {
+            lines.push(format!(
+                "{name}: {points:+} today, not among the strongest signals in the data"
+            ));
+        }
+    }
+    lines
+}
+
+fn attribute_name(a: &super::SuggestedAttribute) -> String {
+    match &a.test {
+        AttributeTest::Equals(value) => format!("{}: {value}", a.column),
+        AttributeTest::Missing => format!("{}: missing", a.column),
+        AttributeTest::Range(Some(low), Some(high)) => {
+            format!("{}: {low} to under {high}", a.column)
+        }
+        AttributeTest::Range(Some(low), None) => format!("{}: {low} or more", a.column),
+        AttributeTest::Range(None, Some(high)) => format!("{}: under {high}", a.column),
+        AttributeTest::Range(None, None) => format!("{}: any", a.column),
+    }
+}
+
+fn behaviour_name(b: &super::SuggestedBehaviour) -> String {
+    match &b.detail {
+        Some(detail) => format!("{} {detail}", b.event_type),
+        None => b.event_type.clone(),
+    }
+}
+
+/// A TOML string literal, escaped.
+fn quote(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
