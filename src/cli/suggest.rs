@@ -38,7 +38,7 @@ pub struct SuggestArgs {
     #[arg(long, default_value_t = 20.0)]
     pub points_to_double_odds: f64,
     /// Behaviour rules to keep (the strongest).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 7)]
     pub behaviours: usize,
     /// Attribute rules to keep (the strongest).
     #[arg(long, default_value_t = 20)]
@@ -84,6 +84,11 @@ pub fn run(args: SuggestArgs) -> Result<()> {
         ));
     }
     let model = read_model(&args.model)?;
+    if model.spec.rules.is_some() {
+        eprintln!(
+            "warning: this model was trained with --points, so part of what it learned sits in the old rules' scores;              the suggestion holds those at their average. Train without --points for a complete replacement."
+        );
+    }
     let current = match &args.points {
         Some(path) => PointModel::from_file(path)?,
         None => model.points.clone(),
@@ -117,9 +122,24 @@ pub fn run(args: SuggestArgs) -> Result<()> {
             },
         )?;
         let judged = judge(&model, &tables, &checked(&text)?)?;
-        if let Some(threshold) = threshold(&judged, args.target_precision, args.target_volume) {
-            suggestion.sales_ready_from = threshold;
-            text = to_toml(&suggestion, &current, &provenance);
+        if judged.won.is_empty() {
+            return Err(Error::setting(
+                "--outcomes",
+                "no closed lead to measure the suggestion on",
+            ));
+        }
+        match threshold(&judged, args.target_precision, args.target_volume) {
+            Some(threshold) => {
+                suggestion.sales_ready_from = threshold;
+                text = to_toml(&suggestion, &current, &provenance);
+            }
+            None if args.target_precision.is_some() => {
+                return Err(Error::setting(
+                    "--target-precision",
+                    "no sales-ready threshold reaches that share of won deals on this history: ask for less",
+                ));
+            }
+            None => {}
         }
         let suggested = checked(&text)?;
         let judged = judge(&model, &tables, &suggested)?;
@@ -128,10 +148,10 @@ pub fn run(args: SuggestArgs) -> Result<()> {
         let sales_ready = judged
             .points
             .iter()
-            .filter(|&&p| p >= suggestion.sales_ready_from as f64)
+            .filter(|&&p| p >= suggestion.sales_ready_from)
             .count();
         let won_ready = (0..judged.won.len())
-            .filter(|&i| judged.points[i] >= suggestion.sales_ready_from as f64 && judged.won[i])
+            .filter(|&i| judged.points[i] >= suggestion.sales_ready_from && judged.won[i])
             .count();
         report = format!(
             "on {} closed leads, each as of just before it closed:\n  \
@@ -206,12 +226,12 @@ fn judge(model: &Model, tables: &Tables, rules: &PointModel) -> Result<Judged> {
 }
 
 /// The threshold meeting a precision or volume target, from the judged points.
-fn threshold(judged: &Judged, precision: Option<f64>, volume: Option<f64>) -> Option<i64> {
+fn threshold(judged: &Judged, precision: Option<f64>, volume: Option<f64>) -> Option<f64> {
     let mut order: Vec<usize> = (0..judged.points.len()).collect();
     order.sort_by(|&a, &b| judged.points[b].total_cmp(&judged.points[a]));
     if let Some(share) = volume {
         let k = ((order.len() as f64 * share).ceil() as usize).clamp(1, order.len());
-        return Some(judged.points[order[k - 1]].ceil() as i64);
+        return Some(judged.points[order[k - 1]]);
     }
     let target = precision?;
     // The lowest score whose leads at or above it still win at the target rate.
@@ -222,7 +242,7 @@ fn threshold(judged: &Judged, precision: Option<f64>, volume: Option<f64>) -> Op
             .get(seen + 1)
             .is_none_or(|&n| judged.points[n] != judged.points[i]);
         if next_differs && won as f64 / (seen + 1) as f64 >= target {
-            best = Some(judged.points[i].ceil() as i64);
+            best = Some(judged.points[i]);
         }
     }
     best

@@ -61,6 +61,12 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
     let observations = training_observations(&tables.leads, &tables.outcomes, &cutoffs)?;
     let won: Vec<bool> = bools(&observations, WON_LABEL)?;
     let positives = won.iter().filter(|&&w| w).count();
+    if won.is_empty() {
+        return Err(Error::setting(
+            "--outcomes",
+            "no closed lead to compare on (none existed before its cutoff)",
+        ));
+    }
     if positives == 0 || positives == won.len() {
         return Err(Error::setting(
             "--outcomes",
@@ -153,7 +159,7 @@ const MIN_FIRED: usize = 20;
 /// Every rule that fired, in rule order: won rate with and without it, and whether that
 /// agrees with the sign of its points.
 fn rule_checks(breakdown: Option<&DataFrame>, won: &[bool]) -> Result<Vec<RuleCheck>> {
-    let Some(breakdown) = breakdown else {
+    let Some(breakdown) = breakdown.filter(|b| b.width() > 0) else {
         return Ok(Vec::new());
     };
     let obs: Vec<usize> = breakdown
@@ -212,6 +218,8 @@ fn rule_checks(breakdown: Option<&DataFrame>, won: &[bool]) -> Result<Vec<RuleCh
             let agrees = (mean_points > 0.0) == (with > without);
             let verdict = if leads_fired < MIN_FIRED || !without.is_finite() {
                 "too rare (or too common) to tell".to_string()
+            } else if with == without {
+                "no difference in the data".to_string()
             } else if agrees {
                 "agrees with the data".to_string()
             } else {
@@ -398,7 +406,7 @@ fn disagreements(
 
 /// For each observation in `rows`, its three rules with the most points either way.
 fn rule_reasons(breakdown: Option<&DataFrame>, rows: &[usize]) -> Result<Vec<String>> {
-    let Some(breakdown) = breakdown else {
+    let Some(breakdown) = breakdown.filter(|b| b.width() > 0) else {
         return Ok(vec![String::new(); rows.len()]);
     };
     let obs: Vec<u64> = breakdown

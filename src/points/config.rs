@@ -21,6 +21,17 @@ struct RawModel {
     #[serde(default)]
     behaviour: Vec<Spanned<RawBehaviour>>,
     inactivity: Option<Spanned<RawInactivity>>,
+    #[serde(default)]
+    age: Vec<Spanned<RawAge>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAge {
+    name: Option<String>,
+    from_days: Option<f64>,
+    below_days: Option<f64>,
+    points: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,15 +150,53 @@ pub fn parse(text: &str, source: &str) -> Result<PointModel> {
             })
         }
     };
+    let mut ages = Vec::with_capacity(raw.age.len());
+    for spanned in &raw.age {
+        let line = at(spanned.span());
+        ages.push(age(spanned.get_ref(), line).map_err(|reason| fail(line, reason))?);
+    }
     Ok(PointModel {
         source: source.to_string(),
         base_points,
         attributes,
         behaviours,
         inactivity,
+        ages,
         tiers,
         grades,
         action_tier,
+    })
+}
+
+/// An `[[age]]` rule: a band of lead age in days.
+fn age(raw: &RawAge, line: usize) -> std::result::Result<AgeRule, String> {
+    let from_days = raw.from_days.unwrap_or(0.0);
+    if !(from_days.is_finite() && from_days >= 0.0) {
+        return Err(format!(
+            "from_days must be a number of days ≥ 0, not {from_days}"
+        ));
+    }
+    if let Some(below) = raw.below_days {
+        if !(below.is_finite() && below > from_days) {
+            return Err(format!(
+                "below_days ({below}) must be a number of days above from_days ({from_days})"
+            ));
+        }
+    }
+    if raw.from_days.is_none() && raw.below_days.is_none() {
+        return Err("give from_days, below_days or both".into());
+    }
+    finite(raw.points, "points")?;
+    let name = raw.name.clone().unwrap_or_else(|| match raw.below_days {
+        Some(below) => format!("Lead age {from_days} to {below} days"),
+        None => format!("Lead age {from_days}+ days"),
+    });
+    Ok(AgeRule {
+        name,
+        line,
+        from_days,
+        below_days: raw.below_days,
+        points: raw.points,
     })
 }
 

@@ -190,6 +190,24 @@ impl PointModel {
             }
             None => lit(0.0),
         };
+        // Lead age at each observation's time, for the age rules.
+        let age_days = (col(AS_OF) - col(CREATED_AT)).dt().total_days(true);
+        let age_columns: Vec<Expr> = self
+            .ages
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| {
+                let mut inside = age_days.clone().gt_eq(lit(rule.from_days));
+                if let Some(below) = rule.below_days {
+                    inside = inside.and(age_days.clone().lt(lit(below)));
+                }
+                when(inside.fill_null(lit(false)))
+                    .then(lit(rule.points))
+                    .otherwise(lit(0.0))
+                    .alias(format!("age_{i}"))
+            })
+            .collect();
+        let age_sum = (0..self.ages.len()).fold(lit(0.0), |sum, i| sum + col(format!("age_{i}")));
         let fit_sum = fit_columns
             .iter()
             .fold(lit(0.0), |sum, name| sum + col(name.as_str()));
@@ -212,9 +230,13 @@ impl PointModel {
                 fit_sum.alias("fit_points"),
                 inactivity.alias("inactivity_points"),
             ])
+            .with_columns(age_columns.clone())
+            .with_column(age_sum.alias("age_points"))
             .with_column(
-                (col("behaviour_points").fill_null(lit(0.0)) + col("inactivity_points"))
-                    .alias("engagement_points"),
+                (col("behaviour_points").fill_null(lit(0.0))
+                    + col("inactivity_points")
+                    + col("age_points"))
+                .alias("engagement_points"),
             )
             .with_column(
                 (lit(self.base_points) + col("fit_points") + col("engagement_points"))
@@ -301,7 +323,9 @@ impl PointModel {
             ));
         }
         if self.inactivity.is_some() {
-            let quiet = scored.filter(col("inactivity_points").neq(lit(0.0)));
+            let quiet = scored
+                .clone()
+                .filter(col("inactivity_points").neq(lit(0.0)));
             let order = self.attributes.len() + self.behaviours.len();
             parts.push(row(
                 quiet,
@@ -310,6 +334,19 @@ impl PointModel {
                 "No recent activity",
                 lit(1u32),
                 col("inactivity_points"),
+            ));
+        }
+        for (i, rule) in self.ages.iter().enumerate() {
+            let column = format!("age_{i}");
+            let aged = scored.clone().filter(col(column.as_str()).neq(lit(0.0)));
+            let order = self.attributes.len() + self.behaviours.len() + 1 + i;
+            parts.push(row(
+                aged,
+                order,
+                "age",
+                &rule.name,
+                lit(1u32),
+                col(column.as_str()),
             ));
         }
         if parts.is_empty() {

@@ -17,6 +17,9 @@ pub struct PointModel {
     pub behaviours: Vec<BehaviourRule>,
     /// Points for going quiet.
     pub inactivity: Option<Inactivity>,
+    /// Points by the lead's age at the time of scoring (part of engagement, not fit:
+    /// an old lead has not changed who it is, but its moment may have passed).
+    pub ages: Vec<AgeRule>,
     /// Score bands, ascending by threshold.
     pub tiers: Vec<Band>,
     /// Fit grades from attribute points alone, ascending by threshold.
@@ -74,6 +77,22 @@ pub enum Condition {
     Matches(String),
     /// The value is missing.
     Missing,
+}
+
+/// Points for leads whose age (days since `created_at`, at the time of scoring) lies in
+/// `[from_days, below_days)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgeRule {
+    /// Name shown in breakdowns.
+    pub name: String,
+    /// TOML line of the rule, for messages.
+    pub line: usize,
+    /// Inclusive lower bound in days.
+    pub from_days: f64,
+    /// Exclusive upper bound in days, if any.
+    pub below_days: Option<f64>,
+    /// Points given (may be negative).
+    pub points: f64,
 }
 
 /// An engagement rule: points per matching interaction, with caps, window and decay.

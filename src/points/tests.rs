@@ -297,6 +297,48 @@ fn header_only_interactions_score_on_attributes_alone() {
 }
 
 #[test]
+fn age_rules_give_points_by_lead_age_at_the_cutoff() {
+    let rules = format!(
+        "base_points = 100\n{TIERS}[[age]]\nname = \"Fresh\"\nbelow_days = 30\npoints = 5\n\
+         [[age]]\nname = \"Stale\"\nfrom_days = 30\nbelow_days = 60\npoints = -10\n\
+         [[age]]\nfrom_days = 60\npoints = -20\n"
+    );
+    let model = parse(&rules, "rules.toml").unwrap();
+    let leads =
+        leads("lead_id,created_at\nA,2025-02-20\nB,2025-01-15\nC,2024-12-01\nD,2025-01-30\n");
+    let scored = score(
+        &model,
+        &leads,
+        &interactions("lead_id,occurred_at,event_type,detail\n"),
+        "2025-03-01",
+    );
+    // Ages 9, 45, 90 and exactly 30 days (the lower bound is inclusive).
+    assert_eq!(
+        column_f64(&scored.scores, "points"),
+        [105.0, 90.0, 80.0, 90.0]
+    );
+    assert_eq!(column_f64(&scored.scores, "fit_points"), [0.0; 4]);
+    let breakdown = scored.breakdown.unwrap();
+    assert_eq!(
+        column_str(&breakdown, "rule"),
+        ["Fresh", "Stale", "Lead age 60+ days", "Stale"]
+    );
+    assert_eq!(column_str(&breakdown, "kind"), ["age"; 4]);
+}
+
+#[test]
+fn rejects_empty_or_inverted_age_bands_with_their_line() {
+    let (line, reason) = config_error(&format!("{TIERS}[[age]]\npoints = 3\n"));
+    assert_eq!(line, 7);
+    assert!(reason.contains("from_days, below_days"), "{reason}");
+    let (line, reason) = config_error(&format!(
+        "{TIERS}[[age]]\nfrom_days = 30\nbelow_days = 10\npoints = 3\n"
+    ));
+    assert_eq!(line, 7);
+    assert!(reason.contains("above from_days"), "{reason}");
+}
+
+#[test]
 fn builtin_model_parses_and_reads_generated_columns() {
     let model = PointModel::builtin().unwrap();
     assert_eq!(model.action_tier_name(), "sales_ready");

@@ -41,7 +41,7 @@ impl Default for SuggestOptions {
         SuggestOptions {
             base: 100.0,
             points_to_double_odds: 20.0,
-            behaviours: 10,
+            behaviours: 7,
             attributes: 20,
             max_count: 3,
             sales_ready_probability: 0.5,
@@ -100,8 +100,12 @@ pub struct Suggestion {
     pub behaviours: Vec<SuggestedBehaviour>,
     /// Points off after 60 days without activity, when the model penalises silence.
     pub inactivity_points: Option<i64>,
+    /// Points by lead age: (from days, below days, points).
+    pub ages: Vec<(f64, Option<f64>, i64)>,
     /// Score at which a lead is sales-ready.
-    pub sales_ready_from: i64,
+    pub sales_ready_from: f64,
+    /// Score of an average lead (for the file's comments).
+    pub base: f64,
     /// Points that double the odds (for the file's comments).
     pub points_to_double_odds: f64,
 }
@@ -170,7 +174,7 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
         }
         represented[j] = true;
         let (m, sd) = (linear.means[j], linear.scales[j]);
-        let edge = |k: f64| ((m + k * sd).exp() - 1.0).max(0.0).round();
+        let edge = |k: f64| significant(((m + k * sd).exp() - 1.0).max(0.0));
         let edges = [
             None,
             Some(edge(-1.0)),
@@ -180,7 +184,12 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
         ];
         for (band, centre) in [-1.5, -0.5, 0.5, 1.5].iter().enumerate() {
             let points = (factor * beta[j] * (m + centre * sd).max(0.0)).round() as i64;
-            if points != 0 {
+            let empty = match (edges[band], edges[band + 1]) {
+                (Some(low), Some(high)) => high <= low,
+                (None, Some(high)) => high <= 0.0,
+                _ => false,
+            };
+            if points != 0 && !empty {
                 attributes.push(SuggestedAttribute {
                     column: column.clone(),
                     test: AttributeTest::Range(edges[band], edges[band + 1]),
@@ -252,6 +261,23 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
         }
     }
 
+    // Lead age: four bands around the training mean of log(1 + days), like numbers.
+    let mut ages = Vec::new();
+    if let Some(&j) = index.get("lead_age_days_log") {
+        represented[j] = true;
+        let (m, sd) = (linear.means[j], linear.scales[j]);
+        let edge = |k: f64| ((m + k * sd).exp() - 1.0).max(0.0).round();
+        let edges = [0.0, edge(-1.0), edge(0.0), edge(1.0)];
+        for (band, centre) in [-1.5, -0.5, 0.5, 1.5].iter().enumerate() {
+            let points = (factor * beta[j] * (m + centre * sd).max(0.0)).round() as i64;
+            let below = edges.get(band + 1).copied();
+            let empty = below.is_some_and(|b| b <= edges[band]);
+            if points != 0 && !empty {
+                ages.push((edges[band], below, points));
+            }
+        }
+    }
+
     // Silence: the recency feature's effect of 60 quiet days against 3.
     let mut baseline_shift = 0.0;
     let inactivity_points = index.get("days_since_last_log").and_then(|&j| {
@@ -282,10 +308,12 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
         (options.base + factor * (intercept + held + baseline_shift - average)).round() as i64;
     let sales_ready_from = (options.base
         + factor * (logit(options.sales_ready_probability.clamp(0.01, 0.99)) - average))
-        .round() as i64;
+        .round();
     Suggestion {
+        base: options.base,
         base_points,
         attributes,
+        ages,
         behaviours: behaviour_candidates.into_iter().map(|c| c.2).collect(),
         inactivity_points,
         sales_ready_from,
@@ -305,6 +333,15 @@ fn activity_pairs(spec: &FeatureSpec) -> Vec<(String, Option<String>)> {
                 .map(|(e, d)| (e.clone(), Some(d.clone()))),
         )
         .collect()
+}
+
+/// Three significant digits: band edges a person reads (41.3, 0.125, 2780).
+fn significant(value: f64) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return 0.0;
+    }
+    let scale = 10f64.powi(2 - value.abs().log10().floor() as i32);
+    (value * scale).round() / scale
 }
 
 fn suffix(window: Option<u32>) -> String {

@@ -21,8 +21,8 @@ pub fn to_toml(s: &Suggestion, current: &PointModel, provenance: &str) -> String
     }
     let _ = writeln!(
         t,
-        "# An average lead scores about 100; every {} points more doubles its odds of winning.\n",
-        s.points_to_double_odds
+        "# An average lead scores about {}; every {} points more doubles its odds of winning.\n",
+        s.base, s.points_to_double_odds
     );
     let _ = writeln!(t, "base_points = {}\n", s.base_points);
     let action_from = current
@@ -32,9 +32,13 @@ pub fn to_toml(s: &Suggestion, current: &PointModel, provenance: &str) -> String
     let mut previous = f64::NEG_INFINITY;
     for (i, tier) in current.tiers.iter().enumerate() {
         let from = if i == 0 {
-            tier.from.min(s.sales_ready_from as f64 - 100.0)
+            tier.from.min(s.sales_ready_from - 100.0)
         } else {
-            (s.sales_ready_from as f64 - (action_from - tier.from)).round()
+            if i == current.action_tier {
+                s.sales_ready_from
+            } else {
+                (s.sales_ready_from - (action_from - tier.from)).round()
+            }
         };
         let from = if from <= previous {
             previous + 1.0
@@ -96,6 +100,13 @@ pub fn to_toml(s: &Suggestion, current: &PointModel, provenance: &str) -> String
             let _ = writeln!(t, "half_life_days = {days}");
         }
         t.push('\n');
+    }
+    for &(from, below, points) in &s.ages {
+        let _ = writeln!(t, "[[age]]\nfrom_days = {from:?}");
+        if let Some(below) = below {
+            let _ = writeln!(t, "below_days = {below:?}");
+        }
+        let _ = writeln!(t, "points = {points}\n");
     }
     if let Some(points) = s.inactivity_points {
         let _ = writeln!(
