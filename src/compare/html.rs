@@ -331,7 +331,7 @@ fn gains_table(page: &mut String, report: &Comparison) {
                          <td class=\"num\">{}</td><td class=\"num\">{}</td>\
                          <td class=\"num\">{}</td>",
                         g.leads,
-                        g.won,
+                        won_figure(g.won),
                         pct(g.won_rate),
                         pct(g.cumulative_won_share),
                         lift(g.cumulative_lift),
@@ -926,12 +926,21 @@ fn interval(i: Interval) -> String {
     )
 }
 
+/// A decile's won count: whole when it is, one decimal when ties were shared.
+fn won_figure(won: f64) -> String {
+    if (won - won.round()).abs() < 1e-9 {
+        format!("{won:.0}")
+    } else {
+        format!("{won:.1}")
+    }
+}
+
 /// Won leads in total, from the deciles (both sides count the same leads).
 fn won_count(report: &Comparison) -> String {
     let from_gains =
-        |g: &[GainRow]| -> Option<usize> { (!g.is_empty()).then(|| g.iter().map(|r| r.won).sum()) };
+        |g: &[GainRow]| -> Option<f64> { (!g.is_empty()).then(|| g.iter().map(|r| r.won).sum()) };
     match from_gains(&report.model.gains).or_else(|| from_gains(&report.rule.gains)) {
-        Some(won) => won.to_string(),
+        Some(won) => format!("{won:.0}"),
         None if report.base_rate.is_finite() => {
             format!("{:.0}", report.base_rate * report.leads as f64)
         }
@@ -962,7 +971,7 @@ mod tests {
                 GainRow {
                     decile: i + 1,
                     leads: 10,
-                    won,
+                    won: won as f64,
                     won_rate: rate,
                     cumulative_won_share: found as f64 / 9.0,
                     cumulative_lift: (found as f64 / (10.0 * (i + 1) as f64)) / 0.3,

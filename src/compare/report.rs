@@ -99,8 +99,9 @@ pub struct GainRow {
     pub decile: usize,
     /// Leads in this decile.
     pub leads: usize,
-    /// Won among them.
-    pub won: usize,
+    /// Won among them; leads tied across a decile border count in proportion, so the
+    /// figure does not depend on input order (hence fractional).
+    pub won: f64,
     /// Won rate in this decile.
     pub won_rate: f64,
     /// Share of all won deals found in deciles 1..=this one (the gains curve).

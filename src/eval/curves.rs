@@ -59,28 +59,58 @@ pub fn roc_curve(scores: &[f64], won: &[bool], max_points: usize) -> Vec<(f64, f
     points
 }
 
-/// Ten groups of leads by score, highest first (ties broken by input order), with the
-/// won rate of each and the cumulative share of won deals found.
+/// Ten groups of leads by score, highest first, with the won rate of each and the
+/// cumulative share of won deals found. Leads tied across a decile border are shared in
+/// proportion (the expected split under a random tie-break), so the figures do not
+/// depend on row order.
 pub fn gains(scores: &[f64], won: &[bool]) -> Vec<GainRow> {
     let order = descending(scores);
+    let groups = tie_groups(scores, &order);
     let n = order.len();
     let total_won = won.iter().filter(|&&w| w).count();
     let base_rate = total_won as f64 / n.max(1) as f64;
+    // Won count of each tie group, by position in the ranking.
+    let group_won: Vec<(usize, usize, f64)> = groups
+        .iter()
+        .map(|&(start, end)| {
+            let w = order[start..end].iter().filter(|&&i| won[i]).count();
+            (start, end, w as f64)
+        })
+        .collect();
     let mut rows = Vec::with_capacity(10);
-    let (mut seen, mut seen_won) = (0usize, 0usize);
+    let (mut seen, mut seen_won) = (0usize, 0.0f64);
     for decile in 1..=10 {
-        let end = n * decile / 10;
-        let group = &order[seen..end];
-        let group_won = group.iter().filter(|&&i| won[i]).count();
-        seen = end;
-        seen_won += group_won;
+        let (from, to) = (seen, n * decile / 10);
+        let decile_won: f64 = group_won
+            .iter()
+            .filter(|&&(start, end, _)| start < to && end > from)
+            .map(|&(start, end, w)| {
+                let overlap = end.min(to) - start.max(from);
+                w * overlap as f64 / (end - start) as f64
+            })
+            .sum();
+        seen = to;
+        seen_won += decile_won;
+        let leads = to - from;
         rows.push(GainRow {
             decile,
-            leads: group.len(),
-            won: group_won,
-            won_rate: ratio(group_won, group.len()),
-            cumulative_won_share: ratio(seen_won, total_won),
-            cumulative_lift: ratio(seen_won, seen) / base_rate,
+            leads,
+            won: decile_won,
+            won_rate: if leads == 0 {
+                f64::NAN
+            } else {
+                decile_won / leads as f64
+            },
+            cumulative_won_share: if total_won == 0 {
+                f64::NAN
+            } else {
+                seen_won / total_won as f64
+            },
+            cumulative_lift: if seen == 0 {
+                f64::NAN
+            } else {
+                seen_won / seen as f64 / base_rate
+            },
         });
     }
     rows
@@ -268,8 +298,19 @@ mod tests {
         let won: Vec<bool> = (0..10).map(|i| i < 2).collect();
         let g = gains(&scores, &won);
         assert_eq!(g.len(), 10);
-        assert_eq!((g[0].won, g[1].won, g[2].won), (1, 1, 0));
+        assert_eq!((g[0].won, g[1].won, g[2].won), (1.0, 1.0, 0.0));
         assert_eq!(g[1].cumulative_won_share, 1.0);
+        // All tied: every decile gets its share of the two wins, whatever the order.
+        let tied = gains(&[0.5; 10], &won);
+        assert!(tied.iter().all(|r| (r.won - 0.2).abs() < 1e-12));
+        let reversed: Vec<bool> = won.iter().rev().copied().collect();
+        assert_eq!(
+            gains(&[0.5; 10], &reversed)
+                .iter()
+                .map(|r| r.won)
+                .collect::<Vec<_>>(),
+            tied.iter().map(|r| r.won).collect::<Vec<_>>()
+        );
         assert!((g[0].cumulative_lift - 5.0).abs() < 1e-12);
         let c = calibration(&[0.05, 0.15, 0.12, 0.95], &[false, true, false, true]);
         assert_eq!(c[1].leads, 2);
