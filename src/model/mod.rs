@@ -4,6 +4,7 @@
 
 pub mod artifact;
 pub mod backtest;
+pub mod drift;
 pub mod matrix;
 pub mod pipeline;
 pub mod reasons;

@@ -6,6 +6,7 @@ use ndarray::Array2;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::drift::{reference, DriftReference};
 use super::matrix::to_matrix;
 use super::select::{choose_l2, L2Choice, L2Trial, L2_GRID};
 use super::train::{FitParams, LinearModel};
@@ -48,6 +49,8 @@ pub struct Model {
     pub data_as_of: i64,
     /// Metrics on the later deals held out by time.
     pub holdout: Holdout,
+    /// Training distributions of every feature and of the probability, for drift checks.
+    pub drift: DriftReference,
 }
 
 impl Model {
@@ -68,6 +71,12 @@ impl Model {
                 linear.means.len(),
                 linear.scales.len(),
                 linear.weights.len()
+            ));
+        }
+        if self.drift.features.len() != p {
+            return refuse(format!(
+                "inconsistent: {p} features but {} drift references",
+                self.drift.features.len()
             ));
         }
         if self.spec.names() != self.feature_names {
@@ -219,6 +228,7 @@ pub fn train_model(
     )?;
     let (x_all, y_all) = design(&spec, tables, &observations, &points)?;
     let linear = LinearModel::fit(&x_all, &y_all, &fit)?;
+    let drift = reference(&x_all, &linear.probabilities(&x_all).to_vec());
     let model = Model {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         feature_names: spec.names(),
@@ -228,6 +238,7 @@ pub fn train_model(
         cutoffs: cutoffs.clone(),
         fit,
         l2_search,
+        drift,
         data_fingerprint: fingerprint(tables)?,
         data_as_of: data_as_of(tables)?,
         holdout,

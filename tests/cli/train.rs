@@ -115,6 +115,11 @@ fn inspect_shows_the_model_and_refuses_damaged_artifacts() {
         .map(|n| n.as_str().unwrap())
         .collect();
     assert!(names.iter().any(|n| n.starts_with("page_visit")));
+    // Every feature carries its training distribution for later drift checks.
+    assert_eq!(
+        parsed["drift"]["features"].as_array().unwrap().len(),
+        names.len()
+    );
     assert!(
         !names.iter().any(|n| n.contains("product_login")),
         "{names:?}"

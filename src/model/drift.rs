@@ -1,0 +1,133 @@
+//! Reference distributions for drift checks: at training time every feature and the
+//! predicted probability are summarised as quantile bins with the share of training rows
+//! in each, and stored in the artifact. A later lead base can then be compared with the
+//! population stability index (PSI) without the training data, which is what a nightly
+//! rescoring job needs to notice that a model trained on last year's leads no longer fits.
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+/// Quantile bins at most per feature.
+pub const DRIFT_BINS: usize = 10;
+
+/// Shares below this are floored before taking logarithms (an empty bin would make PSI
+/// infinite).
+const SHARE_FLOOR: f64 = 1e-4;
+
+/// Training-time distributions of every feature (in matrix column order) and of the
+/// predicted probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftReference {
+    /// One per feature.
+    pub features: Vec<Bins>,
+    /// Of the predicted probability on the training rows.
+    pub probability: Bins,
+}
+
+/// Cut points and the share of reference values between them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bins {
+    /// Inner cut points, strictly ascending; bin k holds values in
+    /// `[edges[k-1], edges[k])`, with open ends.
+    pub edges: Vec<f64>,
+    /// Share of reference values per bin (`edges.len() + 1` of them, summing to 1).
+    pub shares: Vec<f64>,
+}
+
+impl Bins {
+    /// Quantile bins of `values` (at most `max_bins`; tied quantiles merge, so a 0/1
+    /// feature gets two bins).
+    pub fn learn(values: &[f64], max_bins: usize) -> Bins {
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let mut edges: Vec<f64> = Vec::new();
+        if !sorted.is_empty() {
+            for k in 1..max_bins.max(1) {
+                let cut = sorted[(sorted.len() * k / max_bins).min(sorted.len() - 1)];
+                // A cut equal to the minimum would leave the first bin empty.
+                if cut > sorted[0] && edges.last().is_none_or(|&last| cut > last) {
+                    edges.push(cut);
+                }
+            }
+        }
+        let mut bins = Bins {
+            shares: Vec::new(),
+            edges,
+        };
+        bins.shares = bins.shares_of(values);
+        bins
+    }
+
+    /// Share of `values` in each bin (non-finite values are ignored).
+    pub fn shares_of(&self, values: &[f64]) -> Vec<f64> {
+        let mut counts = vec![0usize; self.edges.len() + 1];
+        let mut total = 0usize;
+        for &v in values.iter().filter(|v| v.is_finite()) {
+            counts[self.edges.partition_point(|&e| e <= v)] += 1;
+            total += 1;
+        }
+        counts
+            .iter()
+            .map(|&c| {
+                if total == 0 {
+                    0.0
+                } else {
+                    c as f64 / total as f64
+                }
+            })
+            .collect()
+    }
+
+    /// Population stability index of `values` against the reference: below 0.1 is
+    /// usually read as stable, above 0.25 as a shift worth acting on.
+    pub fn psi(&self, values: &[f64]) -> f64 {
+        self.shares_of(values)
+            .iter()
+            .zip(&self.shares)
+            .map(|(&actual, &expected)| {
+                let (a, e) = (actual.max(SHARE_FLOOR), expected.max(SHARE_FLOOR));
+                (a - e) * (a / e).ln()
+            })
+            .sum()
+    }
+}
+
+/// The reference of a training matrix and its predicted probabilities.
+pub fn reference(x: &Array2<f64>, probability: &[f64]) -> DriftReference {
+    DriftReference {
+        features: x
+            .columns()
+            .into_iter()
+            .map(|column| Bins::learn(&column.to_vec(), DRIFT_BINS))
+            .collect(),
+        probability: Bins::learn(probability, DRIFT_BINS),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_distribution_is_stable_and_a_shift_is_not() {
+        let reference: Vec<f64> = (0..1000).map(|i| f64::from(i % 100)).collect();
+        let bins = Bins::learn(&reference, 10);
+        assert_eq!(bins.shares.len(), bins.edges.len() + 1);
+        assert!((bins.shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(bins.psi(&reference) < 1e-12);
+        let shifted: Vec<f64> = reference.iter().map(|v| v + 40.0).collect();
+        assert!(bins.psi(&shifted) > 0.25, "{}", bins.psi(&shifted));
+    }
+
+    #[test]
+    fn indicator_features_get_two_bins() {
+        let values = [0.0, 0.0, 0.0, 1.0];
+        let bins = Bins::learn(&values, 10);
+        assert_eq!(bins.edges, [1.0]);
+        assert_eq!(bins.shares, [0.75, 0.25]);
+        assert!(bins.psi(&[1.0, 1.0, 1.0, 0.0]) > 0.25);
+        let constant = Bins::learn(&[3.0; 5], 10);
+        assert!(constant.edges.is_empty());
+        assert!(constant.psi(&[3.0, 3.0]) < 1e-12);
+    }
+}
