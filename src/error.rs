@@ -46,6 +46,23 @@ pub enum Error {
         /// Which of those, in words.
         reason: String,
     },
+    /// Another run holds the output directory's lock.
+    #[error("{}: another rescore run (process {holder}) is using this output directory; try again when it has finished", path.display())]
+    Locked {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// Who holds it.
+        holder: String,
+    },
+    /// The run finished and wrote its outputs, but the lead base has drifted from the
+    /// training data beyond the threshold and the user asked to fail on that.
+    #[error("drift over threshold: {worst}; outputs were written, see {}", summary.display())]
+    Drift {
+        /// The run summary with every drift figure.
+        summary: std::path::PathBuf,
+        /// The largest shifts, in words.
+        worst: String,
+    },
     /// Writing an output failed (disk full, permissions, ...): not the user's input.
     #[error("{}: {source}", path.display())]
     Output {
@@ -68,7 +85,8 @@ impl Error {
             | Error::Setting { .. }
             | Error::Config { .. }
             | Error::Artifact { .. } => 2,
-            Error::Output { .. } | Error::Polars(_) => 1,
+            Error::Output { .. } | Error::Polars(_) | Error::Locked { .. } => 1,
+            Error::Drift { .. } => 3,
         }
     }
 

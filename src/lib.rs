@@ -16,6 +16,7 @@ pub mod model;
 pub mod output;
 pub mod points;
 pub mod progress;
+pub mod rescore;
 pub mod suggest;
 
 pub use error::{Error, Result};

@@ -1,5 +1,6 @@
 //! The `leadscore` binary: parse the command line, run the library, map errors to the
-//! contract's exit codes (2 bad input or usage, 1 anything else).
+//! contract's exit codes (2 bad input or usage, 1 anything else, 3 for a rescore that
+//! ran but found drift over its threshold with --fail-on-drift).
 
 use std::process::ExitCode;
 

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod generate;
 pub mod inspect;
 pub mod points;
+pub mod rescore;
 pub mod score;
 pub mod suggest;
 pub mod train;
@@ -37,6 +38,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Score every lead with the classic point model (rules in TOML), with tiers, grades and breakdowns.
     Points(points::PointsArgs),
+    /// The scheduled job: current scores, score history, change list, drift check and run summary in a directory.
+    Rescore(rescore::RescoreArgs),
     /// Score every lead: rule points, tier, grade, predicted probability and reasons.
     Score(score::ScoreArgs),
     /// A rule file (same TOML as --points) learned from the model, with a diff against the rules in use.
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Generate(args) => generate::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Points(args) => points::run(args),
+        Command::Rescore(args) => rescore::run(args),
         Command::Score(args) => score::run(args),
         Command::SuggestPoints(args) => suggest::run(args),
         Command::Train(args) => train::run(args),

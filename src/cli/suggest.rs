@@ -193,7 +193,7 @@ fn judge(model: &Model, tables: &Tables, rules: &PointModel) -> Result<Judged> {
         .max_snapshots(1)
         .check()?;
     let observations = training_observations(&tables.leads, &tables.outcomes, &cutoffs)?;
-    let (scored, _) = score_observations(
+    let scored = score_observations(
         model,
         &tables.leads,
         &tables.interactions,
@@ -215,7 +215,7 @@ fn judge(model: &Model, tables: &Tables, rules: &PointModel) -> Result<Judged> {
     };
     Ok(Judged {
         points: floats(&points, "points")?,
-        probability: floats(&scored, "probability")?,
+        probability: floats(&scored.table, "probability")?,
         won: observations
             .column(WON_LABEL)?
             .bool()?

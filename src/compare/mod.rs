@@ -77,13 +77,14 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
             ),
         ));
     }
-    let (scored, breakdown) = score_observations(
+    let scored_observations = score_observations(
         model,
         &tables.leads,
         &tables.interactions,
         &observations,
         true,
     )?;
+    let (scored, breakdown) = (scored_observations.table, scored_observations.breakdown);
     let points = floats(&scored, "points")?;
     let probability = floats(&scored, "probability")?;
     let closed_at: Vec<i64> = observations

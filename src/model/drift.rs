@@ -14,8 +14,8 @@ pub const DRIFT_BINS: usize = 10;
 /// infinite).
 const SHARE_FLOOR: f64 = 1e-4;
 
-/// Training-time distributions of every feature (in matrix column order) and of the
-/// predicted probability.
+/// Distributions of every feature (in matrix column order) and of the predicted
+/// probability over the lead base as scored at the end of the training data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftReference {
     /// One per feature.
@@ -92,7 +92,7 @@ impl Bins {
     }
 }
 
-/// The reference of a training matrix and its predicted probabilities.
+/// The reference of a feature matrix and its predicted probabilities.
 pub fn reference(x: &Array2<f64>, probability: &[f64]) -> DriftReference {
     DriftReference {
         features: x

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::eval::metrics::{brier, lift_at, log_loss, pr_auc, roc_auc};
 use crate::features::cutoffs::{training_observations, ValidCutoffParams, WON_LABEL};
 use crate::features::spec::{FeatureSpec, SpecParams};
-use crate::points::{PointModel, AS_OF};
+use crate::points::{observations_at, PointModel, AS_OF};
 
 /// Closed deals of each class needed before leadscore agrees to train.
 pub const MIN_PER_CLASS: usize = 40;
@@ -228,7 +228,17 @@ pub fn train_model(
     )?;
     let (x_all, y_all) = design(&spec, tables, &observations, &points)?;
     let linear = LinearModel::fit(&x_all, &y_all, &fit)?;
-    let drift = reference(&x_all, &linear.probabilities(&x_all).to_vec());
+    // The drift reference is the lead base as a nightly run would have scored it at
+    // the end of the training data: like for like with later runs, which also score
+    // the whole base as of one time (training snapshots of closed deals would not be).
+    let as_of = data_as_of(tables)?;
+    let base = observations_at(&tables.leads, as_of)?;
+    let x_base = to_matrix(
+        &spec
+            .build(&tables.leads, &tables.interactions, &base, Some(&points))?
+            .drop_many([LEAD_ID, AS_OF]),
+    )?;
+    let drift = reference(&x_base, &linear.probabilities(&x_base).to_vec());
     let model = Model {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         feature_names: spec.names(),
@@ -240,7 +250,7 @@ pub fn train_model(
         l2_search,
         drift,
         data_fingerprint: fingerprint(tables)?,
-        data_as_of: data_as_of(tables)?,
+        data_as_of: as_of,
         holdout,
     };
     Ok((model, warnings))

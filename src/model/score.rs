@@ -1,6 +1,7 @@
 //! Scoring leads with a trained model: the rule points and the probability, side by
 //! side, built through the same feature code as training, with reasons.
 
+use ndarray::Array2;
 use polars::prelude::*;
 
 use super::matrix::to_matrix;
@@ -19,7 +20,18 @@ pub fn score_leads(
     as_of: i64,
 ) -> Result<DataFrame> {
     let observations = observations_at(leads, as_of)?;
-    Ok(score_observations(model, leads, interactions, &observations, false)?.0)
+    Ok(score_observations(model, leads, interactions, &observations, false)?.table)
+}
+
+/// What scoring produced: the table, and what callers judging it need.
+#[derive(Debug)]
+pub struct Scored {
+    /// `lead_id, points, tier, grade, probability, score, reasons`, in observation order.
+    pub table: DataFrame,
+    /// The rule breakdown, when asked for.
+    pub breakdown: Option<DataFrame>,
+    /// The feature matrix the probabilities came from (for drift checks).
+    pub features: Array2<f64>,
 }
 
 /// The same for observations (`lead_id`, `as_of`) each with its own time, in their
@@ -30,7 +42,7 @@ pub fn score_observations(
     interactions: &DataFrame,
     observations: &DataFrame,
     with_breakdown: bool,
-) -> Result<(DataFrame, Option<DataFrame>)> {
+) -> Result<Scored> {
     let observations = observations.select([LEAD_ID, AS_OF])?;
     let rule_scores = model
         .points
@@ -66,5 +78,9 @@ pub fn score_observations(
             lit(Series::new("reasons".into(), why)),
         ])
         .collect()?;
-    Ok((scored, rule_scores.breakdown))
+    Ok(Scored {
+        table: scored,
+        breakdown: rule_scores.breakdown,
+        features: x,
+    })
 }

@@ -7,6 +7,7 @@ mod features;
 mod generate;
 mod learnable;
 mod points;
+mod rescore;
 mod suggest;
 mod train;
 mod util;

@@ -1,0 +1,112 @@
+//! `leadscore rescore`: the nightly job (see [`crate::rescore`]).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cli::inspect::read_model;
+use crate::cli::points::{now_micros, time_flag};
+use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::error::{Error, Result};
+use crate::rescore::{rescore, RescoreOptions};
+
+/// Flags of `leadscore rescore`, as typed.
+#[derive(Debug, Args)]
+pub struct RescoreArgs {
+    /// The model artifact written by `leadscore train`.
+    #[arg(long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Leads table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub leads: PathBuf,
+    /// Interactions table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub interactions: PathBuf,
+    /// Output directory: scores.parquet, history/, changes.parquet, summary.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Score as of this time (ISO 8601). Default: now.
+    #[arg(long, value_name = "T")]
+    pub as_of: Option<String>,
+    /// A lead is listed as changed when its probability moved by more than this.
+    #[arg(long, default_value_t = 0.05, value_name = "P")]
+    pub change_threshold: f64,
+    /// Population stability index above which the score or a feature has drifted.
+    #[arg(long, default_value_t = 0.25, value_name = "PSI")]
+    pub drift_threshold: f64,
+    /// Exit with status 3 (after writing everything) when drift is over the threshold.
+    #[arg(long)]
+    pub fail_on_drift: bool,
+    /// What to do with interactions naming a lead_id the leads table lacks.
+    #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
+    pub unknown_leads: UnknownLeadPolicy,
+}
+
+/// Runs the job; the summary's headline goes to stderr, the summary itself to a file.
+pub fn run(args: RescoreArgs) -> Result<()> {
+    let as_of = match &args.as_of {
+        Some(text) => time_flag("--as-of", text)?,
+        None => now_micros(),
+    };
+    if !(args.change_threshold >= 0.0 && args.change_threshold <= 1.0) {
+        return Err(Error::setting(
+            "--change-threshold",
+            "must be a probability between 0 and 1",
+        ));
+    }
+    if !(args.drift_threshold.is_finite() && args.drift_threshold > 0.0) {
+        return Err(Error::setting(
+            "--drift-threshold",
+            "must be a positive number",
+        ));
+    }
+    let model = read_model(&args.model)?;
+    let tables = load(
+        &InputPaths {
+            leads: args.leads,
+            interactions: args.interactions,
+            outcomes: None,
+        },
+        LoadOptions {
+            unknown_leads: args.unknown_leads,
+        },
+    )?;
+    eprint!("{}", tables.read_summary()?);
+    let options = RescoreOptions {
+        as_of,
+        change_threshold: args.change_threshold,
+        drift_threshold: args.drift_threshold,
+    };
+    let summary = rescore(&model, &tables, &args.out, &options)?;
+    eprintln!(
+        "rescored {} leads as of {} into {} in {:.1} s: {} changed since {}",
+        thousands(summary.scored),
+        summary.as_of,
+        args.out.display(),
+        summary.duration_seconds,
+        thousands(summary.changed),
+        summary.previous_run.as_deref().unwrap_or("no earlier run")
+    );
+    for warning in &summary.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if args.fail_on_drift && summary.drift.over_threshold {
+        let worst = summary
+            .drift
+            .features_over_threshold
+            .iter()
+            .take(3)
+            .map(|(name, psi)| format!("{name} PSI {psi:.2}"))
+            .chain(std::iter::once(format!(
+                "score PSI {:.2}",
+                summary.drift.score_psi
+            )))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Error::Drift {
+            summary: args.out.join("summary.json"),
+            worst,
+        });
+    }
+    Ok(())
+}

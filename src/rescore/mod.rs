@@ -1,0 +1,311 @@
+//! The scheduled job: score every lead as of a time, publish the current scores
+//! atomically, keep a score history partitioned by run, list what changed since the
+//! previous run, check drift against the training distributions in the artifact, and
+//! leave a machine-readable summary. One run per output directory at a time ([`lock`]).
+//!
+//! Layout of the output directory:
+//! - `scores.parquet`: the current scores (replaced atomically: old or new, never a mix);
+//! - `history/as_of=<time>/scores.parquet`: every run's scores, one partition per as-of;
+//! - `changes.parquet`: leads that are new, changed tier, or moved in probability by more
+//!   than the threshold since the latest earlier run in the history;
+//! - `summary.json`: counts, duration, drift figures and warnings.
+//!
+//! Re-running the same as-of time rewrites the same scores, history partition and
+//! change list: the previous run is looked up in the history by time, not by what the
+//! current file happens to hold.
+
+pub mod lock;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::data::columns::LEAD_ID;
+use crate::data::timestamp::format_timestamp;
+use crate::data::Tables;
+use crate::error::{Error, Result};
+use crate::model::score::score_observations;
+use crate::model::Model;
+use crate::output::{write_bytes, write_table};
+use crate::points::observations_at;
+use lock::RunLock;
+
+/// Settings of one run.
+#[derive(Debug, Clone)]
+pub struct RescoreOptions {
+    /// Score as of this time (µs since the epoch).
+    pub as_of: i64,
+    /// A lead is "changed" when its probability moved by more than this.
+    pub change_threshold: f64,
+    /// Population stability index above which a feature or the score counts as drifted.
+    pub drift_threshold: f64,
+}
+
+/// What a run did, for the scheduler and for people reading logs.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// The leadscore version that ran.
+    pub leadscore_version: String,
+    /// The model's training-data fingerprint.
+    pub model_fingerprint: String,
+    /// The as-of time scored.
+    pub as_of: String,
+    /// Leads read.
+    pub leads_read: usize,
+    /// Interactions read (of known leads).
+    pub interactions_read: usize,
+    /// Rows skipped as invalid (always 0: invalid input stops the run before writing).
+    pub rejected: usize,
+    /// Leads scored.
+    pub scored: usize,
+    /// Leads in the change list.
+    pub changed: usize,
+    /// The earlier run the changes are against, if any.
+    pub previous_run: Option<String>,
+    /// Wall time of the run in seconds.
+    pub duration_seconds: f64,
+    /// Drift against the training data.
+    pub drift: DriftSummary,
+    /// Warnings, in words.
+    pub warnings: Vec<String>,
+}
+
+/// Population stability of the score and of every feature.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftSummary {
+    /// The threshold applied.
+    pub threshold: f64,
+    /// PSI of the predicted probability.
+    pub score_psi: f64,
+    /// Features whose PSI exceeds the threshold, largest first.
+    pub features_over_threshold: Vec<(String, f64)>,
+    /// The largest feature PSI.
+    pub max_feature_psi: f64,
+    /// Whether the score or any feature is over the threshold.
+    pub over_threshold: bool,
+}
+
+/// Runs the job into `dir`.
+pub fn rescore(
+    model: &Model,
+    tables: &Tables,
+    dir: &Path,
+    options: &RescoreOptions,
+) -> Result<RunSummary> {
+    let started = Instant::now();
+    std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+    let _lock = RunLock::acquire(dir)?;
+    remove_leftovers(dir);
+
+    let observations = observations_at(&tables.leads, options.as_of)?;
+    let scored = score_observations(
+        model,
+        &tables.leads,
+        &tables.interactions,
+        &observations,
+        false,
+    )?;
+    let mut table = scored.table;
+    let probability: Vec<f64> = table
+        .column("probability")?
+        .f64()?
+        .iter()
+        .map(|p| p.unwrap_or(f64::NAN))
+        .collect();
+
+    let stamp = partition_name(options.as_of);
+    let previous = previous_run(dir, &stamp)?;
+    let mut changes = match &previous {
+        Some((_, path)) => changes_since(&table, path, options.change_threshold)?,
+        None => changes_since_nothing(&table)?,
+    };
+    let drift = drift(
+        model,
+        &scored.features,
+        &probability,
+        options.drift_threshold,
+    );
+
+    write_table(
+        &mut table,
+        &dir.join("history").join(&stamp).join("scores.parquet"),
+        "--out",
+    )?;
+    write_table(&mut changes, &dir.join("changes.parquet"), "--out")?;
+    write_table(&mut table, &dir.join("scores.parquet"), "--out")?;
+
+    let mut warnings = Vec::new();
+    if drift.over_threshold {
+        warnings.push(format!(
+            "drift over {}: score PSI {:.3}, {} feature(s) over, the largest {:.3}: the lead base no longer looks like the training data; consider retraining",
+            drift.threshold,
+            drift.score_psi,
+            drift.features_over_threshold.len(),
+            drift.max_feature_psi
+        ));
+    }
+    let summary = RunSummary {
+        leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
+        model_fingerprint: model.data_fingerprint.clone(),
+        as_of: format_timestamp(options.as_of),
+        leads_read: tables.leads.height(),
+        interactions_read: tables.interactions.height(),
+        rejected: 0,
+        scored: table.height(),
+        changed: changes.height(),
+        previous_run: previous.map(|(name, _)| name),
+        duration_seconds: started.elapsed().as_secs_f64(),
+        drift,
+        warnings,
+    };
+    let json = serde_json::to_vec_pretty(&summary)
+        .map_err(|e| Error::output(dir, std::io::Error::other(e)))?;
+    write_bytes(&json, &dir.join("summary.json"))?;
+    Ok(summary)
+}
+
+/// Temporary files a killed run left behind (hidden `.*.partial`): under the lock no
+/// other run is writing them, so they are removed. Best effort: a file that cannot be
+/// removed is hidden and harmless.
+fn remove_leftovers(dir: &Path) {
+    let history = dir.join("history");
+    let partitions = std::fs::read_dir(&history)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path());
+    for folder in std::iter::once(dir.to_path_buf()).chain(partitions) {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.filter_map(|e| e.ok()) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".partial") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// `as_of=2026-01-01T00-00-00Z`: sortable, and safe in file names.
+fn partition_name(as_of: i64) -> String {
+    format!("as_of={}", format_timestamp(as_of).replace(':', "-"))
+}
+
+/// The latest history partition strictly before `stamp`, with its scores file.
+fn previous_run(dir: &Path, stamp: &str) -> Result<Option<(String, PathBuf)>> {
+    let history = dir.join("history");
+    let Ok(entries) = std::fs::read_dir(&history) else {
+        return Ok(None);
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("as_of=") && name.as_str() < stamp)
+        .filter(|name| history.join(name).join("scores.parquet").is_file())
+        .collect();
+    names.sort();
+    Ok(names.pop().map(|name| {
+        let path = history.join(&name).join("scores.parquet");
+        (name, path)
+    }))
+}
+
+/// Leads that are new, changed tier, or moved in probability by more than `threshold`.
+fn changes_since(current: &DataFrame, previous: &Path, threshold: f64) -> Result<DataFrame> {
+    let file = std::fs::File::open(previous).map_err(|e| Error::InputFile {
+        path: previous.to_path_buf(),
+        reason: format!("cannot read the previous run's scores: {e}"),
+    })?;
+    let before = ParquetReader::new(file).finish()?.lazy().select([
+        col(LEAD_ID),
+        col("tier").alias("previous_tier"),
+        col("probability").alias("previous_probability"),
+    ]);
+    Ok(current
+        .clone()
+        .lazy()
+        .select([col(LEAD_ID), col("tier"), col("probability")])
+        .join(
+            before,
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .with_column(
+            when(col("previous_tier").is_null())
+                .then(lit("new lead"))
+                .when(col("previous_tier").neq(col("tier")))
+                .then(lit("tier changed"))
+                .when(
+                    (col("probability") - col("previous_probability"))
+                        .abs()
+                        .gt(lit(threshold)),
+                )
+                .then(lit("probability moved"))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias("change"),
+        )
+        .filter(col("change").is_not_null())
+        .select([
+            col(LEAD_ID),
+            col("change"),
+            col("previous_tier"),
+            col("tier"),
+            col("previous_probability"),
+            col("probability"),
+        ])
+        .collect()?)
+}
+
+/// The first run: every lead is new.
+fn changes_since_nothing(current: &DataFrame) -> Result<DataFrame> {
+    Ok(current
+        .clone()
+        .lazy()
+        .select([
+            col(LEAD_ID),
+            lit("new lead").alias("change"),
+            lit(NULL).cast(DataType::String).alias("previous_tier"),
+            col("tier"),
+            lit(NULL)
+                .cast(DataType::Float64)
+                .alias("previous_probability"),
+            col("probability"),
+        ])
+        .collect()?)
+}
+
+fn drift(
+    model: &Model,
+    features: &ndarray::Array2<f64>,
+    probability: &[f64],
+    threshold: f64,
+) -> DriftSummary {
+    let mut over: Vec<(String, f64)> = Vec::new();
+    let mut max_feature_psi: f64 = 0.0;
+    for (j, column) in features.columns().into_iter().enumerate() {
+        let Some(bins) = model.drift.features.get(j) else {
+            continue;
+        };
+        let psi = bins.psi(&column.to_vec());
+        max_feature_psi = max_feature_psi.max(psi);
+        if psi > threshold {
+            over.push((model.feature_names[j].clone(), psi));
+        }
+    }
+    over.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let score_psi = model.drift.probability.psi(probability);
+    DriftSummary {
+        threshold,
+        score_psi,
+        over_threshold: score_psi > threshold || !over.is_empty(),
+        features_over_threshold: over,
+        max_feature_psi,
+    }
+}

@@ -1,0 +1,222 @@
+//! `leadscore rescore`: the nightly job's guarantees, with the real binary.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{ParquetReader, SerReader};
+use predicates::str::contains;
+
+use crate::util::{generate, leadscore};
+
+struct Base {
+    _root: tempfile::TempDir,
+    dir: PathBuf,
+    model: PathBuf,
+    out: PathBuf,
+}
+
+fn trained() -> Base {
+    let root = tempfile::tempdir().unwrap();
+    let dir = generate(&root.path().join("crm"), 1_500, 53, "parquet");
+    let model = root.path().join("m.model");
+    leadscore()
+        .arg("train")
+        .arg("--leads")
+        .arg(dir.join("leads.parquet"))
+        .arg("--interactions")
+        .arg(dir.join("interactions.parquet"))
+        .arg("--outcomes")
+        .arg(dir.join("outcomes.parquet"))
+        .args(["--l2", "0.01", "--out"])
+        .arg(&model)
+        .assert()
+        .success();
+    let out = root.path().join("nightly");
+    Base {
+        _root: root,
+        dir,
+        model,
+        out,
+    }
+}
+
+fn rescore(base: &Base, leads: &Path, as_of: &str) -> assert_cmd::Command {
+    let mut cmd = leadscore();
+    cmd.arg("rescore")
+        .arg("--model")
+        .arg(&base.model)
+        .arg("--leads")
+        .arg(leads)
+        .arg("--interactions")
+        .arg(base.dir.join("interactions.parquet"))
+        .args(["--as-of", as_of, "--out"])
+        .arg(&base.out);
+    cmd
+}
+
+fn summary(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn runs_are_idempotent_keep_history_and_list_changes() {
+    let base = trained();
+    let leads = base.dir.join("leads.parquet");
+    rescore(&base, &leads, "2026-01-01").assert().success();
+    let first = summary(&base.out);
+    assert_eq!(first["scored"], 1_500);
+    assert_eq!(
+        first["changed"], 1_500,
+        "every lead is new on the first run"
+    );
+    let files = [
+        "scores.parquet",
+        "changes.parquet",
+        "history/as_of=2026-01-01T00-00-00Z/scores.parquet",
+    ];
+    let read = |name: &str| std::fs::read(base.out.join(name)).unwrap();
+    let before: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect();
+    rescore(&base, &leads, "2026-01-01").assert().success();
+    for (name, bytes) in files.iter().zip(&before) {
+        assert!(
+            read(name) == *bytes,
+            "{name} differs on a re-run of the same as-of"
+        );
+    }
+    // A later run compares with the earlier one in the history.
+    rescore(&base, &leads, "2026-02-15").assert().success();
+    let later = summary(&base.out);
+    assert_eq!(later["previous_run"], "as_of=2026-01-01T00-00-00Z");
+    let changed = later["changed"].as_u64().unwrap();
+    assert!(changed > 0 && changed < 1_500, "{changed}");
+    assert!(base
+        .out
+        .join("history/as_of=2026-02-15T00-00-00Z/scores.parquet")
+        .is_file());
+    // Re-running the earlier date still compares with nothing before it.
+    rescore(&base, &leads, "2026-01-01").assert().success();
+    assert!(read("changes.parquet") == before[1]);
+}
+
+#[test]
+fn a_second_run_refuses_while_the_first_holds_the_lock_and_a_stale_lock_is_recovered() {
+    let base = trained();
+    let leads = base.dir.join("leads.parquet");
+    std::fs::create_dir_all(&base.out).unwrap();
+    // This test process is alive: its pid in the lock means a run in progress.
+    std::fs::write(
+        base.out.join("rescore.lock"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
+    rescore(&base, &leads, "2026-01-01")
+        .assert()
+        .code(1)
+        .stderr(contains("another rescore run"));
+    assert!(!base.out.join("scores.parquet").exists());
+    // A lock left by a process that no longer exists is taken over.
+    std::fs::write(base.out.join("rescore.lock"), "4194304999\n").unwrap();
+    rescore(&base, &leads, "2026-01-01")
+        .assert()
+        .success()
+        .stderr(contains("stale lock"));
+    assert!(!base.out.join("rescore.lock").exists());
+}
+
+#[test]
+fn drift_fires_on_a_shifted_base_and_stays_quiet_on_an_unshifted_one() {
+    let base = trained();
+    let leads = base.dir.join("leads.parquet");
+    // As of the end of the training data: the base the reference was taken from.
+    rescore(&base, &leads, "2026-01-01")
+        .arg("--fail-on-drift")
+        .assert()
+        .success();
+    assert_eq!(summary(&base.out)["drift"]["over_threshold"], false);
+
+    // Another market: every lead from one new industry, tiny companies, no title.
+    use polars::prelude::*;
+    let mut shifted = LazyFrame::scan_parquet(
+        PlRefPath::new(leads.to_str().unwrap()),
+        ScanArgsParquet::default(),
+    )
+    .unwrap()
+    .with_columns([
+        lit("Aerospace").alias("industry"),
+        lit(NULL).cast(DataType::String).alias("job_title"),
+        lit(1i64).alias("company_size"),
+    ])
+    .collect()
+    .unwrap();
+    let shifted_path = base.out.parent().unwrap().join("shifted.parquet");
+    ParquetWriter::new(std::fs::File::create(&shifted_path).unwrap())
+        .finish(&mut shifted)
+        .unwrap();
+    rescore(&base, &shifted_path, "2026-01-02")
+        .arg("--fail-on-drift")
+        .assert()
+        .code(3)
+        .stderr(contains("drift over threshold"));
+    let drifted = summary(&base.out);
+    assert_eq!(drifted["drift"]["over_threshold"], true);
+    let over: Vec<String> = drifted["drift"]["features_over_threshold"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f[0].as_str().unwrap().to_string())
+        .collect();
+    assert!(over.iter().any(|f| f.starts_with("industry=")), "{over:?}");
+    // The run still published its scores.
+    assert!(base
+        .out
+        .join("history/as_of=2026-01-02T00-00-00Z/scores.parquet")
+        .is_file());
+}
+
+#[test]
+fn a_run_killed_mid_write_leaves_the_previous_outputs_intact() {
+    let base = trained();
+    let leads = base.dir.join("leads.parquet");
+    rescore(&base, &leads, "2026-01-01").assert().success();
+    let current = std::fs::read(base.out.join("scores.parquet")).unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("leadscore");
+    for delay_ms in [50u64, 300, 700, 1_100, 1_600] {
+        let mut child = std::process::Command::new(&binary)
+            .arg("rescore")
+            .arg("--model")
+            .arg(&base.model)
+            .arg("--leads")
+            .arg(&leads)
+            .arg("--interactions")
+            .arg(base.dir.join("interactions.parquet"))
+            .args(["--as-of", "2026-03-01", "--out"])
+            .arg(&base.out)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
+        // The current file is the old one or a complete new one, never a mix.
+        let now = std::fs::read(base.out.join("scores.parquet")).unwrap();
+        let readable = ParquetReader::new(std::io::Cursor::new(now.clone())).finish();
+        assert!(
+            readable.is_ok(),
+            "scores.parquet unreadable after a kill at {delay_ms} ms"
+        );
+        assert_eq!(readable.unwrap().height(), 1_500);
+        assert!(now == current || now.len() > 100);
+        let january = base
+            .out
+            .join("history/as_of=2026-01-01T00-00-00Z/scores.parquet");
+        let file = std::fs::File::open(january).unwrap();
+        assert_eq!(ParquetReader::new(file).finish().unwrap().height(), 1_500);
+    }
+    // The next run takes over the stale lock, cleans up and succeeds.
+    rescore(&base, &leads, "2026-03-01").assert().success();
+    let hidden: Vec<String> = std::fs::read_dir(&base.out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+}
