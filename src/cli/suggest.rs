@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cli::inspect::read_model;
+use crate::compare::floats;
 use crate::data::{load, InputPaths, LoadOptions, Tables, UnknownLeadPolicy};
 use crate::error::{Error, Result};
 use crate::eval::metrics::roc_auc;
@@ -204,15 +205,6 @@ fn judge(model: &Model, tables: &Tables, rules: &PointModel) -> Result<Judged> {
     let points = rules
         .evaluate(&tables.leads, &tables.interactions, &observed, false)?
         .scores;
-    let floats = |frame: &polars::prelude::DataFrame, name: &str| -> Result<Vec<f64>> {
-        Ok(frame
-            .column(name)?
-            .cast(&polars::prelude::DataType::Float64)?
-            .f64()?
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect())
-    };
     Ok(Judged {
         points: floats(&points, "points")?,
         probability: floats(&scored.table, "probability")?,

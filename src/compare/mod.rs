@@ -433,7 +433,8 @@ fn rule_reasons(breakdown: Option<&DataFrame>, rows: &[usize]) -> Result<Vec<Str
         .collect())
 }
 
-fn floats(frame: &DataFrame, column: &str) -> Result<Vec<f64>> {
+/// A numeric column as f64 values, nulls as NaN.
+pub(crate) fn floats(frame: &DataFrame, column: &str) -> Result<Vec<f64>> {
     Ok(frame
         .column(column)?
         .cast(&DataType::Float64)?
