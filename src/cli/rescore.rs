@@ -34,6 +34,9 @@ pub struct RescoreArgs {
     /// Population stability index above which the score or a feature has drifted.
     #[arg(long, default_value_t = 0.25, value_name = "PSI")]
     pub drift_threshold: f64,
+    /// Leads scored at a time; lower it to bound memory on very large bases.
+    #[arg(long, default_value_t = 250_000, value_name = "N")]
+    pub partition_leads: usize,
     /// Exit with status 3 (after writing everything) when drift is over the threshold.
     #[arg(long)]
     pub fail_on_drift: bool,
@@ -60,6 +63,9 @@ pub fn run(args: RescoreArgs) -> Result<()> {
             "must be a positive number",
         ));
     }
+    if args.partition_leads == 0 {
+        return Err(Error::setting("--partition-leads", "must be at least 1"));
+    }
     let model = read_model(&args.model)?;
     let tables = load(
         &InputPaths {
@@ -76,6 +82,7 @@ pub fn run(args: RescoreArgs) -> Result<()> {
         as_of,
         change_threshold: args.change_threshold,
         drift_threshold: args.drift_threshold,
+        partition_leads: args.partition_leads,
     };
     let summary = rescore(&model, &tables, &args.out, &options)?;
     eprintln!(

@@ -58,30 +58,30 @@ impl Bins {
         bins
     }
 
-    /// Share of `values` in each bin (non-finite values are ignored).
-    pub fn shares_of(&self, values: &[f64]) -> Vec<f64> {
+    /// Count of `values` in each bin (non-finite values are ignored); counts of parts
+    /// of a population add up, so a lead base can be checked in partitions.
+    pub fn counts_of(&self, values: &[f64]) -> Vec<usize> {
         let mut counts = vec![0usize; self.edges.len() + 1];
-        let mut total = 0usize;
         for &v in values.iter().filter(|v| v.is_finite()) {
             counts[self.edges.partition_point(|&e| e <= v)] += 1;
-            total += 1;
         }
         counts
-            .iter()
-            .map(|&c| {
-                if total == 0 {
-                    0.0
-                } else {
-                    c as f64 / total as f64
-                }
-            })
-            .collect()
+    }
+
+    /// Share of `values` in each bin (non-finite values are ignored).
+    pub fn shares_of(&self, values: &[f64]) -> Vec<f64> {
+        shares(&self.counts_of(values))
     }
 
     /// Population stability index of `values` against the reference: below 0.1 is
     /// usually read as stable, above 0.25 as a shift worth acting on.
     pub fn psi(&self, values: &[f64]) -> f64 {
-        self.shares_of(values)
+        self.psi_of_counts(&self.counts_of(values))
+    }
+
+    /// The same from bin counts (see [`counts_of`](Self::counts_of)).
+    pub fn psi_of_counts(&self, counts: &[usize]) -> f64 {
+        shares(counts)
             .iter()
             .zip(&self.shares)
             .map(|(&actual, &expected)| {
@@ -90,6 +90,20 @@ impl Bins {
             })
             .sum()
     }
+}
+
+fn shares(counts: &[usize]) -> Vec<f64> {
+    let total: usize = counts.iter().sum();
+    counts
+        .iter()
+        .map(|&c| {
+            if total == 0 {
+                0.0
+            } else {
+                c as f64 / total as f64
+            }
+        })
+        .collect()
 }
 
 /// The reference of a feature matrix and its predicted probabilities.

@@ -22,6 +22,7 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::compare::floats;
 use crate::data::columns::LEAD_ID;
 use crate::data::timestamp::format_timestamp;
 use crate::data::Tables;
@@ -41,6 +42,9 @@ pub struct RescoreOptions {
     pub change_threshold: f64,
     /// Population stability index above which a feature or the score counts as drifted.
     pub drift_threshold: f64,
+    /// Leads scored at a time: bounds the memory of feature building (each partition
+    /// joins only its own leads' interactions).
+    pub partition_leads: usize,
 }
 
 /// What a run did, for the scheduler and for people reading logs.
@@ -99,21 +103,8 @@ pub fn rescore(
     let _lock = RunLock::acquire(dir)?;
     remove_leftovers(dir);
 
-    let observations = observations_at(&tables.leads, options.as_of)?;
-    let scored = score_observations(
-        model,
-        &tables.leads,
-        &tables.interactions,
-        &observations,
-        false,
-    )?;
-    let mut table = scored.table;
-    let probability: Vec<f64> = table
-        .column("probability")?
-        .f64()?
-        .iter()
-        .map(|p| p.unwrap_or(f64::NAN))
-        .collect();
+    let (mut table, drift) = score_in_partitions(model, tables, options)?;
+    let probability = floats(&table, "probability")?;
 
     let stamp = partition_name(options.as_of);
     let previous = previous_run(dir, &stamp)?;
@@ -121,12 +112,7 @@ pub fn rescore(
         Some((_, path)) => changes_since(&table, path, options.change_threshold)?,
         None => changes_since_nothing(&table)?,
     };
-    let drift = drift(
-        model,
-        &scored.features,
-        &probability,
-        options.drift_threshold,
-    );
+    let drift = drift.finish(model, &probability, options.drift_threshold);
 
     write_table(
         &mut table,
@@ -281,31 +267,89 @@ fn changes_since_nothing(current: &DataFrame) -> Result<DataFrame> {
         .collect()?)
 }
 
-fn drift(
+/// Scores the base `partition_leads` leads at a time, in leads order, counting every
+/// feature into its drift bins on the way (counts add up across partitions).
+fn score_in_partitions(
     model: &Model,
-    features: &ndarray::Array2<f64>,
-    probability: &[f64],
-    threshold: f64,
-) -> DriftSummary {
-    let mut over: Vec<(String, f64)> = Vec::new();
-    let mut max_feature_psi: f64 = 0.0;
-    for (j, column) in features.columns().into_iter().enumerate() {
-        let Some(bins) = model.drift.features.get(j) else {
-            continue;
+    tables: &Tables,
+    options: &RescoreOptions,
+) -> Result<(DataFrame, DriftCounts)> {
+    let n = tables.leads.height();
+    let size = options.partition_leads.max(1);
+    let mut counts = DriftCounts {
+        features: model
+            .drift
+            .features
+            .iter()
+            .map(|b| vec![0; b.shares.len()])
+            .collect(),
+    };
+    let mut parts: Vec<DataFrame> = Vec::new();
+    for start in (0..n.max(1)).step_by(size) {
+        let leads = tables.leads.slice(start as i64, size.min(n - start.min(n)));
+        let interactions = if size >= n {
+            tables.interactions.clone()
+        } else {
+            tables
+                .interactions
+                .clone()
+                .lazy()
+                .join(
+                    leads.clone().lazy().select([col(LEAD_ID)]),
+                    [col(LEAD_ID)],
+                    [col(LEAD_ID)],
+                    JoinArgs::new(JoinType::Semi),
+                )
+                .collect()?
         };
-        let psi = bins.psi(&column.to_vec());
-        max_feature_psi = max_feature_psi.max(psi);
-        if psi > threshold {
-            over.push((model.feature_names[j].clone(), psi));
+        let observations = observations_at(&leads, options.as_of)?;
+        let scored = score_observations(model, &leads, &interactions, &observations, false)?;
+        for ((column, bins), counted) in scored
+            .features
+            .columns()
+            .into_iter()
+            .zip(&model.drift.features)
+            .zip(counts.features.iter_mut())
+        {
+            for (total, add) in counted.iter_mut().zip(bins.counts_of(&column.to_vec())) {
+                *total += add;
+            }
         }
+        parts.push(scored.table);
     }
-    over.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let score_psi = model.drift.probability.psi(probability);
-    DriftSummary {
-        threshold,
-        score_psi,
-        over_threshold: score_psi > threshold || !over.is_empty(),
-        features_over_threshold: over,
-        max_feature_psi,
+    let mut parts = parts.into_iter();
+    let mut table = parts.next().unwrap_or_default();
+    for part in parts {
+        table.vstack_mut(&part)?;
+    }
+    table.rechunk_mut_par();
+    Ok((table, counts))
+}
+
+/// Feature bin counts over the whole scored base.
+struct DriftCounts {
+    features: Vec<Vec<usize>>,
+}
+
+impl DriftCounts {
+    fn finish(self, model: &Model, probability: &[f64], threshold: f64) -> DriftSummary {
+        let mut over: Vec<(String, f64)> = Vec::new();
+        let mut max_feature_psi: f64 = 0.0;
+        for (j, counts) in self.features.iter().enumerate() {
+            let psi = model.drift.features[j].psi_of_counts(counts);
+            max_feature_psi = max_feature_psi.max(psi);
+            if psi > threshold {
+                over.push((model.feature_names[j].clone(), psi));
+            }
+        }
+        over.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let score_psi = model.drift.probability.psi(probability);
+        DriftSummary {
+            threshold,
+            score_psi,
+            over_threshold: score_psi > threshold || !over.is_empty(),
+            features_over_threshold: over,
+            max_feature_psi,
+        }
     }
 }

@@ -82,6 +82,29 @@ fn runs_are_idempotent_keep_history_and_list_changes() {
             "{name} differs on a re-run of the same as-of"
         );
     }
+    // Scoring in partitions of 400 leads gives the same scores.
+    let partitioned = base.out.parent().unwrap().join("partitioned");
+    leadscore()
+        .arg("rescore")
+        .arg("--model")
+        .arg(&base.model)
+        .arg("--leads")
+        .arg(&leads)
+        .arg("--interactions")
+        .arg(base.dir.join("interactions.parquet"))
+        .args(["--as-of", "2026-01-01", "--partition-leads", "400", "--out"])
+        .arg(&partitioned)
+        .assert()
+        .success();
+    let frame = |path: PathBuf| {
+        ParquetReader::new(std::fs::File::open(path).unwrap())
+            .finish()
+            .unwrap()
+    };
+    assert!(frame(partitioned.join("scores.parquet"))
+        .equals_missing(&frame(base.out.join("scores.parquet"))));
+    assert_eq!(summary(&partitioned)["drift"], first["drift"]);
+
     // A later run compares with the earlier one in the history.
     rescore(&base, &leads, "2026-02-15").assert().success();
     let later = summary(&base.out);
