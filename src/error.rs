@@ -158,6 +158,22 @@ impl Problems {
         }
     }
 
+    /// Adds the problems found in a part of a file that starts `first_index` records in,
+    /// renumbering their rows. Problems without a row (a column's type, say) repeat in
+    /// every part, so they are kept only from the first (`keep_unrowed`).
+    pub fn absorb_shifted(&mut self, part: Problems, first_index: usize, keep_unrowed: bool) {
+        // Problems the part counted but did not keep in full are counted here too.
+        self.total += part.total - part.listed.len();
+        for mut problem in part.listed {
+            match problem.row.as_mut() {
+                Some(row) => *row += first_index,
+                None if !keep_unrowed => continue,
+                None => {}
+            }
+            self.push(problem);
+        }
+    }
+
     /// True when nothing was found.
     pub fn is_empty(&self) -> bool {
         self.total == 0

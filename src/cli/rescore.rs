@@ -6,8 +6,10 @@ use clap::Args;
 
 use crate::cli::inspect::read_model;
 use crate::cli::points::{now_micros, time_flag};
-use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::data::{thousands, UnknownLeadPolicy};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::rescore::base::BaseInput;
 use crate::rescore::{rescore, RescoreOptions};
 
 /// Flags of `leadscore rescore`, as typed.
@@ -19,7 +21,8 @@ pub struct RescoreArgs {
     /// Leads table (.csv or .parquet).
     #[arg(long, value_name = "F")]
     pub leads: PathBuf,
-    /// Interactions table (.csv or .parquet).
+    /// Interactions table (.csv or .parquet). Parquet is read a few row groups at a time,
+    /// so bases larger than memory need it; CSV is read whole.
     #[arg(long, value_name = "F")]
     pub interactions: PathBuf,
     /// Output directory: scores.parquet, history/, changes.parquet, summary.json.
@@ -67,24 +70,25 @@ pub fn run(args: RescoreArgs) -> Result<()> {
         return Err(Error::setting("--partition-leads", "must be at least 1"));
     }
     let model = read_model(&args.model)?;
-    let tables = load(
-        &InputPaths {
-            leads: args.leads,
-            interactions: args.interactions,
-            outcomes: None,
-        },
-        LoadOptions {
-            unknown_leads: args.unknown_leads,
-        },
-    )?;
-    eprint!("{}", tables.read_summary()?);
+    let input = BaseInput {
+        leads: args.leads,
+        interactions: args.interactions,
+        unknown_leads: args.unknown_leads,
+    };
     let options = RescoreOptions {
         as_of,
         change_threshold: args.change_threshold,
         drift_threshold: args.drift_threshold,
         partition_leads: args.partition_leads,
     };
-    let summary = rescore(&model, &tables, &args.out, &options)?;
+    let summary = rescore(
+        &model,
+        &input,
+        &args.out,
+        &options,
+        &Progress::stderr(),
+        |base| eprint!("{}", base.read_summary()),
+    )?;
     eprintln!(
         "rescored {} leads as of {} into {} in {:.1} s: {} changed since {}",
         thousands(summary.scored),

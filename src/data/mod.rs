@@ -4,6 +4,7 @@
 //! may trust its typing: the checks of the contract happen here, once, and every
 //! violation found is reported together with its file, row and column.
 
+pub mod chunks;
 pub mod columns;
 pub mod source;
 pub mod summary;
@@ -76,7 +77,7 @@ pub struct Tables {
 }
 
 /// How many examples of unknown leads are kept.
-const UNKNOWN_EXAMPLES: usize = 5;
+pub const UNKNOWN_EXAMPLES: usize = 5;
 
 /// Reads, types and cross-checks the tables; every problem in all files is reported in
 /// one error (exit status 2).
@@ -163,6 +164,57 @@ fn read_typed(
     }
 }
 
+/// Reads and checks the leads table alone (exit status 2 on any problem), for runs that
+/// read interactions in parts ([`chunks`]).
+pub fn load_leads(path: &std::path::Path) -> Result<DataFrame> {
+    let mut problems = Problems::default();
+    let leads = read_typed(path, &mut problems, tables::type_leads)?;
+    match leads {
+        Some(leads) if problems.is_empty() => Ok(leads),
+        _ => Err(crate::Error::InvalidInput(problems)),
+    }
+}
+
+/// A typed interactions table with no rows.
+pub fn empty_interactions() -> Result<DataFrame> {
+    let columns = vec![
+        Column::new_empty(LEAD_ID.into(), &DataType::String),
+        Column::new_empty(
+            OCCURRED_AT.into(),
+            &DataType::Datetime(TimeUnit::Microseconds, None),
+        ),
+        Column::new_empty(EVENT_TYPE.into(), &DataType::String),
+        Column::new_empty(DETAIL.into(), &DataType::String),
+    ];
+    Ok(DataFrame::new(0, columns)?)
+}
+
+/// "read 4,000 leads (12 attributes) from data/leads.csv", with its newline.
+pub fn leads_line(leads: &DataFrame, path: &std::path::Path) -> String {
+    let attributes = leads.width().saturating_sub(2);
+    format!(
+        "read {} leads ({attributes} attributes) from {}\n",
+        thousands(leads.height()),
+        path.display()
+    )
+}
+
+/// The warning about rows of `what` (in `path`) that name unknown leads, if there are any.
+pub fn unknown_warning(
+    what: &str,
+    path: &std::path::Path,
+    unknown: &UnknownLeads,
+) -> Option<String> {
+    (unknown.rows > 0).then(|| {
+        format!(
+            "warning: {} {what} in {} name leads not in the leads table; they are ignored (e.g. {}). Use --unknown-leads error to refuse them.\n",
+            thousands(unknown.rows),
+            path.display(),
+            examples(unknown)
+        )
+    })
+}
+
 /// A typed outcomes table with no rows, for inputs without outcomes.
 pub fn empty_outcomes() -> Result<DataFrame> {
     let columns = vec![
@@ -225,14 +277,7 @@ impl Tables {
 
     /// A few lines for stderr saying what was read, and warnings about unknown leads.
     pub fn read_summary(&self) -> Result<String> {
-        let mut text = String::new();
-        let attributes = self.attribute_names().len();
-        let _ = writeln!(
-            text,
-            "read {} leads ({attributes} attributes) from {}",
-            thousands(self.leads.height()),
-            self.paths.leads.display()
-        );
+        let mut text = leads_line(&self.leads, &self.paths.leads);
         let _ = writeln!(
             text,
             "read {} interactions from {}",
@@ -250,28 +295,18 @@ impl Tables {
                 path.display()
             );
         }
-        for (what, path, unknown) in [
-            (
+        let warnings = [
+            unknown_warning(
                 "interactions",
-                Some(&self.paths.interactions),
+                &self.paths.interactions,
                 &self.unknown_in_interactions,
             ),
-            (
-                "outcomes",
-                self.paths.outcomes.as_ref(),
-                &self.unknown_in_outcomes,
-            ),
-        ] {
-            if let (Some(path), true) = (path, unknown.rows > 0) {
-                let _ = writeln!(
-                    text,
-                    "warning: {} {what} in {} name leads not in the leads table; they are ignored (e.g. {}). Use --unknown-leads error to refuse them.",
-                    thousands(unknown.rows),
-                    path.display(),
-                    examples(unknown)
-                );
-            }
-        }
+            self.paths
+                .outcomes
+                .as_ref()
+                .and_then(|path| unknown_warning("outcomes", path, &self.unknown_in_outcomes)),
+        ];
+        text.extend(warnings.into_iter().flatten());
         Ok(text)
     }
 

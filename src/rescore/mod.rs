@@ -14,6 +14,7 @@
 //! change list: the previous run is looked up in the history by time, not by what the
 //! current file happens to hold.
 
+pub mod base;
 pub mod lock;
 
 use std::path::{Path, PathBuf};
@@ -25,12 +26,13 @@ use serde::Serialize;
 use crate::compare::floats;
 use crate::data::columns::LEAD_ID;
 use crate::data::timestamp::format_timestamp;
-use crate::data::Tables;
 use crate::error::{Error, Result};
 use crate::model::score::score_observations;
 use crate::model::Model;
 use crate::output::{write_bytes, write_table};
 use crate::points::observations_at;
+use crate::progress::Progress;
+use base::{BaseInput, LeadBase};
 use lock::RunLock;
 
 /// Settings of one run.
@@ -60,8 +62,11 @@ pub struct RunSummary {
     pub leads_read: usize,
     /// Interactions read (of known leads).
     pub interactions_read: usize,
-    /// Rows skipped as invalid (always 0: invalid input stops the run before writing).
+    /// Interactions skipped because they name a lead the leads table lacks (any other
+    /// invalid row stops the run, exit status 2, before anything is written).
     pub rejected: usize,
+    /// Whether interactions were read in parts (Parquet) rather than whole (CSV).
+    pub interactions_streamed: bool,
     /// Leads scored.
     pub scored: usize,
     /// Leads in the change list.
@@ -91,19 +96,24 @@ pub struct DriftSummary {
     pub over_threshold: bool,
 }
 
-/// Runs the job into `dir`.
+/// Runs the job into `dir`: takes the lock, reads and checks the base (telling
+/// `on_read` what was read, for the log), scores it partition by partition, then writes.
 pub fn rescore(
     model: &Model,
-    tables: &Tables,
+    input: &BaseInput,
     dir: &Path,
     options: &RescoreOptions,
+    progress: &Progress,
+    on_read: impl FnOnce(&LeadBase),
 ) -> Result<RunSummary> {
     let started = Instant::now();
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     let _lock = RunLock::acquire(dir)?;
     remove_leftovers(dir);
+    let base = LeadBase::open(input, options.partition_leads, dir, progress)?;
+    on_read(&base);
 
-    let (mut table, drift) = score_in_partitions(model, tables, options)?;
+    let (mut table, drift) = score_in_partitions(model, &base, options, progress)?;
     let probability = floats(&table, "probability")?;
 
     let stamp = partition_name(options.as_of);
@@ -136,9 +146,10 @@ pub fn rescore(
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         model_fingerprint: model.data_fingerprint.clone(),
         as_of: format_timestamp(options.as_of),
-        leads_read: tables.leads.height(),
-        interactions_read: tables.interactions.height(),
-        rejected: 0,
+        leads_read: base.leads.height(),
+        interactions_read: base.interactions_read,
+        rejected: base.unknown.rows,
+        interactions_streamed: base.streamed(),
         scored: table.height(),
         changed: changes.height(),
         previous_run: previous.map(|(name, _)| name),
@@ -152,7 +163,7 @@ pub fn rescore(
     Ok(summary)
 }
 
-/// Temporary files a killed run left behind (hidden `.*.partial`): under the lock no
+/// Temporary files and spill folders a killed run left behind (hidden `.*.partial`): under the lock no
 /// other run is writing them, so they are removed. Best effort: a file that cannot be
 /// removed is hidden and harmless.
 fn remove_leftovers(dir: &Path) {
@@ -169,7 +180,12 @@ fn remove_leftovers(dir: &Path) {
         for entry in entries.filter_map(|e| e.ok()) {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') && name.ends_with(".partial") {
-                let _ = std::fs::remove_file(entry.path());
+                let path = entry.path();
+                if path.is_dir() {
+                    let _ = std::fs::remove_dir_all(&path);
+                } else {
+                    let _ = std::fs::remove_file(&path);
+                }
             }
         }
     }
@@ -267,15 +283,14 @@ fn changes_since_nothing(current: &DataFrame) -> Result<DataFrame> {
         .collect()?)
 }
 
-/// Scores the base `partition_leads` leads at a time, in leads order, counting every
-/// feature into its drift bins on the way (counts add up across partitions).
+/// Scores the base one partition at a time, in leads order, counting every feature into
+/// its drift bins on the way (counts add up across partitions).
 fn score_in_partitions(
     model: &Model,
-    tables: &Tables,
+    base: &LeadBase,
     options: &RescoreOptions,
+    progress: &Progress,
 ) -> Result<(DataFrame, DriftCounts)> {
-    let n = tables.leads.height();
-    let size = options.partition_leads.max(1);
     let mut counts = DriftCounts {
         features: model
             .drift
@@ -284,26 +299,13 @@ fn score_in_partitions(
             .map(|b| vec![0; b.shares.len()])
             .collect(),
     };
+    let bar = progress.bar(base.partitions() as u64, "scoring partitions");
     let mut parts: Vec<DataFrame> = Vec::new();
-    for start in (0..n.max(1)).step_by(size) {
-        let leads = tables.leads.slice(start as i64, size.min(n - start.min(n)));
-        let interactions = if size >= n {
-            tables.interactions.clone()
-        } else {
-            tables
-                .interactions
-                .clone()
-                .lazy()
-                .join(
-                    leads.clone().lazy().select([col(LEAD_ID)]),
-                    [col(LEAD_ID)],
-                    [col(LEAD_ID)],
-                    JoinArgs::new(JoinType::Semi),
-                )
-                .collect()?
-        };
+    for p in 0..base.partitions() {
+        let (leads, interactions) = base.partition(p)?;
         let observations = observations_at(&leads, options.as_of)?;
         let scored = score_observations(model, &leads, &interactions, &observations, false)?;
+        drop(interactions);
         for ((column, bins), counted) in scored
             .features
             .columns()
@@ -316,7 +318,9 @@ fn score_in_partitions(
             }
         }
         parts.push(scored.table);
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     let mut parts = parts.into_iter();
     let mut table = parts.next().unwrap_or_default();
     for part in parts {

@@ -243,3 +243,149 @@ fn a_run_killed_mid_write_leaves_the_previous_outputs_intact() {
         .collect();
     assert!(hidden.is_empty(), "{hidden:?}");
 }
+
+/// `rescore` with explicit input files, for the tests of how the base is read.
+fn rescore_files(base: &Base, leads: &Path, interactions: &Path, out: &Path) -> assert_cmd::Command {
+    let mut cmd = leadscore();
+    cmd.arg("rescore")
+        .arg("--model")
+        .arg(&base.model)
+        .arg("--leads")
+        .arg(leads)
+        .arg("--interactions")
+        .arg(interactions)
+        .args(["--as-of", "2026-01-01", "--partition-leads", "400", "--out"])
+        .arg(out);
+    cmd
+}
+
+fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+fn write_parquet(path: &Path, frame: &mut polars::prelude::DataFrame) {
+    polars::prelude::ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .with_row_group_size(Some(5_000))
+        .finish(frame)
+        .unwrap();
+}
+
+/// Nothing but the lock's absence and hidden leftovers: a refused run wrote nothing.
+fn assert_nothing_written(out: &Path) {
+    let left: Vec<String> = std::fs::read_dir(out)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "a refused run left {left:?}");
+}
+
+#[test]
+fn parquet_interactions_are_read_in_parts_csv_whole_with_the_same_scores_and_checks() {
+    use polars::prelude::*;
+    let base = trained();
+    let root = base.out.parent().unwrap().to_path_buf();
+    // Parquet: spilled by partition (4 partitions of 400 leads).
+    let streamed = root.join("streamed");
+    rescore_files(
+        &base,
+        &base.dir.join("leads.parquet"),
+        &base.dir.join("interactions.parquet"),
+        &streamed,
+    )
+    .assert()
+    .success();
+    assert_eq!(summary(&streamed)["interactions_streamed"], true);
+    // The same CRM as CSV: read whole.
+    let csv = generate(&root.join("crm-csv"), 1_500, 53, "csv");
+    let whole = root.join("whole");
+    rescore_files(
+        &base,
+        &csv.join("leads.csv"),
+        &csv.join("interactions.csv"),
+        &whole,
+    )
+    .assert()
+    .success();
+    assert_eq!(summary(&whole)["interactions_streamed"], false);
+    assert_eq!(
+        summary(&whole)["interactions_read"],
+        summary(&streamed)["interactions_read"]
+    );
+    assert!(read_parquet(&streamed.join("scores.parquet"))
+        .equals_missing(&read_parquet(&whole.join("scores.parquet"))));
+    let hidden: Vec<_> = std::fs::read_dir(&streamed)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.file_name())
+        .collect();
+    assert!(hidden.is_empty(), "spill files left behind: {hidden:?}");
+
+    let interactions = read_parquet(&base.dir.join("interactions.parquet"));
+    let height = interactions.height();
+
+    // A missing timestamp deep in the file (past the first row groups) is reported with
+    // its row and column, and nothing is written.
+    let mut broken = interactions
+        .clone()
+        .lazy()
+        .with_row_index("i", None)
+        .with_column(
+            when(col("i").eq(lit(12_345u32)))
+                .then(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
+                .otherwise(col("occurred_at"))
+                .alias("occurred_at"),
+        )
+        .drop(cols(["i"]))
+        .collect()
+        .unwrap();
+    let broken_path = root.join("broken.parquet");
+    write_parquet(&broken_path, &mut broken);
+    let refused = root.join("refused");
+    rescore_files(&base, &base.dir.join("leads.parquet"), &broken_path, &refused)
+        .assert()
+        .code(2)
+        .stderr(contains("broken.parquet, row 12347, column `occurred_at`"));
+    assert_nothing_written(&refused);
+
+    // Rows naming unknown leads are skipped, counted as rejected, or refused on request.
+    let stranger = df!(
+        "lead_id" => ["NOT-A-LEAD"],
+        "occurred_at" => [interactions.column("occurred_at").unwrap().get(0).unwrap().extract::<i64>().unwrap()],
+        "event_type" => ["email_open"],
+        "detail" => [None::<&str>],
+    )
+    .unwrap()
+    .lazy()
+    .with_column(col("occurred_at").cast(DataType::Datetime(TimeUnit::Microseconds, None)))
+    .collect()
+    .unwrap();
+    let mut with_stranger = interactions.vstack(&stranger).unwrap();
+    let stranger_path = root.join("stranger.parquet");
+    write_parquet(&stranger_path, &mut with_stranger);
+    let warned = root.join("warned");
+    rescore_files(&base, &base.dir.join("leads.parquet"), &stranger_path, &warned)
+        .assert()
+        .success()
+        .stderr(contains("1 interactions in"))
+        .stderr(contains("NOT-A-LEAD"));
+    assert_eq!(summary(&warned)["rejected"], 1);
+    assert!(read_parquet(&warned.join("scores.parquet"))
+        .equals_missing(&read_parquet(&streamed.join("scores.parquet"))));
+    let strict = root.join("strict");
+    rescore_files(&base, &base.dir.join("leads.parquet"), &stranger_path, &strict)
+        .args(["--unknown-leads", "error"])
+        .assert()
+        .code(2)
+        .stderr(contains(format!(
+            "stranger.parquet, row {}, column `lead_id`: lead_id 'NOT-A-LEAD'",
+            height + 2
+        )));
+    assert_nothing_written(&strict);
+}
