@@ -245,7 +245,12 @@ fn a_run_killed_mid_write_leaves_the_previous_outputs_intact() {
 }
 
 /// `rescore` with explicit input files, for the tests of how the base is read.
-fn rescore_files(base: &Base, leads: &Path, interactions: &Path, out: &Path) -> assert_cmd::Command {
+fn rescore_files(
+    base: &Base,
+    leads: &Path,
+    interactions: &Path,
+    out: &Path,
+) -> assert_cmd::Command {
     let mut cmd = leadscore();
     cmd.arg("rescore")
         .arg("--model")
@@ -348,10 +353,15 @@ fn parquet_interactions_are_read_in_parts_csv_whole_with_the_same_scores_and_che
     let broken_path = root.join("broken.parquet");
     write_parquet(&broken_path, &mut broken);
     let refused = root.join("refused");
-    rescore_files(&base, &base.dir.join("leads.parquet"), &broken_path, &refused)
-        .assert()
-        .code(2)
-        .stderr(contains("broken.parquet, row 12347, column `occurred_at`"));
+    rescore_files(
+        &base,
+        &base.dir.join("leads.parquet"),
+        &broken_path,
+        &refused,
+    )
+    .assert()
+    .code(2)
+    .stderr(contains("broken.parquet, row 12347, column `occurred_at`"));
     assert_nothing_written(&refused);
 
     // Rows naming unknown leads are skipped, counted as rejected, or refused on request.
@@ -370,22 +380,32 @@ fn parquet_interactions_are_read_in_parts_csv_whole_with_the_same_scores_and_che
     let stranger_path = root.join("stranger.parquet");
     write_parquet(&stranger_path, &mut with_stranger);
     let warned = root.join("warned");
-    rescore_files(&base, &base.dir.join("leads.parquet"), &stranger_path, &warned)
-        .assert()
-        .success()
-        .stderr(contains("1 interactions in"))
-        .stderr(contains("NOT-A-LEAD"));
+    rescore_files(
+        &base,
+        &base.dir.join("leads.parquet"),
+        &stranger_path,
+        &warned,
+    )
+    .assert()
+    .success()
+    .stderr(contains("1 interactions in"))
+    .stderr(contains("NOT-A-LEAD"));
     assert_eq!(summary(&warned)["rejected"], 1);
     assert!(read_parquet(&warned.join("scores.parquet"))
         .equals_missing(&read_parquet(&streamed.join("scores.parquet"))));
     let strict = root.join("strict");
-    rescore_files(&base, &base.dir.join("leads.parquet"), &stranger_path, &strict)
-        .args(["--unknown-leads", "error"])
-        .assert()
-        .code(2)
-        .stderr(contains(format!(
-            "stranger.parquet, row {}, column `lead_id`: lead_id 'NOT-A-LEAD'",
-            height + 2
-        )));
+    rescore_files(
+        &base,
+        &base.dir.join("leads.parquet"),
+        &stranger_path,
+        &strict,
+    )
+    .args(["--unknown-leads", "error"])
+    .assert()
+    .code(2)
+    .stderr(contains(format!(
+        "stranger.parquet, row {}, column `lead_id`: lead_id 'NOT-A-LEAD'",
+        height + 2
+    )));
     assert_nothing_written(&strict);
 }
