@@ -58,7 +58,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
         model.points.action_tier_name()
     );
     println!(
-        "training: L2 {} per row, class weight {:?}, at most {} iterations, gradient tolerance {}, {:?}, intercept {:.4}",
+        "training: L2 {} per row, class weight {:?}, at most {} iterations, gradient tolerance {} per row, {:?}, intercept {:.4}",
         model.fit.l2,
         model.fit.class_weight,
         model.fit.max_iterations,

@@ -9,7 +9,7 @@ use ndarray::{Array2, Axis, ShapeBuilder};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::train::{ClassWeight, FitParams, LinearModel};
+use super::train::{ClassWeight, FitParams, LinearModel, SolverState};
 use crate::error::Result;
 use crate::eval::metrics::{log_loss, roc_auc};
 
@@ -78,25 +78,35 @@ pub fn choose_l2(
         class_weight: ClassWeight::None,
         ..fit.clone()
     };
-    let jobs: Vec<(usize, usize)> = (0..grid.len())
-        .flat_map(|g| (0..folds.len()).map(move |f| (g, f)))
-        .collect();
-    let results: Vec<(f64, f64)> = jobs
+    // Each fold walks the grid from the strongest strength to the weakest, each fit
+    // warm-started from the previous one; folds run in parallel.
+    let mut order: Vec<usize> = (0..grid.len()).collect();
+    order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
+    let per_fold: Vec<Vec<(f64, f64)>> = folds
         .par_iter()
-        .map(|&(g, f)| {
-            let fold = &folds[f];
-            let params = FitParams {
-                l2: grid[g],
-                ..unweighted.clone()
-            };
-            let model = LinearModel::fit(&fold.x_fit, &fold.y_fit, &params)?;
-            let p = model.probabilities(&fold.x_check).to_vec();
-            Ok((
-                log_loss(&p, &fold.y_check),
-                roc_auc(&p, &fold.y_check).unwrap_or(f64::NAN),
-            ))
+        .map(|fold| {
+            let mut found = vec![(f64::NAN, f64::NAN); grid.len()];
+            let mut state: Option<SolverState> = None;
+            for &g in &order {
+                let params = FitParams {
+                    l2: grid[g],
+                    ..unweighted.clone()
+                };
+                let fitted =
+                    LinearModel::fit_from(&fold.x_fit, &fold.y_fit, &params, state.as_ref())?;
+                let p = fitted.model.probabilities(&fold.x_check).to_vec();
+                found[g] = (
+                    log_loss(&p, &fold.y_check),
+                    roc_auc(&p, &fold.y_check).unwrap_or(f64::NAN),
+                );
+                state = Some(fitted.state);
+            }
+            Ok(found)
         })
         .collect::<Result<_>>()?;
+    let results: Vec<(f64, f64)> = (0..grid.len())
+        .flat_map(|g| per_fold.iter().map(move |fold| fold[g]))
+        .collect();
     let trials: Vec<L2Trial> = grid
         .iter()
         .enumerate()
