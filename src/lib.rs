@@ -5,6 +5,7 @@
 //! develop and test against; [`cli`] is the command line over all of it.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod data;

@@ -2,6 +2,7 @@
 //! turns what the user typed into checked library settings and calls the library.
 
 pub mod backtest;
+pub mod bench;
 pub mod compare;
 pub mod generate;
 pub mod inspect;
@@ -30,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Replay history: train on what was known at a date, score the leads open then, judge by how they closed.
     Backtest(backtest::BacktestArgs),
+    /// The train-and-score job timed stage by stage (read, features, train, score, write), for the benchmark against Python.
+    Bench(bench::BenchArgs),
     /// Rule points against predictive probability on the same closed leads: report with charts, JSON, Markdown.
     Compare(compare::CompareArgs),
     /// Write a realistic synthetic CRM (leads, interactions, outcomes, truth) to a directory.
@@ -54,6 +57,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Backtest(args) => backtest::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Inspect(args) => inspect::run(args),

@@ -144,17 +144,7 @@ pub fn train_model(
     points.check_columns(&tables.leads)?;
     let observations = training_observations(&tables.leads, &tables.outcomes, cutoffs)?;
 
-    // Later deals validate earlier ones; a lead's snapshots all sit on one side.
-    let closed = closed_at(&observations)?;
-    let mut sorted = closed.clone();
-    sorted.sort_unstable();
-    let split = sorted
-        .get(sorted.len() * 4 / 5)
-        .copied()
-        .unwrap_or(i64::MAX);
-    let later: BooleanChunked = closed.iter().map(|&c| c >= split).collect();
-    let earlier = !&later;
-    let (train, test) = (observations.filter(&earlier)?, observations.filter(&later)?);
+    let (train, test, split) = split_by_close(&observations)?;
     let outcomes_of = |frame: &DataFrame| -> Result<(bool, bool)> {
         let won = frame.column(WON_LABEL)?.bool()?;
         Ok((won.any(), (!won).any()))
@@ -256,6 +246,26 @@ pub fn train_model(
     Ok((model, warnings))
 }
 
+/// Observations of the earlier 80% of deals (by close time) and of the later 20%, and
+/// the close time that splits them: later deals validate earlier ones, and a lead's
+/// snapshots all sit on one side.
+pub fn split_by_close(observations: &DataFrame) -> Result<(DataFrame, DataFrame, i64)> {
+    let closed = closed_at(observations)?;
+    let mut sorted = closed.clone();
+    sorted.sort_unstable();
+    let split = sorted
+        .get(sorted.len() * 4 / 5)
+        .copied()
+        .unwrap_or(i64::MAX);
+    let later: BooleanChunked = closed.iter().map(|&c| c >= split).collect();
+    let earlier = !&later;
+    Ok((
+        observations.filter(&earlier)?,
+        observations.filter(&later)?,
+        split,
+    ))
+}
+
 /// Each observation's `closed_at` (µs), in row order.
 fn closed_at(observations: &DataFrame) -> Result<Vec<i64>> {
     let physical = observations.column(CLOSED_AT)?.to_physical_repr();
@@ -267,7 +277,7 @@ fn closed_at(observations: &DataFrame) -> Result<Vec<i64>> {
 }
 
 /// The feature matrix and labels of some observations.
-fn design(
+pub fn design(
     spec: &FeatureSpec,
     tables: &Tables,
     observations: &DataFrame,

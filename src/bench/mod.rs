@@ -1,0 +1,213 @@
+//! The benchmark job: what an analyst would otherwise do in Python (read the exports,
+//! build features for closed deals' snapshots and for the lead base, fit a logistic
+//! model, score the base, write the scores), done with leadscore's own library code and
+//! timed stage by stage, so that `bench/perf.sh` can set it against the Python peer
+//! (`bench/peer.py`) on the same files. The report carries the feature spec and the
+//! training matrix's column means, so the peer builds the same features and can prove
+//! that its matrix is the same one.
+
+pub mod memory;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use ndarray::{Array2, Axis};
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::data::columns::LEAD_ID;
+use crate::data::{load, InputPaths, LoadOptions};
+use crate::error::{Error, Result};
+use crate::eval::metrics::{log_loss, roc_auc};
+use crate::features::cutoffs::{training_observations, CutoffParams};
+use crate::features::spec::{FeatureSpec, SpecParams};
+use crate::model::matrix::to_matrix;
+use crate::model::pipeline::{design, split_by_close};
+use crate::model::train::{FitParams, LinearModel};
+use crate::output::write_table;
+use crate::points::{observations_at, PointModel, AS_OF};
+
+/// What the job reads, when it scores, how strongly it regularises, where scores go.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// The three input tables.
+    pub paths: InputPaths,
+    /// Scoring time for the lead base (µs since the epoch).
+    pub as_of: i64,
+    /// L2 strength per training row (fixed: the peer fits one model, so does the job).
+    pub l2: f64,
+    /// Scores file (`lead_id, probability, score`).
+    pub out: PathBuf,
+}
+
+/// One stage's wall time and peak resident memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageRecord {
+    /// `read`, `features`, `train`, `score` or `write`.
+    pub stage: &'static str,
+    /// Wall time.
+    pub seconds: f64,
+    /// Peak resident memory of the process during the stage (Linux only).
+    pub peak_mib: Option<f64>,
+}
+
+/// Everything the benchmark script needs from one run of the job.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobReport {
+    /// Always "leadscore" (the peer writes "python").
+    pub tool: &'static str,
+    /// Stages in order.
+    pub stages: Vec<StageRecord>,
+    /// Leads read.
+    pub leads: usize,
+    /// Interactions read.
+    pub interactions: usize,
+    /// Training rows (snapshots of the earlier 80% of deals).
+    pub train_rows: usize,
+    /// Held-out rows (snapshots of the later 20%).
+    pub holdout_rows: usize,
+    /// Leads scored.
+    pub scored: usize,
+    /// L2 per training row; scikit-learn's `C` is `1 / (l2 × train_rows)`.
+    pub l2: f64,
+    /// ROC AUC on the held-out rows.
+    pub holdout_roc_auc: f64,
+    /// Log loss on the held-out rows.
+    pub holdout_log_loss: f64,
+    /// Mean log loss on the training rows (what the fit minimises, without the penalty).
+    pub train_log_loss: f64,
+    /// Feature names in matrix order.
+    pub feature_names: Vec<String>,
+    /// Column means of the training matrix, to compare the peer's matrix with.
+    pub feature_means: Vec<f64>,
+    /// The learned feature spec, which the peer builds its features from.
+    pub spec: FeatureSpec,
+}
+
+/// Runs the job, printing each stage's time on stderr as it ends.
+pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
+    let mut stages = Vec::new();
+    let tables = stage(&mut stages, "read", || {
+        load(&settings.paths, LoadOptions::default())
+    })?;
+    let no_rules = PointModel::from_option(None)?;
+    let built = stage(&mut stages, "features", || {
+        let cutoffs = CutoffParams::default().check()?;
+        let observations = training_observations(&tables.leads, &tables.outcomes, &cutoffs)?;
+        let (train, test, _) = split_by_close(&observations)?;
+        let spec = FeatureSpec::learn(
+            &tables.leads,
+            &tables.interactions,
+            &train,
+            &SpecParams::default(),
+            None,
+        )?;
+        let (x_train, y_train) = design(&spec, &tables, &train, &no_rules)?;
+        let (x_test, y_test) = design(&spec, &tables, &test, &no_rules)?;
+        let base = observations_at(&tables.leads, settings.as_of)?;
+        let x_base = to_matrix(
+            &spec
+                .build(&tables.leads, &tables.interactions, &base, None)?
+                .drop_many([LEAD_ID, AS_OF]),
+        )?;
+        Ok(Built {
+            spec,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            x_base,
+        })
+    })?;
+    let fit = FitParams {
+        l2: settings.l2,
+        ..FitParams::default()
+    };
+    let model = stage(&mut stages, "train", || {
+        LinearModel::fit(&built.x_train, &built.y_train, &fit)
+    })?;
+    let probability = stage(&mut stages, "score", || {
+        Ok(model.probabilities(&built.x_base).to_vec())
+    })?;
+    stage(&mut stages, "write", || {
+        let score: Vec<u32> = probability
+            .iter()
+            .map(|p| (p * 100.0).round().clamp(1.0, 99.0) as u32)
+            .collect();
+        let mut scores = DataFrame::new(
+            probability.len(),
+            vec![
+                tables.leads.column(LEAD_ID)?.clone(),
+                Column::new("probability".into(), &probability),
+                Column::new("score".into(), score),
+            ],
+        )?;
+        write_table(&mut scores, &settings.out, "--out")
+    })?;
+
+    let holdout = model.probabilities(&built.x_test).to_vec();
+    let fitted = model.probabilities(&built.x_train).to_vec();
+    let feature_means = built
+        .x_train
+        .mean_axis(Axis(0))
+        .map(|m| m.to_vec())
+        .unwrap_or_default();
+    Ok(JobReport {
+        tool: "leadscore",
+        stages,
+        leads: tables.leads.height(),
+        interactions: tables.interactions.height(),
+        train_rows: built.y_train.len(),
+        holdout_rows: built.y_test.len(),
+        scored: probability.len(),
+        l2: settings.l2,
+        holdout_roc_auc: roc_auc(&holdout, &built.y_test).unwrap_or(f64::NAN),
+        holdout_log_loss: log_loss(&holdout, &built.y_test),
+        train_log_loss: log_loss(&fitted, &built.y_train),
+        feature_names: built.spec.names(),
+        feature_means,
+        spec: built.spec,
+    })
+}
+
+/// The matrices the features stage builds.
+struct Built {
+    spec: FeatureSpec,
+    x_train: Array2<f64>,
+    y_train: Vec<bool>,
+    x_test: Array2<f64>,
+    y_test: Vec<bool>,
+    x_base: Array2<f64>,
+}
+
+/// Runs `work` as the stage `name`, recording its wall time and peak memory.
+fn stage<T>(
+    stages: &mut Vec<StageRecord>,
+    name: &'static str,
+    work: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    memory::reset_peak();
+    let started = Instant::now();
+    let result = work()?;
+    let record = StageRecord {
+        stage: name,
+        seconds: started.elapsed().as_secs_f64(),
+        peak_mib: memory::peak_mib(),
+    };
+    eprintln!(
+        "{name}: {:.2} s{}",
+        record.seconds,
+        record
+            .peak_mib
+            .map_or(String::new(), |m| format!(", peak {m:.0} MiB"))
+    );
+    stages.push(record);
+    Ok(result)
+}
+
+impl JobReport {
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::setting("--json", e.to_string()))
+    }
+}

@@ -1,0 +1,74 @@
+//! `leadscore bench`: the train-and-score job timed stage by stage, for the benchmark
+//! against the Python stack (`bench/perf.sh`).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::bench::{run_job, JobSettings};
+use crate::cli::points::{now_micros, time_flag};
+use crate::data::InputPaths;
+use crate::error::{Error, Result};
+use crate::output::{write_bytes, OutputFormat};
+
+/// Flags of `leadscore bench`, as typed.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Leads table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub leads: PathBuf,
+    /// Interactions table (.csv or .parquet); a header-only file is fine.
+    #[arg(long, value_name = "F")]
+    pub interactions: PathBuf,
+    /// Outcomes table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub outcomes: PathBuf,
+    /// Score the lead base as of this time (ISO 8601). Default: now.
+    #[arg(long, value_name = "T")]
+    pub as_of: Option<String>,
+    /// L2 strength per training row (one fixed fit, as the peer does).
+    #[arg(long, default_value_t = 1e-3)]
+    pub l2: f64,
+    /// Scores file (.csv or .parquet): lead_id, probability, score.
+    #[arg(long, value_name = "F")]
+    pub out: PathBuf,
+    /// Where the timings, quality and feature spec go (JSON).
+    #[arg(long, value_name = "F")]
+    pub json: PathBuf,
+}
+
+/// Runs the command.
+pub fn run(args: BenchArgs) -> Result<()> {
+    let as_of = match &args.as_of {
+        Some(text) => time_flag("--as-of", text)?,
+        None => now_micros(),
+    };
+    OutputFormat::of(&args.out, "--out")?;
+    if !(args.l2.is_finite() && args.l2 > 0.0) {
+        return Err(Error::setting(
+            "--l2",
+            format!("{} is not a number above 0", args.l2),
+        ));
+    }
+    let report = run_job(&JobSettings {
+        paths: InputPaths {
+            leads: args.leads,
+            interactions: args.interactions,
+            outcomes: Some(args.outcomes),
+        },
+        as_of,
+        l2: args.l2,
+        out: args.out,
+    })?;
+    write_bytes(report.to_json()?.as_bytes(), &args.json)?;
+    let total: f64 = report.stages.iter().map(|s| s.seconds).sum();
+    println!(
+        "{} leads, {} training rows, {} features: {total:.2} s, holdout ROC AUC {:.3}, log loss {:.4}",
+        report.leads,
+        report.train_rows,
+        report.feature_names.len(),
+        report.holdout_roc_auc,
+        report.holdout_log_loss
+    );
+    Ok(())
+}
