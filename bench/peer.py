@@ -200,18 +200,22 @@ def main():
     for flag in ("leads", "interactions", "outcomes", "as-of", "spec-from", "out", "json"):
         parser.add_argument(f"--{flag}", required=True)
     args = parser.parse_args()
-    spec_report = json.load(open(args.spec_from))
-    spec, l2 = spec_report["spec"], spec_report["l2"]
     as_of = datetime.fromisoformat(args.as_of)
     stages = Stages()
 
     leads, interactions, outcomes = stages.run(
         "read", lambda: (read(args.leads), read(args.interactions), read(args.outcomes))
     )
+    # Training rows, as in leadscore's stage of the same name; leadscore then learns the
+    # feature spec from them, where the peer is handed it.
+    def observe():
+        train, test = split_by_close(training_observations(leads, outcomes))
+        return train, test, json.load(open(args.spec_from))
+
+    train, test, spec_report = stages.run("spec", observe)
+    spec, l2 = spec_report["spec"], spec_report["l2"]
 
     def build():
-        observations = training_observations(leads, outcomes)
-        train, test = split_by_close(observations)
         base = leads.select("lead_id", pl.lit(as_of).cast(pl.Datetime("us")).alias("as_of"))
         return {
             "x_train": features(spec, leads, interactions, train).to_numpy(order="fortran"),

@@ -34,8 +34,8 @@ pub struct JobSettings {
     pub paths: InputPaths,
     /// Scoring time for the lead base (µs since the epoch).
     pub as_of: i64,
-    /// L2 strength per training row (fixed: the peer fits one model, so does the job).
-    pub l2: f64,
+    /// Solver settings; the L2 strength is fixed (the peer fits one model, so does the job).
+    pub fit: FitParams,
     /// Scores file (`lead_id, probability, score`).
     pub out: PathBuf,
 }
@@ -43,7 +43,7 @@ pub struct JobSettings {
 /// One stage's wall time and peak resident memory.
 #[derive(Debug, Clone, Serialize)]
 pub struct StageRecord {
-    /// `read`, `features`, `train`, `score` or `write`.
+    /// `read`, `spec`, `features`, `train`, `score` or `write`.
     pub stage: &'static str,
     /// Wall time.
     pub seconds: f64,
@@ -70,6 +70,8 @@ pub struct JobReport {
     pub scored: usize,
     /// L2 per training row; scikit-learn's `C` is `1 / (l2 × train_rows)`.
     pub l2: f64,
+    /// The solver's stopping rule (norm of the mean gradient per row).
+    pub gradient_tolerance: f64,
     /// ROC AUC on the held-out rows.
     pub holdout_roc_auc: f64,
     /// Log loss on the held-out rows.
@@ -91,7 +93,9 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         load(&settings.paths, LoadOptions::default())
     })?;
     let no_rules = PointModel::from_option(None)?;
-    let built = stage(&mut stages, "features", || {
+    // Learning which event types, pages and categories get a column is leadscore's own
+    // work; the peer is handed the result, so it is timed apart from building features.
+    let (spec, train, test) = stage(&mut stages, "spec", || {
         let cutoffs = CutoffParams::default().check()?;
         let observations = training_observations(&tables.leads, &tables.outcomes, &cutoffs)?;
         let (train, test, _) = split_by_close(&observations)?;
@@ -102,6 +106,9 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
             &SpecParams::default(),
             None,
         )?;
+        Ok((spec, train, test))
+    })?;
+    let built = stage(&mut stages, "features", || {
         let (x_train, y_train) = design(&spec, &tables, &train, &no_rules)?;
         let (x_test, y_test) = design(&spec, &tables, &test, &no_rules)?;
         let base = observations_at(&tables.leads, settings.as_of)?;
@@ -119,12 +126,8 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
             x_base,
         })
     })?;
-    let fit = FitParams {
-        l2: settings.l2,
-        ..FitParams::default()
-    };
     let model = stage(&mut stages, "train", || {
-        LinearModel::fit(&built.x_train, &built.y_train, &fit)
+        LinearModel::fit(&built.x_train, &built.y_train, &settings.fit)
     })?;
     let probability = stage(&mut stages, "score", || {
         Ok(model.probabilities(&built.x_base).to_vec())
@@ -160,7 +163,8 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         train_rows: built.y_train.len(),
         holdout_rows: built.y_test.len(),
         scored: probability.len(),
-        l2: settings.l2,
+        l2: settings.fit.l2,
+        gradient_tolerance: settings.fit.gradient_tolerance,
         holdout_roc_auc: roc_auc(&holdout, &built.y_test).unwrap_or(f64::NAN),
         holdout_log_loss: log_loss(&holdout, &built.y_test),
         train_log_loss: log_loss(&fitted, &built.y_train),

@@ -8,7 +8,8 @@ use clap::Args;
 use crate::bench::{run_job, JobSettings};
 use crate::cli::points::{now_micros, time_flag};
 use crate::data::InputPaths;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::model::train::FitParams;
 use crate::output::{write_bytes, OutputFormat};
 
 /// Flags of `leadscore bench`, as typed.
@@ -29,6 +30,9 @@ pub struct BenchArgs {
     /// L2 strength per training row (one fixed fit, as the peer does).
     #[arg(long, default_value_t = 1e-3)]
     pub l2: f64,
+    /// Solver stops when the norm of the mean gradient per row falls below this.
+    #[arg(long, default_value_t = FitParams::default().gradient_tolerance)]
+    pub gradient_tolerance: f64,
     /// Scores file (.csv or .parquet): lead_id, probability, score.
     #[arg(long, value_name = "F")]
     pub out: PathBuf,
@@ -44,12 +48,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
         None => now_micros(),
     };
     OutputFormat::of(&args.out, "--out")?;
-    if !(args.l2.is_finite() && args.l2 > 0.0) {
-        return Err(Error::setting(
-            "--l2",
-            format!("{} is not a number above 0", args.l2),
-        ));
-    }
+    let fit = FitParams {
+        l2: args.l2,
+        gradient_tolerance: args.gradient_tolerance,
+        ..FitParams::default()
+    };
+    fit.check()?;
     let report = run_job(&JobSettings {
         paths: InputPaths {
             leads: args.leads,
@@ -57,7 +61,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             outcomes: Some(args.outcomes),
         },
         as_of,
-        l2: args.l2,
+        fit,
         out: args.out,
     })?;
     write_bytes(report.to_json()?.as_bytes(), &args.json)?;

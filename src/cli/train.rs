@@ -62,7 +62,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 200)]
     pub max_iterations: u64,
     /// Solver stops when the norm of the mean gradient per row falls below this.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = FitParams::default().gradient_tolerance)]
     pub gradient_tolerance: f64,
     /// What to do with rows naming a lead_id the leads table lacks.
     #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]

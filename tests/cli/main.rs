@@ -2,6 +2,7 @@
 //! user runs it, plus library-level checks that need generated data.
 
 mod backtest;
+mod bench;
 mod compare;
 mod features;
 mod generate;
