@@ -23,6 +23,7 @@ use crate::features::cutoffs::{training_observations, CutoffParams};
 use crate::features::spec::{FeatureSpec, SpecParams};
 use crate::model::matrix::to_matrix;
 use crate::model::pipeline::{design, split_by_close};
+use crate::model::score::score_of;
 use crate::model::train::{FitParams, LinearModel};
 use crate::output::write_table;
 use crate::points::{observations_at, PointModel, AS_OF};
@@ -133,10 +134,7 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         Ok(model.probabilities(&built.x_base).to_vec())
     })?;
     stage(&mut stages, "write", || {
-        let score: Vec<u32> = probability
-            .iter()
-            .map(|p| (p * 100.0).round().clamp(1.0, 99.0) as u32)
-            .collect();
+        let score: Vec<u32> = probability.iter().map(|&p| score_of(p)).collect();
         let mut scores = DataFrame::new(
             probability.len(),
             vec![

@@ -180,12 +180,14 @@ pub fn train_model(
     let (x_test, y_test) = design(&spec, tables, &test, &points)?;
     let mut fit = fit.clone();
     let mut l2_search = Vec::new();
+    let mut start = None;
     if l2 == L2Choice::Auto {
         let closed_train = closed_at(&train)?;
         match choose_l2(&x_train, &y_train, &closed_train, &L2_GRID, &fit)? {
-            Some((chosen, trials)) => {
-                fit.l2 = chosen;
-                l2_search = trials;
+            Some(chosen) => {
+                fit.l2 = chosen.l2;
+                l2_search = chosen.trials;
+                start = Some(chosen.start);
             }
             None => warnings.push(format!(
                 "the later training deals hold only one outcome, so --l2 stays at {}",
@@ -195,7 +197,11 @@ pub fn train_model(
     } else if let L2Choice::Fixed(value) = l2 {
         fit.l2 = value;
     }
-    let holdout_model = LinearModel::fit(&x_train, &y_train, &fit)?;
+    // Each fit starts where a fit on nearly the same rows ended: the search's largest
+    // fold for the holdout model, the holdout model for the final one (when the spec
+    // learned on all deals has as many features; otherwise it starts cold).
+    let holdout_fit = LinearModel::fit_from(&x_train, &y_train, &fit, start.as_ref())?;
+    let holdout_model = holdout_fit.model;
     let probability = holdout_model.probabilities(&x_test).to_vec();
     let holdout = Holdout {
         leads: test.column(LEAD_ID)?.n_unique()?,
@@ -217,7 +223,7 @@ pub fn train_model(
         rules_as_features,
     )?;
     let (x_all, y_all) = design(&spec, tables, &observations, &points)?;
-    let linear = LinearModel::fit(&x_all, &y_all, &fit)?;
+    let linear = LinearModel::fit_from(&x_all, &y_all, &fit, Some(&holdout_fit.state))?.model;
     // The drift reference is the lead base as a nightly run would have scored it at
     // the end of the training data: like for like with later runs, which also score
     // the whole base as of one time (training snapshots of closed deals would not be).

@@ -64,10 +64,7 @@ pub fn score_observations(
     }
     let x = to_matrix(&features)?;
     let probability = model.linear.probabilities(&x).to_vec();
-    let score: Vec<u32> = probability
-        .iter()
-        .map(|p| (p * 100.0).round().clamp(1.0, 99.0) as u32)
-        .collect();
+    let score: Vec<u32> = probability.iter().map(|&p| score_of(p)).collect();
     let why = reasons(&model.linear, &model.feature_names, &x);
     let scored = points
         .lazy()
@@ -83,4 +80,10 @@ pub fn score_observations(
         breakdown: rule_scores.breakdown,
         features: x,
     })
+}
+
+/// The contract's 1–99 score of a probability: a number sales reads at a glance, never
+/// 0 or 100, which would claim certainty.
+pub fn score_of(probability: f64) -> u32 {
+    (probability * 100.0).round().clamp(1.0, 99.0) as u32
 }

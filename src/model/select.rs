@@ -52,6 +52,18 @@ pub struct L2Trial {
     pub roc_auc: f64,
 }
 
+/// What the search found.
+#[derive(Debug, Clone)]
+pub struct ChosenL2 {
+    /// The strength with the lowest mean log loss.
+    pub l2: f64,
+    /// Every candidate's result, in grid order.
+    pub trials: Vec<L2Trial>,
+    /// Where the solver ended at the chosen strength on the largest fold: a warm start
+    /// for the fit on all training rows, which it nearly is.
+    pub start: SolverState,
+}
+
 /// The chosen strength and every candidate's result; `None` when some fold's deals do
 /// not hold both won and lost (the caller falls back to its default and says so).
 pub fn choose_l2(
@@ -60,7 +72,7 @@ pub fn choose_l2(
     closed_at: &[i64],
     grid: &[f64],
     fit: &FitParams,
-) -> Result<Option<(f64, Vec<L2Trial>)>> {
+) -> Result<Option<ChosenL2>> {
     let Some(folds) = folds(won, closed_at) else {
         return Ok(None);
     };
@@ -82,10 +94,11 @@ pub fn choose_l2(
     // warm-started from the previous one; folds run in parallel.
     let mut order: Vec<usize> = (0..grid.len()).collect();
     order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
-    let per_fold: Vec<Vec<(f64, f64)>> = folds
+    let per_fold: Vec<FoldPath> = folds
         .par_iter()
         .map(|fold| {
             let mut found = vec![(f64::NAN, f64::NAN); grid.len()];
+            let mut states = vec![None; grid.len()];
             let mut state: Option<SolverState> = None;
             for &g in &order {
                 let params = FitParams {
@@ -99,13 +112,14 @@ pub fn choose_l2(
                     log_loss(&p, &fold.y_check),
                     roc_auc(&p, &fold.y_check).unwrap_or(f64::NAN),
                 );
+                states[g] = Some(fitted.state.clone());
                 state = Some(fitted.state);
             }
-            Ok(found)
+            Ok(FoldPath { found, states })
         })
         .collect::<Result<_>>()?;
     let results: Vec<(f64, f64)> = (0..grid.len())
-        .flat_map(|g| per_fold.iter().map(move |fold| fold[g]))
+        .flat_map(|g| per_fold.iter().map(move |fold| fold.found[g]))
         .collect();
     let trials: Vec<L2Trial> = grid
         .iter()
@@ -122,15 +136,28 @@ pub fn choose_l2(
             }
         })
         .collect();
-    let best = trials
-        .iter()
-        .min_by(|a, b| {
-            a.log_loss
-                .total_cmp(&b.log_loss)
-                .then(b.l2.total_cmp(&a.l2))
+    let best = (0..grid.len()).min_by(|&a, &b| {
+        trials[a]
+            .log_loss
+            .total_cmp(&trials[b].log_loss)
+            .then(grid[b].total_cmp(&grid[a]))
+    });
+    let largest_fold = per_fold.last().map(|fold| &fold.states);
+    Ok(best.and_then(|g| {
+        let start = largest_fold?[g].clone()?;
+        Some(ChosenL2 {
+            l2: grid[g],
+            trials,
+            start,
         })
-        .map(|t| t.l2);
-    Ok(best.map(|l2| (l2, trials)))
+    }))
+}
+
+/// One fold's walk along the grid: (log loss, ROC AUC) on its validating deals and the
+/// solver's end state, per grid strength.
+struct FoldPath {
+    found: Vec<(f64, f64)>,
+    states: Vec<Option<SolverState>>,
 }
 
 /// One expanding-window fold's matrices.
@@ -193,9 +220,10 @@ mod tests {
             .map(|i| (i % 10) as f64 + ((i * 31) % 5) as f64 > 8.0)
             .collect();
         let closed: Vec<i64> = (0..n as i64).collect();
-        let (l2, trials) = choose_l2(&x, &won, &closed, &L2_GRID, &FitParams::default())
-            .unwrap()
-            .unwrap();
+        let ChosenL2 { l2, trials, .. } =
+            choose_l2(&x, &won, &closed, &L2_GRID, &FitParams::default())
+                .unwrap()
+                .unwrap();
         assert_eq!(trials.len(), L2_GRID.len());
         let best = trials
             .iter()

@@ -72,10 +72,7 @@ fn every_stage_is_reported_and_every_lead_scored_the_same_way_twice() {
     assert_eq!(scores.height(), 1_500);
     assert_eq!(report["scored"], 1_500);
     let probability = scores.column("probability").unwrap().f64().unwrap();
-    assert!(probability
-        .into_iter()
-        .flatten()
-        .all(|p| p > 0.0 && p < 1.0));
+    assert!(probability.iter().flatten().all(|p| p > 0.0 && p < 1.0));
 
     let (second, second_report) = outputs(root.path(), "second");
     bench(&crm, &second, &second_report).assert().success();
@@ -91,7 +88,7 @@ fn bad_settings_and_inputs_exit_2_and_write_nothing() {
     let crm = generate(&root.path().join("crm"), 300, 5, "parquet");
     let (out, json) = outputs(root.path(), "run");
     bench(&crm, &out, &json)
-        .args(["--l2", "-1"])
+        .arg("--l2=-1")
         .assert()
         .code(2)
         .stderr(contains("--l2"));
