@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::history::HistoryFiles;
+
 use crate::cli::points::time_flag;
 use crate::data::columns::CLOSED_AT;
 use crate::data::timestamp::format_timestamp;
-use crate::data::{load, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::data::{load, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
 use crate::features::cutoffs::CutoffParams;
 use crate::model::backtest::{backtest, BacktestRow, BacktestSetting};
@@ -20,15 +22,9 @@ use crate::points::PointModel;
 /// Flags of `leadscore backtest`, as typed.
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
-    /// Leads table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub leads: PathBuf,
-    /// Interactions table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub interactions: PathBuf,
-    /// Outcomes table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub outcomes: PathBuf,
+    /// The three tables.
+    #[command(flatten)]
+    pub history: HistoryFiles,
     /// Rule model (TOML) whose scores become features, as in `train --points`.
     #[arg(long, value_name = "F")]
     pub points: Option<PathBuf>,
@@ -77,11 +73,7 @@ pub fn run(args: BacktestArgs) -> Result<()> {
     }
     let points = PointModel::from_option(args.points.as_deref())?;
     let tables = load(
-        &InputPaths {
-            leads: args.leads,
-            interactions: args.interactions,
-            outcomes: Some(args.outcomes),
-        },
+        &args.history.paths(),
         LoadOptions {
             unknown_leads: UnknownLeadPolicy::Warn,
         },

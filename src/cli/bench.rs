@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::history::HistoryFiles;
+
 use crate::bench::{run_job, JobSettings};
 use crate::cli::points::{now_micros, time_flag};
-use crate::data::InputPaths;
 use crate::error::Result;
 use crate::model::train::FitParams;
 use crate::output::{write_bytes, OutputFormat};
@@ -15,15 +16,9 @@ use crate::output::{write_bytes, OutputFormat};
 /// Flags of `leadscore bench`, as typed.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Leads table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub leads: PathBuf,
-    /// Interactions table (.csv or .parquet); a header-only file is fine.
-    #[arg(long, value_name = "F")]
-    pub interactions: PathBuf,
-    /// Outcomes table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub outcomes: PathBuf,
+    /// The three tables.
+    #[command(flatten)]
+    pub history: HistoryFiles,
     /// Score the lead base as of this time (ISO 8601). Default: now.
     #[arg(long, value_name = "T")]
     pub as_of: Option<String>,
@@ -55,11 +50,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     };
     fit.check()?;
     let report = run_job(&JobSettings {
-        paths: InputPaths {
-            leads: args.leads,
-            interactions: args.interactions,
-            outcomes: Some(args.outcomes),
-        },
+        paths: args.history.paths(),
         as_of,
         fit,
         out: args.out,

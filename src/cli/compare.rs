@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::history::HistoryFiles;
+
 use crate::cli::inspect::read_model;
 use crate::cli::points::time_flag;
 use crate::compare::{compare, markdown, CompareOptions};
-use crate::data::{load, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::data::{load, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
 use crate::output::write_bytes;
 
@@ -18,15 +20,9 @@ pub struct CompareArgs {
     /// The model artifact written by `leadscore train`.
     #[arg(long, value_name = "MODEL")]
     pub model: PathBuf,
-    /// Leads table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub leads: PathBuf,
-    /// Interactions table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub interactions: PathBuf,
-    /// Outcomes table (.csv or .parquet): the closed deals to judge on.
-    #[arg(long, value_name = "F")]
-    pub outcomes: PathBuf,
+    /// The three tables.
+    #[command(flatten)]
+    pub history: HistoryFiles,
     /// Directory for report.html, report.json and report.md.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -60,11 +56,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     }
     let model = read_model(&args.model)?;
     let tables = load(
-        &InputPaths {
-            leads: args.leads,
-            interactions: args.interactions,
-            outcomes: Some(args.outcomes),
-        },
+        &args.history.paths(),
         LoadOptions {
             unknown_leads: args.unknown_leads,
         },

@@ -5,6 +5,7 @@ pub mod backtest;
 pub mod bench;
 pub mod compare;
 pub mod generate;
+pub mod history;
 pub mod inspect;
 pub mod points;
 pub mod rescore;

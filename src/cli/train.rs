@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::history::HistoryFiles;
+
 use crate::cli::points::time_flag;
 use crate::data::timestamp::format_timestamp;
-use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::data::{load, thousands, LoadOptions, UnknownLeadPolicy};
 use crate::error::Result;
 use crate::features::cutoffs::CutoffParams;
 use crate::model::artifact::encode;
@@ -20,15 +22,9 @@ use crate::points::PointModel;
 /// Flags of `leadscore train`, as typed.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Leads table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub leads: PathBuf,
-    /// Interactions table (.csv or .parquet); a header-only file is fine.
-    #[arg(long, value_name = "F")]
-    pub interactions: PathBuf,
-    /// Outcomes table (.csv or .parquet): the closed deals to learn from.
-    #[arg(long, value_name = "F")]
-    pub outcomes: PathBuf,
+    /// The three tables.
+    #[command(flatten)]
+    pub history: HistoryFiles,
     /// The rule model (TOML) carried in the artifact; default: the built-in example.
     /// A rule model given here also feeds its fit points, engagement points and grade
     /// to the predictive model as features.
@@ -91,11 +87,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let points = PointModel::from_option(args.points.as_deref())?;
     let rule_features = args.points.is_some();
     let tables = load(
-        &InputPaths {
-            leads: args.leads,
-            interactions: args.interactions,
-            outcomes: Some(args.outcomes),
-        },
+        &args.history.paths(),
         LoadOptions {
             unknown_leads: args.unknown_leads,
         },

@@ -1,25 +1,19 @@
 //! `leadscore validate`.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
+use crate::cli::history::HistoryFiles;
+
 use crate::data::summary::DataQuality;
-use crate::data::{load, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::data::{load, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
 
 /// Flags of `leadscore validate`, as typed.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Leads table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub leads: PathBuf,
-    /// Interactions table (.csv or .parquet); a header-only file is fine.
-    #[arg(long, value_name = "F")]
-    pub interactions: PathBuf,
-    /// Outcomes table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub outcomes: PathBuf,
+    /// The three tables.
+    #[command(flatten)]
+    pub history: HistoryFiles,
     /// What to do with rows naming a lead_id the leads table lacks.
     #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
     pub unknown_leads: UnknownLeadPolicy,
@@ -30,11 +24,7 @@ pub struct ValidateArgs {
 
 /// Runs the command: exit 2 on any violation, the summary on stdout otherwise.
 pub fn run(args: ValidateArgs) -> Result<()> {
-    let paths = InputPaths {
-        leads: args.leads,
-        interactions: args.interactions,
-        outcomes: Some(args.outcomes),
-    };
+    let paths = args.history.paths();
     let tables = load(
         &paths,
         LoadOptions {
