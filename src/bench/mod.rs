@@ -93,7 +93,9 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
     let tables = stage(&mut stages, "read", || {
         load(&settings.paths, LoadOptions::default())
     })?;
-    let no_rules = PointModel::from_option(None)?;
+    // `design` takes a rule model for specs with rule features; this spec has none, so
+    // the built-in rules are passed and never evaluated.
+    let unused_rules = PointModel::from_option(None)?;
     // Learning which event types, pages and categories get a column is leadscore's own
     // work; the peer is handed the result, so it is timed apart from building features.
     let (spec, train, test) = stage(&mut stages, "spec", || {
@@ -110,8 +112,8 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         Ok((spec, train, test))
     })?;
     let built = stage(&mut stages, "features", || {
-        let (x_train, y_train) = design(&spec, &tables, &train, &no_rules)?;
-        let (x_test, y_test) = design(&spec, &tables, &test, &no_rules)?;
+        let (x_train, y_train) = design(&spec, &tables, &train, &unused_rules)?;
+        let (x_test, y_test) = design(&spec, &tables, &test, &unused_rules)?;
         let base = observations_at(&tables.leads, settings.as_of)?;
         let x_base = to_matrix(
             &spec
