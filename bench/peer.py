@@ -24,7 +24,6 @@ import numpy as np
 import polars as pl
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
-from sklearn.preprocessing import StandardScaler
 
 DAY_US = 86_400_000_000
 WINDOWS = [7, 30, 90, None]
@@ -95,13 +94,12 @@ def training_observations(leads, outcomes):
         (pl.col("outcome").str.to_lowercase() == "won").alias("won"),
     )
     snapshots = []
-    for k in range(6):
-        back = DAY_US + k * 14 * DAY_US
+    # Lead ages 0, 7, 14, 28, … days (leadscore's default snapshot scheme), kept while
+    # the deal was still open.
+    for age in [0] + [7 * 2**k for k in range(7)]:
         frame = closed.with_columns(
-            (pl.col("closed_at").cast(pl.Int64) - back).cast(pl.Datetime("us")).alias("as_of")
-        )
-        if k > 0:
-            frame = frame.filter(pl.col("as_of") > pl.col("created_at"))
+            (pl.col("created_at").cast(pl.Int64) + age * DAY_US).cast(pl.Datetime("us")).alias("as_of")
+        ).filter(pl.col("as_of") < pl.col("closed_at"))
         snapshots.append(frame)
     return (
         pl.concat(snapshots)
@@ -173,13 +171,14 @@ def features(spec, leads, interactions, observations):
         return (e.cast(pl.Float64) + 1.0).log()
 
     columns = [log1p(pl.col(n).fill_null(0)).alias(n) for n in names]
+    age = ((pl.col("as_of") - pl.col("__created_at")).dt.total_microseconds() / DAY_US).clip(0.0, 3650.0)
+    # A lead that never did anything has been silent since it was created.
     columns.append(
-        log1p(pl.col("days_since_last").fill_null(365.0).clip(0.0, 365.0)).alias("days_since_last_log")
+        log1p(pl.col("days_since_last").fill_null(age).clip(0.0, 365.0)).alias("days_since_last_log")
     )
     columns.append(pl.col("days_since_last").is_null().alias("never_active"))
     columns.append(log1p(pl.col("active_days_90d").fill_null(0)).alias("active_days_90d_log"))
-    age = (pl.col("as_of") - pl.col("__created_at")).dt.total_microseconds() / DAY_US
-    columns.append(log1p(age.clip(0.0, 3650.0)).alias("lead_age_days_log"))
+    columns.append(log1p(age).alias("lead_age_days_log"))
     for column, values in spec["categoricals"]:
         text = pl.col(f"attr:{column}").cast(pl.String)
         for value in values:
@@ -190,9 +189,35 @@ def features(spec, leads, interactions, observations):
         raw = pl.col(f"attr:{column}").cast(pl.Float64)
         value = pl.when(raw.is_finite()).then(raw).otherwise(None)
         signed = pl.when(value < 0).then(-log1p(-value)).otherwise(log1p(value))
-        columns.append(signed.fill_null(0.0).alias(f"{column}_log"))
+        # Missing numbers stay NaN here and are imputed with the training mean.
+        columns.append(value.fill_null(float("nan")).alias(f"{column}_value"))
+        if column in spec["numeric_logs"]:
+            columns.append(signed.fill_null(float("nan")).alias(f"{column}_log"))
         columns.append(value.is_null().alias(f"{column}=<missing>"))
     return joined.select([c.cast(pl.Float64).fill_null(0.0) for c in columns])
+
+
+class Prepare:
+    """leadscore's preparation: missing values become the training mean, values more
+    than three training standard deviations outside the training range are clipped,
+    continuous columns are standardised and 0/1 columns only centred."""
+
+    def fit(self, x):
+        self.mean = np.nanmean(x, axis=0)
+        self.low, self.high = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
+        self.spread = np.nanstd(x, axis=0)
+        filled = self.fill(x)
+        indicator = np.all((filled == 0.0) | (filled == 1.0), axis=0)
+        std = filled.std(axis=0)
+        self.scale = np.where(indicator | (std <= 1e-12), 1.0, std)
+        return self
+
+    def fill(self, x):
+        x = np.where(np.isnan(x), self.mean, x)
+        return np.clip(x, self.low - 3 * self.spread, self.high + 3 * self.spread)
+
+    def transform(self, x):
+        return (self.fill(x) - self.mean) / self.scale
 
 
 def main():
@@ -229,8 +254,8 @@ def main():
     rows = len(built["y_train"])
 
     def train():
-        scaler = StandardScaler()
-        standardised = scaler.fit_transform(built["x_train"])
+        scaler = Prepare().fit(built["x_train"])
+        standardised = scaler.transform(built["x_train"])
         model = LogisticRegression(C=1.0 / (l2 * rows), tol=1e-4, max_iter=200)
         model.fit(standardised, built["y_train"])
         return scaler, model
@@ -250,7 +275,7 @@ def main():
 
     holdout = model.predict_proba(scaler.transform(built["x_test"]))[:, 1]
     fitted = model.predict_proba(scaler.transform(built["x_train"]))[:, 1]
-    means = built["x_train"].mean(axis=0)
+    means = np.nanmean(built["x_train"], axis=0)
     theirs = np.array(spec_report["feature_means"])
     report = {
         "tool": "python",

@@ -11,7 +11,7 @@ pub mod memory;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use polars::prelude::*;
 use serde::Serialize;
 
@@ -150,11 +150,8 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
 
     let holdout = model.probabilities(&built.x_test).to_vec();
     let fitted = model.probabilities(&built.x_train).to_vec();
-    let feature_means = built
-        .x_train
-        .mean_axis(Axis(0))
-        .map(|m| m.to_vec())
-        .unwrap_or_default();
+    // Means of the observed values (a missing number is imputed with exactly this).
+    let feature_means = model.means.clone();
     Ok(JobReport {
         tool: "leadscore",
         stages,

@@ -32,15 +32,12 @@ pub struct BacktestArgs {
     /// had closed.
     #[arg(long, value_name = "T")]
     pub at: Vec<String>,
-    /// Snapshot counts to compare (1 = one cutoff just before closing).
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 3, 6, 12])]
+    /// Snapshot counts to compare (1 = each closed lead seen once, at creation).
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 4, 8])]
     pub snapshots: Vec<usize>,
-    /// Days between snapshots.
-    #[arg(long, default_value_t = 14.0, value_name = "DAYS")]
+    /// Lead age (days) of the second snapshot; later ones double.
+    #[arg(long, default_value_t = 7.0, value_name = "DAYS")]
     pub snapshot_every_days: f64,
-    /// Days between a deal's last snapshot and its close.
-    #[arg(long, default_value_t = 1.0, value_name = "DAYS")]
-    pub cutoff_gap_days: f64,
     /// L2 strength per row, or `auto`.
     #[arg(long, default_value = "auto", value_name = "auto|NUMBER")]
     pub l2: L2Choice,
@@ -53,25 +50,26 @@ pub struct BacktestArgs {
 pub fn run(args: BacktestArgs) -> Result<()> {
     let mut settings = Vec::new();
     for &snapshots in &args.snapshots {
+        let cutoffs = CutoffParams::default()
+            .every_days(args.snapshot_every_days)
+            .max_snapshots(snapshots)
+            .check()?;
         settings.push(BacktestSetting {
-            name: if snapshots == 1 {
-                "1 cutoff before closing".to_string()
-            } else {
-                format!(
-                    "{snapshots} snapshots every {} days",
-                    args.snapshot_every_days
-                )
-            },
-            cutoffs: CutoffParams::default()
-                .gap_days(args.cutoff_gap_days)
-                .every_days(args.snapshot_every_days)
-                .max_snapshots(snapshots)
-                .check()?,
+            name: format!(
+                "{snapshots} snapshot{} (ages {} days)",
+                if snapshots == 1 { "" } else { "s" },
+                cutoffs
+                    .ages_days()
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            cutoffs,
             fit: FitParams::default(),
             l2: args.l2,
         });
     }
-    let points = PointModel::from_option(args.points.as_deref())?;
     let tables = load(
         &args.history.paths(),
         LoadOptions {
@@ -79,6 +77,10 @@ pub fn run(args: BacktestArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
+    let (points, skipped) = PointModel::for_leads(args.points.as_deref(), tables.leads.schema())?;
+    if let Some(warning) = skipped {
+        eprintln!("warning: {warning}");
+    }
     let dates = if args.at.is_empty() {
         default_dates(&tables.outcomes)?
     } else {

@@ -26,13 +26,15 @@ pub struct CompareArgs {
     /// Directory for report.html, report.json and report.md.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Deals closed up to this time form the first period, later ones the second
-    /// (default: the end of the model's training data, so the second is unseen).
+    /// Evaluation dates before this time form the first period, later ones the second,
+    /// which is the headline (default: the end of the model's training data, so the
+    /// headline is what the model never saw).
     #[arg(long, value_name = "T")]
     pub split_at: Option<String>,
-    /// Days before closing at which each lead is scored (default: the model's).
+    /// Days between evaluation dates, at each of which the open leads are scored as of
+    /// the date (default: the median time a deal stays open, from 1 to 30 days).
     #[arg(long, value_name = "DAYS")]
-    pub cutoff_gap_days: Option<f64>,
+    pub every_days: Option<f64>,
     /// Bootstrap resamples for confidence intervals.
     #[arg(long, default_value_t = 500)]
     pub bootstrap: usize,
@@ -63,7 +65,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     )?;
     eprint!("{}", tables.read_summary()?);
     let options = CompareOptions {
-        cutoff_gap_days: args.cutoff_gap_days,
+        every_days: args.every_days,
         split_at,
         bootstrap: args.bootstrap,
         seed: args.seed,

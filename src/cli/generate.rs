@@ -41,6 +41,10 @@ pub struct GenerateArgs {
     /// The export's "now" (ISO 8601): deals not closed by then are open leads.
     #[arg(long, default_value = "2026-01-01", value_name = "T")]
     pub end: String,
+    /// Close leads silent for this many days as lost (a CRM's bulk clean-up), before
+    /// any decision of their own. Off by default.
+    #[arg(long, value_name = "DAYS")]
+    pub stale_close_days: Option<f64>,
 }
 
 impl GenerateArgs {
@@ -56,6 +60,7 @@ impl GenerateArgs {
             .format(format)
             .start(&self.start)
             .end(&self.end)
+            .stale_close_days(self.stale_close_days)
     }
 }
 

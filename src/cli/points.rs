@@ -102,7 +102,6 @@ pub fn now_micros() -> i64 {
 pub fn run(args: PointsArgs) -> Result<()> {
     let settings = args.settings(now_micros())?;
     let started = std::time::Instant::now();
-    let model = PointModel::from_option(args.points.as_deref())?;
     let tables = load(
         &InputPaths {
             leads: args.leads.clone(),
@@ -114,6 +113,10 @@ pub fn run(args: PointsArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
+    let (model, skipped) = PointModel::for_leads(args.points.as_deref(), tables.leads.schema())?;
+    if let Some(warning) = skipped {
+        eprintln!("warning: {warning}");
+    }
     let read_seconds = started.elapsed().as_secs_f64();
     let wants_breakdown = args.breakdown.is_some() || !args.explain.is_empty();
     let observations = observations_at(&tables.leads, settings.as_of)?;

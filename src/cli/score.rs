@@ -54,7 +54,11 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
-    let mut scores = score_leads(&model, &tables.leads, &tables.interactions, as_of)?;
+    let scored = score_leads(&model, &tables.leads, &tables.interactions, as_of)?;
+    for warning in scored.clip_warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let mut scores = scored.table;
     write_table(&mut scores, &args.out, "--out")?;
     eprintln!(
         "scored {} leads as of {} into {}",

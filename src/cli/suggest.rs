@@ -11,7 +11,9 @@ use crate::compare::floats;
 use crate::data::{load, InputPaths, LoadOptions, Tables, UnknownLeadPolicy};
 use crate::error::{Error, Result};
 use crate::eval::metrics::roc_auc;
-use crate::features::cutoffs::{training_observations, CutoffParams, WON_LABEL};
+use crate::features::cutoffs::{
+    evaluation_dates, history_span, open_at_dates, typical_open_time, WON_LABEL,
+};
 use crate::model::score::score_observations;
 use crate::model::Model;
 use crate::output::write_bytes;
@@ -87,7 +89,7 @@ pub fn run(args: SuggestArgs) -> Result<()> {
     let model = read_model(&args.model)?;
     if model.spec.rules.is_some() {
         eprintln!(
-            "warning: this model was trained with --points, so part of what it learned sits in the old rules' scores;              the suggestion holds those at their average. Train without --points for a complete replacement."
+            "warning: this model was trained with --points, so part of what it learned sits in the old rules' scores, which the suggestion holds at their average; for a complete replacement, train again without --points."
         );
     }
     let current = match &args.points {
@@ -154,8 +156,25 @@ pub fn run(args: SuggestArgs) -> Result<()> {
         let won_ready = (0..judged.won.len())
             .filter(|&i| judged.points[i] >= suggestion.sales_ready_from && judged.won[i])
             .count();
+        if sales_ready == 0 || sales_ready == judged.won.len() {
+            return Err(Error::setting(
+                if args.target_volume.is_some() {
+                    "--target-volume"
+                } else if args.target_precision.is_some() {
+                    "--target-precision"
+                } else {
+                    "--sales-ready-probability"
+                },
+                format!(
+                    "a sales-ready threshold of {} points would select {} of the {} judged leads, which is no threshold at all: ask for another target",
+                    suggestion.sales_ready_from,
+                    if sales_ready == 0 { "none" } else { "all" },
+                    judged.won.len()
+                ),
+            ));
+        }
         report = format!(
-            "on {} closed leads, each as of just before it closed:\n  \
+            "on {} (date, open lead) pairs, each scored as of the date and judged by how it later closed:\n  \
              ROC AUC: model {:.3}, suggested points {:.3} (rounding and pruning cost {:.3}), current rules {:.3}\n  \
              sales-ready from {} points: {} leads ({:.1}%), {:.1}% of them won\n",
             judged.won.len(),
@@ -181,7 +200,7 @@ pub fn run(args: SuggestArgs) -> Result<()> {
     Ok(())
 }
 
-/// Scores of closed leads as of one cutoff before closing.
+/// Scores of the leads open at evaluation dates, as of each date, with how they closed.
 struct Judged {
     points: Vec<f64>,
     probability: Vec<f64>,
@@ -189,11 +208,12 @@ struct Judged {
 }
 
 fn judge(model: &Model, tables: &Tables, rules: &PointModel) -> Result<Judged> {
-    let cutoffs = CutoffParams::default()
-        .gap_days(model.cutoffs.gap_days())
-        .max_snapshots(1)
-        .check()?;
-    let observations = training_observations(&tables.leads, &tables.outcomes, &cutoffs)?;
+    let every = typical_open_time(&tables.leads, &tables.outcomes)?;
+    let dates = match history_span(&tables.leads, &tables.outcomes)? {
+        Some((first, last)) => evaluation_dates(first, last, every),
+        None => Vec::new(),
+    };
+    let observations = open_at_dates(&tables.leads, &tables.outcomes, &dates)?;
     let scored = score_observations(
         model,
         &tables.leads,

@@ -37,14 +37,12 @@ pub struct TrainArgs {
     /// interactions before it (to keep later deals for `compare` or a backtest).
     #[arg(long, value_name = "T")]
     pub until: Option<String>,
-    /// Days between a deal's last training snapshot and its close.
-    #[arg(long, default_value_t = 1.0, value_name = "DAYS")]
-    pub cutoff_gap_days: f64,
-    /// Snapshots per closed lead across its open life (1 = only just before closing).
-    #[arg(long, default_value_t = 6, value_name = "N")]
+    /// Snapshots per closed lead while it was open, at lead ages 0, then
+    /// --snapshot-every-days, doubling (1 = only at creation).
+    #[arg(long, default_value_t = 8, value_name = "N")]
     pub snapshots: usize,
-    /// Days between snapshots.
-    #[arg(long, default_value_t = 14.0, value_name = "DAYS")]
+    /// Lead age (days) of the second snapshot; later ones double.
+    #[arg(long, default_value_t = 7.0, value_name = "DAYS")]
     pub snapshot_every_days: f64,
     /// L2 regularisation strength per training row, or `auto` to choose it on the
     /// latest training deals (the lowest validation log loss).
@@ -68,7 +66,6 @@ pub struct TrainArgs {
 /// Runs the command: metrics on stdout, the artifact written atomically.
 pub fn run(args: TrainArgs) -> Result<()> {
     let cutoffs = CutoffParams::default()
-        .gap_days(args.cutoff_gap_days)
         .max_snapshots(args.snapshots)
         .every_days(args.snapshot_every_days)
         .check()?;
@@ -84,8 +81,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .as_deref()
         .map(|t| time_flag("--until", t))
         .transpose()?;
-    let points = PointModel::from_option(args.points.as_deref())?;
-    let rule_features = args.points.is_some();
     let tables = load(
         &args.history.paths(),
         LoadOptions {
@@ -93,6 +88,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
+    let (points, skipped) = PointModel::for_leads(args.points.as_deref(), tables.leads.schema())?;
+    if let Some(warning) = skipped {
+        eprintln!("warning: {warning}");
+    }
+    let rule_features = args.points.is_some();
     let tables = match until {
         Some(at) => {
             let known = known_at(&tables, at)?;

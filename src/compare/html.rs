@@ -184,7 +184,7 @@ fn header(page: &mut String, report: &Comparison) {
     page.push_str("<header>\n<h1>Rule score vs predictive score</h1>\n");
     let _ = writeln!(
         page,
-        "<p class=\"meta\">{} closed leads, {} won ({}); {}. \
+        "<p class=\"meta\">{} judged (date, open lead) pairs, {} won ({}): {}. \
          leadscore {}, model <code>{}</code>.</p>",
         report.leads,
         won_count(report),
@@ -196,9 +196,9 @@ fn header(page: &mut String, report: &Comparison) {
     if report.leads_in_training_period > 0 {
         let _ = writeln!(
             page,
-            "<p class=\"warn\">{} of these {} leads closed while the model's training data \
-             was collected, so the model has seen them: its figures on them are optimistic. \
-             The periods table below separates them.</p>",
+            "<p class=\"warn\">{} of these {} pairs are dated inside the model's training \
+             data, so the model has seen their deals: its figures are optimistic. Train with \
+             <code>--until</code> to keep a later period unseen.</p>",
             report.leads_in_training_period, report.leads,
         );
     }
@@ -1006,7 +1006,8 @@ mod tests {
         Comparison {
             leadscore_version: "0.1.0".to_owned(),
             model_fingerprint: "abc123".to_owned(),
-            cutoff: "1 day before it closed".to_owned(),
+            cutoff: "the leads open at 10 evaluation dates 7 days apart".to_owned(),
+            headline_is_unseen: true,
             leads: 30,
             base_rate: 0.3,
             leads_in_training_period: 12,

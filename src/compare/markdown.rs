@@ -11,7 +11,7 @@ pub fn render(c: &Comparison) -> String {
     let _ = writeln!(md, "# Rule points versus predictive probability\n");
     let _ = writeln!(
         md,
-        "{} closed leads, {:.1}% won, {}. Model data fingerprint {}.",
+        "{} judged (date, open lead) pairs, {:.1}% won: {}. Model data fingerprint {}.",
         c.leads,
         100.0 * c.base_rate,
         c.cutoff,
@@ -20,7 +20,7 @@ pub fn render(c: &Comparison) -> String {
     if c.leads_in_training_period > 0 {
         let _ = writeln!(
             md,
-            "\n> {} of these leads closed within the model's training data, so the model's figures on them are optimistic; the later period below is the honest test.",
+            "\n> {} of these pairs are dated inside the model's training data, so the model has seen their deals and its figures are optimistic: train with `--until` to keep a later period unseen.",
             c.leads_in_training_period
         );
     }

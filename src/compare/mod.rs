@@ -1,6 +1,8 @@
-//! Rule points against predictive probability on the same closed leads: each lead is
-//! scored both ways as of one cutoff before it closed (the training leakage rule), and
-//! the two rankings are judged against how the deals ended. [`report`] holds the
+//! Rule points against predictive probability on the same leads, judged the way both
+//! are used: at evaluation dates, the leads open then are scored both ways as of then,
+//! and the two rankings are judged against how those deals later closed. The headline
+//! is the period the model never saw (from the end of its training data on); the
+//! periods table shows both. [`report`] holds the
 //! findings; [`markdown`] and [`html`] present them.
 
 pub mod html;
@@ -11,22 +13,26 @@ use polars::prelude::*;
 
 use crate::data::columns::*;
 use crate::data::timestamp::format_timestamp;
+use crate::data::timestamp::MICROS_PER_DAY;
 use crate::data::Tables;
 use crate::error::{Error, Result};
 use crate::eval::curves::{bootstrap_auc, calibration, gains, histogram, roc_curve};
 use crate::eval::metrics::{brier, log_loss, roc_auc};
-use crate::features::cutoffs::{training_observations, CutoffParams, WON_LABEL};
+use crate::features::cutoffs::{
+    evaluation_dates, history_span, open_at_dates, typical_open_time, WON_LABEL,
+};
 use crate::model::score::score_observations;
 use crate::model::Model;
-use crate::points::OBS;
+use crate::points::{AS_OF, OBS};
 use report::*;
 
 /// How the comparison is run.
 #[derive(Debug, Clone)]
 pub struct CompareOptions {
-    /// Days before closing at which each lead is scored (default: the model's gap).
-    pub cutoff_gap_days: Option<f64>,
-    /// Deals closed before this time form the first period, the rest the second
+    /// Days between evaluation dates (default: the median time a deal stays open, from
+    /// 1 to 30 days).
+    pub every_days: Option<f64>,
+    /// Evaluation dates before this time form the first period, the rest the second
     /// (default: the end of the model's training data).
     pub split_at: Option<i64>,
     /// Bootstrap resamples for the intervals.
@@ -40,7 +46,7 @@ pub struct CompareOptions {
 impl Default for CompareOptions {
     fn default() -> Self {
         CompareOptions {
-            cutoff_gap_days: None,
+            every_days: None,
             split_at: None,
             bootstrap: 500,
             seed: 1,
@@ -51,49 +57,78 @@ impl Default for CompareOptions {
 
 /// Scores the closed leads of `tables` both ways and compares.
 pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Result<Comparison> {
-    let gap = options
-        .cutoff_gap_days
-        .unwrap_or_else(|| model.cutoffs.gap_days());
-    let cutoffs = CutoffParams::default()
-        .gap_days(gap)
-        .max_snapshots(1)
-        .check()?;
-    let observations = training_observations(&tables.leads, &tables.outcomes, &cutoffs)?;
+    let every = match options.every_days {
+        Some(days) if days.is_finite() && (0.01..=3650.0).contains(&days) => {
+            (days * MICROS_PER_DAY as f64).round() as i64
+        }
+        Some(days) => {
+            return Err(Error::setting(
+                "--every-days",
+                format!("{days} is not a number of days from 0.01 to 3650"),
+            ))
+        }
+        None => typical_open_time(&tables.leads, &tables.outcomes)?,
+    };
+    let split = options.split_at.unwrap_or(model.data_as_of);
+    let all = open_at_dates(
+        &tables.leads,
+        &tables.outcomes,
+        &dates_around(tables, split, every)?,
+    )?;
+    let as_of_all: Vec<i64> = all
+        .column(AS_OF)?
+        .to_physical_repr()
+        .i64()?
+        .iter()
+        .map(|c| c.unwrap_or(i64::MIN))
+        .collect();
+    let won_all = bools(&all, WON_LABEL)?;
+    let unseen: Vec<bool> = as_of_all.iter().map(|&d| d >= split).collect();
+    let both = |rows: &[bool]| {
+        let picked = won_all.iter().zip(rows).filter(|(_, &r)| r);
+        let won = picked.clone().filter(|(w, _)| **w).count();
+        won > 0 && won < picked.count()
+    };
+    // The headline is the period the model never saw, when it holds both outcomes.
+    let headline_unseen = both(&unseen);
+    let in_headline: Vec<bool> = if headline_unseen {
+        unseen.clone()
+    } else {
+        vec![true; won_all.len()]
+    };
+    let observations = all.filter(&in_headline.iter().copied().collect::<BooleanChunked>())?;
     let won: Vec<bool> = bools(&observations, WON_LABEL)?;
     let positives = won.iter().filter(|&&w| w).count();
     if won.is_empty() {
         return Err(Error::setting(
             "--outcomes",
-            "no closed lead to compare on (none existed before its cutoff)",
+            "no lead was open at any evaluation date and closed later: nothing to compare on",
         ));
     }
     if positives == 0 || positives == won.len() {
         return Err(Error::setting(
             "--outcomes",
             format!(
-                "{} closed leads, all {}: comparing rankings needs both won and lost deals",
+                "{} judged leads, all {}: comparing rankings needs both won and lost deals",
                 won.len(),
                 if positives == 0 { "lost" } else { "won" }
             ),
         ));
     }
-    let scored_observations = score_observations(
-        model,
-        &tables.leads,
-        &tables.interactions,
-        &observations,
-        true,
-    )?;
-    let (scored, breakdown) = (scored_observations.table, scored_observations.breakdown);
+    let scored_all = score_observations(model, &tables.leads, &tables.interactions, &all, true)?;
+    let headline_rows: Vec<usize> = (0..in_headline.len()).filter(|&i| in_headline[i]).collect();
+    let scored = scored_all.table.take(&IdxCa::from_vec(
+        "rows".into(),
+        headline_rows.iter().map(|&i| i as IdxSize).collect(),
+    ))?;
+    let breakdown = match scored_all.breakdown {
+        Some(b) => Some(renumber_breakdown(&b, &headline_rows)?),
+        None => None,
+    };
+    let points_all = floats(&scored_all.table, "points")?;
+    let probability_all = floats(&scored_all.table, "probability")?;
     let points = floats(&scored, "points")?;
     let probability = floats(&scored, "probability")?;
-    let closed_at: Vec<i64> = observations
-        .column(CLOSED_AT)?
-        .to_physical_repr()
-        .i64()?
-        .iter()
-        .map(|c| c.unwrap_or(i64::MAX))
-        .collect();
     let draws = options.bootstrap;
 
     let side = |name: &str, scores: &[f64], probabilities: bool| {
@@ -111,15 +146,38 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
     let rule = side("rule points", &points, false);
     let predictive = side("predictive probability", &probability, true);
 
-    let split = options.split_at.unwrap_or(model.data_as_of);
-    let in_training = closed_at.iter().filter(|&&c| c <= model.data_as_of).count();
+    let dates = {
+        let mut d: Vec<i64> = as_of_all
+            .iter()
+            .zip(&in_headline)
+            .filter(|(_, &h)| h)
+            .map(|(&d, _)| d)
+            .collect();
+        d.dedup();
+        d
+    };
+    let in_training = as_of_all
+        .iter()
+        .zip(&in_headline)
+        .filter(|(&d, &h)| h && d < model.data_as_of)
+        .count();
     Ok(Comparison {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         model_fingerprint: model.data_fingerprint.clone(),
         cutoff: format!(
-            "each scored as of {gap} day{} before it closed",
-            if gap == 1.0 { "" } else { "s" }
+            "the leads open at {} evaluation dates {} apart{}, each scored as of the date and judged by how it later closed",
+            dates.len(),
+            days_text(every as f64 / MICROS_PER_DAY as f64),
+            match (dates.first(), dates.last()) {
+                (Some(&first), Some(&last)) => format!(
+                    " from {} to {}",
+                    day_of(first),
+                    day_of(last)
+                ),
+                _ => String::new(),
+            }
         ),
+        headline_is_unseen: headline_unseen,
         leads: won.len(),
         base_rate: positives as f64 / won.len() as f64,
         leads_in_training_period: in_training,
@@ -149,7 +207,7 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
             points: histogram(&points, &won, 20),
             probability: histogram(&probability, &won, 20),
         },
-        periods: periods(split, &closed_at, &points, &probability, &won),
+        periods: periods(split, &as_of_all, &points_all, &probability_all, &won_all),
         rule_checks: rule_checks(breakdown.as_ref(), &won)?,
     })
 }
@@ -315,21 +373,23 @@ fn group_rates<'a>(
 
 fn periods(
     split: i64,
-    closed_at: &[i64],
+    as_of: &[i64],
     points: &[f64],
     probability: &[f64],
     won: &[bool],
 ) -> Vec<Period> {
-    let day = format_timestamp(split);
-    let day = day.get(..10).unwrap_or(&day).to_string();
+    let day = day_of(split);
     [
-        (format!("closed up to {day}"), true),
-        (format!("closed after {day}"), false),
+        (
+            format!("open before {day} (the model's training period)"),
+            true,
+        ),
+        (format!("open from {day} on (unseen by the model)"), false),
     ]
     .into_iter()
     .filter_map(|(name, early)| {
         let rows: Vec<usize> = (0..won.len())
-            .filter(|&i| (closed_at[i] <= split) == early)
+            .filter(|&i| (as_of[i] < split) == early)
             .collect();
         if rows.is_empty() {
             return None;
@@ -345,6 +405,56 @@ fn periods(
         })
     })
     .collect()
+}
+
+/// Evaluation dates `every` apart, aligned on `split`, from the first lead's creation
+/// to the last close.
+fn dates_around(tables: &Tables, split: i64, every: i64) -> Result<Vec<i64>> {
+    let Some((first, last)) = history_span(&tables.leads, &tables.outcomes)? else {
+        return Ok(Vec::new());
+    };
+    let steps_back = (split.saturating_sub(first)).max(0) / every.max(1);
+    Ok(evaluation_dates(split - steps_back * every, last, every))
+}
+
+/// The breakdown rows of the observations in `rows` (ascending), renumbered 0.. in
+/// that order.
+fn renumber_breakdown(breakdown: &DataFrame, rows: &[usize]) -> Result<DataFrame> {
+    if breakdown.width() == 0 {
+        return Ok(breakdown.clone());
+    }
+    let mut new_index = vec![u64::MAX; rows.last().map_or(0, |&r| r + 1)];
+    for (k, &row) in rows.iter().enumerate() {
+        new_index[row] = k as u64;
+    }
+    let obs: Vec<u64> = breakdown
+        .column(OBS)?
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .iter()
+        .map(|o| {
+            o.and_then(|o| new_index.get(o as usize).copied())
+                .unwrap_or(u64::MAX)
+        })
+        .collect();
+    let keep: BooleanChunked = obs.iter().map(|&o| o != u64::MAX).collect();
+    let mut renumbered = breakdown.clone();
+    renumbered.with_column(Column::new(OBS.into(), obs))?;
+    Ok(renumbered.filter(&keep)?)
+}
+
+fn day_of(time: i64) -> String {
+    let text = format_timestamp(time);
+    text.get(..10).unwrap_or(&text).to_string()
+}
+
+/// "1 day", "7 days", "0.5 days".
+pub fn days_text(days: f64) -> String {
+    if days == 1.0 {
+        "1 day".to_string()
+    } else {
+        format!("{} days", (days * 100.0).round() / 100.0)
+    }
 }
 
 /// Percentile (0–100) of each score among all, ties sharing their average rank.

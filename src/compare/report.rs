@@ -10,14 +10,17 @@ pub struct Comparison {
     pub leadscore_version: String,
     /// The model's training-data fingerprint, to tie the report to an artifact.
     pub model_fingerprint: String,
-    /// How each closed lead was looked at, in words ("1 day before it closed").
+    /// How leads were judged, in words (evaluation dates, their spacing and span).
     pub cutoff: String,
-    /// Closed leads judged.
+    /// Whether the headline figures are on the period the model never saw (false when
+    /// the model was trained on everything, so no later period exists).
+    pub headline_is_unseen: bool,
+    /// (evaluation date, open lead) pairs judged in the headline.
     pub leads: usize,
     /// Won share among them.
     pub base_rate: f64,
-    /// Leads judged that closed before the model's training data ended (seen in
-    /// training: figures on them are optimistic for the model).
+    /// Headline pairs dated before the model's training data ended (their deals may
+    /// have been trained on: figures on them are optimistic for the model).
     pub leads_in_training_period: usize,
     /// The rule score (`points`).
     pub rule: Side,

@@ -54,6 +54,9 @@ pub struct DataQuality {
     pub after_close: AfterClose,
     /// Missing values and shape of each attribute column.
     pub attributes: Vec<AttributeSummary>,
+    /// Rules of the built-in example that these leads cannot feed (their column is
+    /// missing or of another kind): training without `--points` skips them.
+    pub builtin_rules_skipped: Vec<String>,
 }
 
 /// Distribution of interactions per lead.
@@ -184,6 +187,9 @@ impl DataQuality {
             unknown_in_outcomes: (&tables.unknown_in_outcomes).into(),
             after_close: after_close(interactions, outcomes)?,
             attributes: attributes(tables)?,
+            builtin_rules_skipped: crate::points::PointModel::builtin_rules_skipped(
+                leads.schema(),
+            )?,
         })
     }
 }
@@ -393,16 +399,36 @@ impl fmt::Display for DataQuality {
         }
         writeln!(f)?;
         writeln!(f, "Attributes")?;
+        // Long column names (real exports have them) widen the name column for all rows.
+        let width = self
+            .attributes
+            .iter()
+            .map(|a| a.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(22);
         for a in &self.attributes {
             writeln!(
                 f,
-                "  {:<22} {:<12} missing {:>10} ({:>6})  {}",
+                "  {:<width$} {:<12} missing {:>10} ({:>6})  {}",
                 a.name,
                 a.kind,
                 thousands(a.missing),
                 percent(a.missing, self.leads),
                 a.shape
             )?;
+        }
+        if !self.builtin_rules_skipped.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "Built-in example rules")?;
+            writeln!(
+                f,
+                "  without --points, {} rule(s) name columns these leads lack and are skipped:",
+                self.builtin_rules_skipped.len()
+            )?;
+            for rule in &self.builtin_rules_skipped {
+                writeln!(f, "    {rule}")?;
+            }
         }
         Ok(())
     }

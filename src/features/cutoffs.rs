@@ -1,11 +1,16 @@
-//! Where closed leads are looked at for training: cutoffs strictly before each deal
-//! closed, so nothing caused by the close (onboarding, product logins, goodbye
-//! unsubscribes) can reach a feature.
+//! Where closed leads are looked at for training, and where leads are judged.
 //!
-//! One cutoff just before closing only describes leads at the very end of their life;
-//! scoring sees open leads at every stage. So each closed lead can be seen at several
-//! snapshots across its open life: `gap_days` before closing, then every `every_days`
-//! further back, up to `max_snapshots`, while the lead already existed.
+//! A model scores open leads, so it must learn from closed leads as they looked while
+//! they were open, at moments that say nothing about when they closed. Snapshots are
+//! therefore anchored to the lead's life, not to its close: at lead ages 0, `every`,
+//! 2·`every`, 4·`every`, … days (doubling, so that young and old open leads are both
+//! seen), each kept while the deal was still open. A snapshot "one day before it
+//! closed" would tell the model how long the deal took (its age then, its silence then),
+//! which nobody knows while it is open: where lost leads are bulk-closed after months of
+//! silence, such a model learns "young = won" and ranks open leads backwards.
+//!
+//! Models are judged the same way they are used ([`open_at_dates`]): at evaluation
+//! dates, the leads open then are scored as of then and judged by how they later closed.
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -21,7 +26,6 @@ pub const WON_LABEL: &str = "won";
 /// How closed leads are turned into training observations, as the user sets it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CutoffParams {
-    gap_days: f64,
     every_days: f64,
     max_snapshots: usize,
 }
@@ -29,25 +33,20 @@ pub struct CutoffParams {
 impl Default for CutoffParams {
     fn default() -> Self {
         CutoffParams {
-            gap_days: 1.0,
-            every_days: 14.0,
-            max_snapshots: 6,
+            every_days: 7.0,
+            max_snapshots: 8,
         }
     }
 }
 
 impl CutoffParams {
-    /// Days between the last cutoff and the close (default 1).
-    pub fn gap_days(mut self, days: f64) -> Self {
-        self.gap_days = days;
-        self
-    }
-    /// Days between snapshots (default 14).
+    /// The first snapshot age after creation, in days; later ones double (default 7).
     pub fn every_days(mut self, days: f64) -> Self {
         self.every_days = days;
         self
     }
-    /// Snapshots per lead at most (default 6; 1 means one cutoff just before closing).
+    /// Snapshots per lead at most (default 8: ages 0, 7, 14, 28, 56, 112, 224 and 448
+    /// days; 1 means one snapshot, at creation).
     pub fn max_snapshots(mut self, n: usize) -> Self {
         self.max_snapshots = n;
         self
@@ -55,17 +54,7 @@ impl CutoffParams {
 
     /// Checks the settings once, naming the bad one.
     pub fn check(self) -> Result<ValidCutoffParams> {
-        // A cutoff at the close itself would let the closing day's events in; ten years
-        // bounds the arithmetic well inside i64 microseconds.
-        if !(self.gap_days.is_finite() && self.gap_days > 0.0 && self.gap_days <= MAX_DAYS) {
-            return Err(Error::setting(
-                "--cutoff-gap-days",
-                format!(
-                    "{} is not a number of days above 0 and at most {MAX_DAYS}",
-                    self.gap_days
-                ),
-            ));
-        }
+        // Ten years bounds the arithmetic well inside i64 microseconds.
         if !(self.every_days.is_finite() && self.every_days > 0.0 && self.every_days <= MAX_DAYS) {
             return Err(Error::setting(
                 "--snapshot-every-days",
@@ -75,39 +64,86 @@ impl CutoffParams {
                 ),
             ));
         }
-        if !(1..=100).contains(&self.max_snapshots) {
+        if !(1..=MAX_SNAPSHOTS).contains(&self.max_snapshots) {
             return Err(Error::setting(
                 "--snapshots",
-                format!("{} is out of range 1..=100", self.max_snapshots),
+                format!("{} is out of range 1..={MAX_SNAPSHOTS}", self.max_snapshots),
             ));
         }
         Ok(ValidCutoffParams(self))
     }
 }
 
-/// Longest gap or snapshot interval accepted, in days.
+/// Longest snapshot interval accepted, in days.
 const MAX_DAYS: f64 = 3650.0;
+/// Most snapshots per lead: the doubling ages pass a century well before this.
+const MAX_SNAPSHOTS: usize = 24;
 
 /// Checked cutoff settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidCutoffParams(CutoffParams);
 
 impl ValidCutoffParams {
-    /// Days between a deal's last cutoff and its close.
-    pub fn gap_days(&self) -> f64 {
-        self.0.gap_days
+    /// The lead ages (days) at which closed leads are observed, youngest first.
+    pub fn ages_days(&self) -> Vec<f64> {
+        let p = &self.0;
+        (0..p.max_snapshots)
+            .map(|k| {
+                if k == 0 {
+                    0.0
+                } else {
+                    p.every_days * 2f64.powi(k as i32 - 1)
+                }
+            })
+            .take_while(|&age| age <= MAX_AGE_DAYS)
+            .collect()
+    }
+
+    /// The settings in words, for `inspect` and reports.
+    pub fn describe(&self) -> String {
+        let ages: Vec<String> = self.ages_days().iter().map(|a| format!("{a}")).collect();
+        format!(
+            "each closed lead observed at ages {} days while it was open",
+            ages.join(", ")
+        )
     }
 }
 
-/// One row per (closed lead, cutoff): `lead_id`, `as_of`, `won`, `closed_at`, sorted by
-/// lead and cutoff. Every `as_of` is before the lead's `closed_at`.
+/// Snapshot ages stop here (days): a century of lead life.
+const MAX_AGE_DAYS: f64 = 36_500.0;
+
+/// One row per (closed lead, snapshot): `lead_id`, `as_of`, `won`, `closed_at`, sorted
+/// by lead and snapshot. Every `as_of` is at or after the lead's creation and strictly
+/// before its `closed_at`, at a lead age fixed in advance: when a deal closed decides
+/// only how many snapshots it has, never where they sit.
 pub fn training_observations(
     leads: &DataFrame,
     outcomes: &DataFrame,
     params: &ValidCutoffParams,
 ) -> Result<DataFrame> {
-    let params = &params.0;
-    let closed = outcomes
+    let closed = closed_deals(leads, outcomes);
+    let micros = |days: f64| (days * MICROS_PER_DAY as f64).round() as i64;
+    let snapshots: Vec<LazyFrame> = params
+        .ages_days()
+        .into_iter()
+        .map(|age| {
+            let as_of = (col(CREATED_AT).cast(DataType::Int64) + lit(micros(age)))
+                .cast(DataType::Datetime(TimeUnit::Microseconds, None));
+            closed
+                .clone()
+                .with_column(as_of.alias(AS_OF))
+                .filter(col(AS_OF).lt(col(CLOSED_AT)))
+        })
+        .collect();
+    Ok(concat(snapshots, UnionArgs::default())?
+        .select([col(LEAD_ID), col(AS_OF), col(WON_LABEL), col(CLOSED_AT)])
+        .sort([LEAD_ID, AS_OF], SortMultipleOptions::default())
+        .collect()?)
+}
+
+/// Closed deals with their lead's creation time and the label.
+fn closed_deals(leads: &DataFrame, outcomes: &DataFrame) -> LazyFrame {
+    outcomes
         .clone()
         .lazy()
         .join(
@@ -121,26 +157,84 @@ pub fn training_observations(
             col(CREATED_AT),
             col(CLOSED_AT),
             col(OUTCOME).eq(lit(WON)).alias(WON_LABEL),
-        ]);
-    let micros = |days: f64| (days * MICROS_PER_DAY as f64).round() as i64;
-    let snapshots: Vec<LazyFrame> = (0..params.max_snapshots)
-        .map(|k| {
-            let back = micros(params.gap_days) + k as i64 * micros(params.every_days);
-            let as_of = (col(CLOSED_AT).cast(DataType::Int64) - lit(back))
-                .cast(DataType::Datetime(TimeUnit::Microseconds, None));
-            let frame = closed.clone().with_column(as_of.alias(AS_OF));
-            // The first snapshot always exists; earlier ones only while the lead did.
-            if k == 0 {
-                frame
-            } else {
-                frame.filter(col(AS_OF).gt(col(CREATED_AT)))
-            }
+        ])
+}
+
+/// The leads open at each date (created at or before it, closed after it) whose deal
+/// has since closed, one row per (date, lead) as of that date: `lead_id`, `as_of`,
+/// `won`, `closed_at`, by date then lead. This is how a model is used (score the open
+/// leads tonight) replayed on history, so it is how models are judged.
+pub fn open_at_dates(leads: &DataFrame, outcomes: &DataFrame, dates: &[i64]) -> Result<DataFrame> {
+    let closed = closed_deals(leads, outcomes);
+    let at_dates: Vec<LazyFrame> = dates
+        .iter()
+        .map(|&date| {
+            let as_of = lit(date).cast(DataType::Datetime(TimeUnit::Microseconds, None));
+            closed
+                .clone()
+                .filter(
+                    col(CREATED_AT)
+                        .cast(DataType::Int64)
+                        .lt_eq(lit(date))
+                        .and(col(CLOSED_AT).cast(DataType::Int64).gt(lit(date))),
+                )
+                .with_column(as_of.alias(AS_OF))
         })
         .collect();
-    Ok(concat(snapshots, UnionArgs::default())?
+    if at_dates.is_empty() {
+        return Ok(closed
+            .select([
+                col(LEAD_ID),
+                col(CREATED_AT).alias(AS_OF),
+                col(WON_LABEL),
+                col(CLOSED_AT),
+            ])
+            .limit(0)
+            .collect()?);
+    }
+    Ok(concat(at_dates, UnionArgs::default())?
         .select([col(LEAD_ID), col(AS_OF), col(WON_LABEL), col(CLOSED_AT)])
-        .sort([LEAD_ID, AS_OF], SortMultipleOptions::default())
+        .sort([AS_OF, LEAD_ID], SortMultipleOptions::default())
         .collect()?)
+}
+
+/// Evaluation dates from `from` (inclusive) to `to` (exclusive), `every` µs apart.
+pub fn evaluation_dates(from: i64, to: i64, every: i64) -> Vec<i64> {
+    let every = every.max(1);
+    let mut dates = Vec::new();
+    let mut date = from;
+    while date < to && dates.len() < MAX_EVALUATION_DATES {
+        dates.push(date);
+        date = date.saturating_add(every);
+    }
+    dates
+}
+
+/// From the first lead's creation to just after the last close (µs), when both exist:
+/// the span over which evaluation dates can find open leads.
+pub fn history_span(leads: &DataFrame, outcomes: &DataFrame) -> Result<Option<(i64, i64)>> {
+    let first = leads.column(CREATED_AT)?.to_physical_repr().i64()?.min();
+    let last = outcomes.column(CLOSED_AT)?.to_physical_repr().i64()?.max();
+    Ok(first.zip(last.map(|l| l.saturating_add(1))))
+}
+
+/// Evaluation dates at most (ten years of days).
+const MAX_EVALUATION_DATES: usize = 3660;
+
+/// The default spacing of evaluation dates (µs): the median time a closed deal stayed
+/// open, between 1 and 30 days, so that a typical deal is judged about once and short
+/// deals are not missed between two dates.
+pub fn typical_open_time(leads: &DataFrame, outcomes: &DataFrame) -> Result<i64> {
+    let durations = closed_deals(leads, outcomes)
+        .select([
+            (col(CLOSED_AT).cast(DataType::Int64) - col(CREATED_AT).cast(DataType::Int64))
+                .alias("open"),
+        ])
+        .collect()?;
+    let mut open: Vec<i64> = durations.column("open")?.i64()?.iter().flatten().collect();
+    open.sort_unstable();
+    let median = open.get(open.len() / 2).copied().unwrap_or(MICROS_PER_DAY);
+    Ok(median.clamp(MICROS_PER_DAY, 30 * MICROS_PER_DAY))
 }
 
 #[cfg(test)]
@@ -173,44 +267,77 @@ mod tests {
         (leads, outcomes)
     }
 
-    #[test]
-    fn snapshots_go_back_from_the_close_while_the_lead_existed() {
-        let (leads, outcomes) = fixture();
-        let params = CutoffParams::default().check().unwrap();
-        let observed = training_observations(&leads, &outcomes, &params).unwrap();
-        let ids: Vec<&str> = observed
-            .column(LEAD_ID)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
-        // A: 6 snapshots, 14 days apart (Mar 31 back to Jan 20); B: Mar 17 is before creation,
-        // so one; C: created 12 hours before its only cutoff.
-        assert_eq!(ids, ["A", "A", "A", "A", "A", "A", "B", "C"]);
+    fn ids_and_times(observed: &DataFrame) -> Vec<(String, i64)> {
+        let ids = observed.column(LEAD_ID).unwrap().str().unwrap().clone();
         let as_of = observed.column(AS_OF).unwrap().to_physical_repr();
-        let as_of: Vec<i64> = as_of.i64().unwrap().iter().flatten().collect();
-        assert_eq!(as_of[5], parse_timestamp("2025-03-31").unwrap());
-        assert_eq!(as_of[0], parse_timestamp("2025-01-20").unwrap());
-        let won: Vec<bool> = observed
-            .column(WON_LABEL)
-            .unwrap()
-            .bool()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
-        assert_eq!(won, [true, true, true, true, true, true, false, true]);
+        let as_of = as_of.i64().unwrap();
+        ids.iter()
+            .zip(as_of.iter())
+            .map(|(id, t)| (id.unwrap().to_string(), t.unwrap()))
+            .collect()
     }
 
     #[test]
-    fn every_cutoff_is_before_the_close() {
+    fn snapshots_sit_at_fixed_lead_ages_while_the_deal_was_open() {
         let (leads, outcomes) = fixture();
-        for gap in [0.001, 0.5, 1.0, 30.0] {
+        let params = CutoffParams::default().check().unwrap();
+        assert_eq!(
+            params.ages_days(),
+            [0.0, 7.0, 14.0, 28.0, 56.0, 112.0, 224.0, 448.0]
+        );
+        let observed = training_observations(&leads, &outcomes, &params).unwrap();
+        let day = |t: &str| parse_timestamp(t).unwrap();
+        let expected: Vec<(String, i64)> = [
+            // A: created Jan 1, closed Apr 1 (90 days): ages 0, 7, 14, 28, 56.
+            ("A", "2025-01-01"),
+            ("A", "2025-01-08"),
+            ("A", "2025-01-15"),
+            ("A", "2025-01-29"),
+            ("A", "2025-02-26"),
+            // B: created Mar 20, closed Apr 1: ages 0 and 7.
+            ("B", "2025-03-20"),
+            ("B", "2025-03-27"),
+            // C: open for 12 hours: at creation only.
+            ("C", "2025-03-31T12:00:00"),
+        ]
+        .iter()
+        .map(|(id, t)| (id.to_string(), day(t)))
+        .collect();
+        assert_eq!(ids_and_times(&observed), expected);
+    }
+
+    #[test]
+    fn when_a_deal_closed_decides_how_many_snapshots_never_where() {
+        // The same lead closed 10 days or 400 days after creation: the later close only
+        // adds snapshots, so no snapshot's position can tell how long the deal took.
+        let (leads, _) = fixture();
+        let params = CutoffParams::default().check().unwrap();
+        let close_after = |days: i64| {
+            let created = parse_timestamp("2025-01-01").unwrap();
+            let outcomes = DataFrame::new_infer_height(vec![
+                Column::new(LEAD_ID.into(), ["A"]),
+                Column::new(OUTCOME.into(), ["lost"]),
+                Int64Chunked::from_vec(CLOSED_AT.into(), vec![created + days * MICROS_PER_DAY])
+                    .into_datetime(TimeUnit::Microseconds, None)
+                    .into_column(),
+            ])
+            .unwrap();
+            ids_and_times(&training_observations(&leads, &outcomes, &params).unwrap())
+        };
+        let short = close_after(10);
+        let long = close_after(400);
+        assert_eq!(short.len(), 2);
+        assert_eq!(long.len(), 7);
+        assert_eq!(short[..], long[..short.len()]);
+    }
+
+    #[test]
+    fn every_snapshot_is_before_the_close_and_not_before_creation() {
+        let (leads, outcomes) = fixture();
+        for every in [0.001, 0.5, 1.0, 30.0] {
             let params = CutoffParams::default()
-                .gap_days(gap)
-                .max_snapshots(10)
+                .every_days(every)
+                .max_snapshots(20)
                 .check()
                 .unwrap();
             let observed = training_observations(&leads, &outcomes, &params).unwrap();
@@ -219,20 +346,48 @@ mod tests {
                 .filter(col(AS_OF).gt_eq(col(CLOSED_AT)))
                 .collect()
                 .unwrap();
-            assert_eq!(late.height(), 0, "gap {gap}");
+            assert_eq!(late.height(), 0, "every {every}");
         }
     }
 
     #[test]
+    fn open_leads_at_dates_are_those_created_by_then_and_closed_after() {
+        let (leads, outcomes) = fixture();
+        let day = |t: &str| parse_timestamp(t).unwrap();
+        let dates = [
+            day("2025-03-20"),
+            day("2025-03-31T12:00:00"),
+            day("2025-04-01"),
+        ];
+        let open = open_at_dates(&leads, &outcomes, &dates).unwrap();
+        let expected: Vec<(String, i64)> = [
+            ("A", "2025-03-20"),
+            ("B", "2025-03-20"),
+            ("A", "2025-03-31T12:00:00"),
+            ("B", "2025-03-31T12:00:00"),
+            ("C", "2025-03-31T12:00:00"),
+        ]
+        .iter()
+        .map(|(id, t)| (id.to_string(), day(t)))
+        .collect();
+        assert_eq!(ids_and_times(&open), expected);
+    }
+
+    #[test]
+    fn evaluation_dates_step_and_stop() {
+        assert_eq!(evaluation_dates(0, 10, 3), [0, 3, 6, 9]);
+        assert!(evaluation_dates(5, 5, 1).is_empty());
+    }
+
+    #[test]
     fn rejects_invalid_settings() {
-        assert!(CutoffParams::default().gap_days(-1.0).check().is_err());
-        assert!(CutoffParams::default().gap_days(0.0).check().is_err());
-        assert!(CutoffParams::default().gap_days(1e300).check().is_err());
+        assert!(CutoffParams::default().every_days(-1.0).check().is_err());
         assert!(CutoffParams::default()
             .every_days(f64::MAX)
             .check()
             .is_err());
         assert!(CutoffParams::default().every_days(0.0).check().is_err());
         assert!(CutoffParams::default().max_snapshots(0).check().is_err());
+        assert!(CutoffParams::default().max_snapshots(25).check().is_err());
     }
 }

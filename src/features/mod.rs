@@ -3,5 +3,6 @@
 //! and scoring ([`spec`]), with the rule model's scores as optional features ([`rules`]).
 
 pub mod cutoffs;
+pub mod numeric;
 pub mod rules;
 pub mod spec;

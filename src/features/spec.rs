@@ -9,6 +9,8 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::cutoffs::WON_LABEL;
+use super::numeric::log_helps;
 use super::rules::RuleFeatures;
 use crate::data::columns::*;
 use crate::error::{Error, Result};
@@ -39,6 +41,25 @@ impl Default for SpecParams {
     }
 }
 
+/// What a feature column is about (see [`FeatureSpec::topics`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Topic {
+    /// Counts of an event type (or an (event type, detail) pair), any window.
+    Activity(String, Option<String>),
+    /// Days since the last activity, and whether there was any.
+    Recency,
+    /// Distinct active days.
+    ActiveDays,
+    /// The lead's age.
+    LeadAge,
+    /// A categorical attribute.
+    Category(String),
+    /// A numeric attribute.
+    Number(String),
+    /// One of the rule model's scores.
+    Rule(String),
+}
+
 /// The frozen list of features.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FeatureSpec {
@@ -50,6 +71,9 @@ pub struct FeatureSpec {
     pub categoricals: Vec<(String, Vec<String>)>,
     /// Numeric attributes.
     pub numerics: Vec<String>,
+    /// The numeric attributes whose signed log is a feature too (see
+    /// [`super::numeric`]).
+    pub numeric_logs: Vec<String>,
     /// The rule model's scores as features, when training was given `--points`.
     pub rules: Option<RuleFeatures>,
 }
@@ -135,11 +159,13 @@ impl FeatureSpec {
                 .collect();
             categoricals.push((name.to_string(), kept));
         }
+        let numeric_logs = numerics_worth_a_log(leads, observations, &numerics)?;
         let spec = FeatureSpec {
             event_types,
             details,
             categoricals,
             numerics,
+            numeric_logs,
             rules: rules.map(RuleFeatures::of),
         };
         spec.check_unique_names()?;
@@ -172,6 +198,46 @@ impl FeatureSpec {
             names.extend(rules.names());
         }
         names
+    }
+
+    /// What each feature (in [`names`](Self::names) order) is about, so that reasons
+    /// speak of a lead's `job_title` or its silence once, whichever of the columns
+    /// describing it weighs: the one-hot columns of a category, the value, log and
+    /// missing flag of a number, the windows of one activity, recency and "never
+    /// active" each form one topic.
+    pub fn topics(&self) -> Vec<Topic> {
+        let mut topics = Vec::new();
+        for _window in WINDOWS {
+            for event in self.event_types.iter().map(String::as_str).chain([OTHER]) {
+                topics.push(Topic::Activity(event.to_string(), None));
+            }
+            for (event, detail) in &self.details {
+                topics.push(Topic::Activity(event.clone(), Some(detail.clone())));
+            }
+        }
+        topics.push(Topic::Recency);
+        topics.push(Topic::Recency);
+        topics.push(Topic::ActiveDays);
+        topics.push(Topic::LeadAge);
+        for (column, values) in &self.categoricals {
+            for _ in 0..values.len() + 2 {
+                topics.push(Topic::Category(column.clone()));
+            }
+        }
+        for column in &self.numerics {
+            let columns = if self.numeric_logs.contains(column) {
+                3
+            } else {
+                2
+            };
+            for _ in 0..columns {
+                topics.push(Topic::Number(column.clone()));
+            }
+        }
+        if let Some(rules) = &self.rules {
+            topics.extend(rules.names().into_iter().map(Topic::Rule));
+        }
+        topics
     }
 
     /// One row per observation (in order): `lead_id`, `as_of`, then every feature as
@@ -347,11 +413,17 @@ impl FeatureSpec {
                 found.push((name.clone(), log1p(activity(&name).fill_null(lit(0)))));
             }
         }
+        let lead_age = (col(AS_OF) - col(LEAD_CREATED))
+            .dt()
+            .total_days(true)
+            .clip(lit(0.0), lit(3650.0));
+        // A lead that never did anything has been silent since it was created: its
+        // recency is its age (a two-day-old lead is not a year-silent one).
         found.push((
             "days_since_last_log".into(),
             log1p(
                 activity("days_since_last")
-                    .fill_null(lit(365.0))
+                    .fill_null(lead_age.clone())
                     .clip(lit(0.0), lit(365.0)),
             ),
         ));
@@ -360,15 +432,7 @@ impl FeatureSpec {
             "active_days_90d_log".into(),
             log1p(activity("active_days_90d").fill_null(lit(0))),
         ));
-        found.push((
-            "lead_age_days_log".into(),
-            log1p(
-                (col(AS_OF) - col(LEAD_CREATED))
-                    .dt()
-                    .total_days(true)
-                    .clip(lit(0.0), lit(3650.0)),
-            ),
-        ));
+        found.push(("lead_age_days_log".into(), log1p(lead_age)));
         for (column, values) in &self.categoricals {
             let text = col(attribute_column(column)).cast(DataType::String);
             for value in values {
@@ -395,11 +459,71 @@ impl FeatureSpec {
             let signed_log = when(value.clone().lt(lit(0.0)))
                 .then(lit(0.0) - log1p(lit(0.0) - value.clone()))
                 .otherwise(log1p(value.clone()));
-            found.push((format!("{column}_log"), signed_log.fill_null(lit(0.0))));
+            // The value as it is and its signed log, so the fit can take either shape
+            // (a plain count, a skewed amount); missing stays NaN here and is imputed by
+            // the model with its training mean (beside the indicator), where it cannot
+            // dominate.
+            found.push((
+                format!("{column}{NUMERIC_VALUE}"),
+                value.clone().fill_null(lit(f64::NAN)),
+            ));
+            if self.numeric_logs.contains(column) {
+                found.push((
+                    format!("{column}{NUMERIC_LOG}"),
+                    signed_log.fill_null(lit(f64::NAN)),
+                ));
+            }
             found.push((format!("{column}=<missing>"), value.is_null()));
         }
         found
     }
+}
+
+/// The numeric attributes whose signed log predicts the training labels better than
+/// their value, judged over the training observations (one row per snapshot).
+fn numerics_worth_a_log(
+    leads: &DataFrame,
+    observations: &DataFrame,
+    numerics: &[String],
+) -> Result<Vec<String>> {
+    if numerics.is_empty() || observations.column(WON_LABEL).is_err() {
+        return Ok(Vec::new());
+    }
+    let joined = observations
+        .clone()
+        .lazy()
+        .select([col(LEAD_ID), col(WON_LABEL)])
+        .join(
+            leads.clone().lazy().select(
+                std::iter::once(col(LEAD_ID))
+                    .chain(numerics.iter().map(|c| col(c.as_str())))
+                    .collect::<Vec<_>>(),
+            ),
+            [col(LEAD_ID)],
+            [col(LEAD_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .collect()?;
+    let won: Vec<bool> = joined
+        .column(WON_LABEL)?
+        .bool()?
+        .iter()
+        .map(|w| w.unwrap_or(false))
+        .collect();
+    let mut worth = Vec::new();
+    for column in numerics {
+        let values: Vec<f64> = joined
+            .column(column)?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect();
+        if log_helps(&values, &won) {
+            worth.push(column.clone());
+        }
+    }
+    Ok(worth)
 }
 
 /// Interactions visible to at least one observation (strictly before its cutoff), each
@@ -422,6 +546,11 @@ fn visible_events(interactions: &DataFrame, observations: &DataFrame) -> Result<
         .filter(col(OCCURRED_AT).lt(col(AS_OF)))
         .select([col(LEAD_ID), col(EVENT_TYPE), col(DETAIL)]))
 }
+
+/// Suffix of a numeric attribute's value feature.
+pub const NUMERIC_VALUE: &str = "_value";
+/// Suffix of a numeric attribute's signed-log feature.
+pub const NUMERIC_LOG: &str = "_log";
 
 /// The bucket for event types without features of their own.
 pub const OTHER: &str = "<other>";

@@ -94,7 +94,9 @@ pub struct LeadLife {
 
 /// Per-lead random draws come from a stream of their own, so a lead's life does not
 /// depend on how leads are chunked or spread over threads.
-pub fn simulate(rng: &mut ChaCha8Rng, period: Period) -> LeadLife {
+/// With `stale_close_days`, a lead silent that long is closed as lost by the CRM (the
+/// bulk clean-up many sales teams run), before any decision of its own.
+pub fn simulate(rng: &mut ChaCha8Rng, period: Period, stale_close_days: Option<f64>) -> LeadLife {
     let span_days = (period.end - period.start) as f64 / MICROS_PER_DAY as f64;
     // Lead flow grows over the period: density rises linearly to twice its start.
     let u: f64 = rng.gen();
@@ -134,13 +136,19 @@ pub fn simulate(rng: &mut ChaCha8Rng, period: Period) -> LeadLife {
     let days_to_decision =
         7.0 + Gamma::new(2.0, scale_days).map_or(2.0 * scale_days, |g| g.sample(rng));
     let decision_at = whole_seconds(created_at + (days_to_decision * MICROS_PER_DAY as f64) as i64);
-    let closes = decides && decision_at < period.end;
+    let decided = decides && decision_at < period.end;
     let won = rng.gen::<f64>() < p_win;
 
-    let active_until = if closes { decision_at } else { period.end };
+    let active_until = if decided { decision_at } else { period.end };
     let profile = ActivityProfile::new(intent, job_seeker, decides.then_some(days_to_decision));
     let mut interactions = profile.sample(rng, created_at, active_until);
-    if closes {
+    let stale_close = stale_close_days
+        .and_then(|days| first_silence(created_at, &interactions, active_until, days));
+    let outcome = match stale_close {
+        Some(at) => Some((false, at)),
+        None => decided.then_some((won, decision_at)),
+    };
+    if decided && stale_close.is_none() {
         after_close(rng, won, decision_at, period.end, &mut interactions);
     }
     interactions.sort_by_key(|i| i.at);
@@ -159,9 +167,28 @@ pub fn simulate(rng: &mut ChaCha8Rng, period: Period) -> LeadLife {
         browser: browser.value,
         lucky_number,
         p_win,
-        outcome: closes.then_some((won, decision_at)),
+        outcome,
         interactions,
     }
+}
+
+/// When a lead created at `created_at`, active at `interactions` (time order), first had
+/// `days` without any activity before `until`: that is when a clean-up closes it.
+fn first_silence(
+    created_at: i64,
+    interactions: &[Interaction],
+    until: i64,
+    days: f64,
+) -> Option<i64> {
+    let silence = (days * MICROS_PER_DAY as f64) as i64;
+    let mut last = created_at;
+    for at in interactions.iter().map(|i| i.at).chain([until]) {
+        if at - last > silence {
+            return Some(whole_seconds(last + silence));
+        }
+        last = last.max(at);
+    }
+    None
 }
 
 /// How a lead behaves before closing, fixed by its hidden state.

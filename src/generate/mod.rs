@@ -37,6 +37,7 @@ pub struct GenerateParams {
     format: FileFormat,
     start: String,
     end: String,
+    stale_close_days: Option<f64>,
 }
 
 impl Default for GenerateParams {
@@ -47,6 +48,7 @@ impl Default for GenerateParams {
             format: FileFormat::Csv,
             start: "2024-01-01".into(),
             end: "2026-01-01".into(),
+            stale_close_days: None,
         }
     }
 }
@@ -78,8 +80,25 @@ impl GenerateParams {
         self
     }
 
+    /// Close leads silent for this many days as lost, as a CRM clean-up does (default:
+    /// never). Lost deals then end after long silences while won ones close on a
+    /// decision: the scenario in which a model that sees how long a deal took looks
+    /// brilliant on paper and ranks open leads badly.
+    pub fn stale_close_days(mut self, days: Option<f64>) -> Self {
+        self.stale_close_days = days;
+        self
+    }
+
     /// Checks the settings once, naming the bad one.
     pub fn check(self) -> Result<ValidGenerateParams> {
+        if let Some(days) = self.stale_close_days {
+            if !(days.is_finite() && (1.0..=3650.0).contains(&days)) {
+                return Err(Error::setting(
+                    "--stale-close-days",
+                    format!("{days} is not a number of days from 1 to 3650"),
+                ));
+            }
+        }
         if self.leads == 0 || self.leads > 100_000_000 {
             return Err(Error::setting(
                 "--leads",
@@ -109,6 +128,7 @@ impl GenerateParams {
             seed: self.seed,
             format: self.format,
             period: Period { start, end },
+            stale_close_days: self.stale_close_days,
         })
     }
 }
@@ -120,6 +140,7 @@ pub struct ValidGenerateParams {
     seed: u64,
     format: FileFormat,
     period: Period,
+    stale_close_days: Option<f64>,
 }
 
 /// What was written.
@@ -155,7 +176,7 @@ pub fn generate(
             .map(|index| {
                 let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
                 rng.set_stream(index as u64);
-                simulate(&mut rng, params.period)
+                simulate(&mut rng, params.period, params.stale_close_days)
             })
             .collect();
         let frames = chunk_frames(first, &lives)?;

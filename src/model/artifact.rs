@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 /// First bytes of every leadscore model file.
 pub const MAGIC: &[u8; 12] = b"LEADSCORE\0\r\n";
 /// The format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 28;
 
 /// Wraps a serialised model in the envelope.

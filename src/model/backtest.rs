@@ -79,7 +79,7 @@ pub fn backtest(
             "no lead was open at that date and closed later: choose an earlier date",
         ));
     }
-    let scores = score_leads(&model, &judged, &tables.interactions, at)?;
+    let scores = score_leads(&model, &judged, &tables.interactions, at)?.table;
     let probability: Vec<f64> = scores
         .column("probability")?
         .f64()?
@@ -116,19 +116,19 @@ pub fn known_at(tables: &Tables, at: i64) -> Result<Tables> {
     })
 }
 
-/// Leads created before `at` whose deal closed at or after it, in leads order.
+/// Leads open at `at` (created at or before it, closed after it), in leads order.
 fn open_then_closed(tables: &Tables, at: i64) -> Result<DataFrame> {
     let closed_later = tables
         .outcomes
         .clone()
         .lazy()
-        .filter(col(CLOSED_AT).cast(DataType::Int64).gt_eq(lit(at)))
+        .filter(col(CLOSED_AT).cast(DataType::Int64).gt(lit(at)))
         .select([col(LEAD_ID)]);
     Ok(tables
         .leads
         .clone()
         .lazy()
-        .filter(col(CREATED_AT).cast(DataType::Int64).lt(lit(at)))
+        .filter(col(CREATED_AT).cast(DataType::Int64).lt_eq(lit(at)))
         .join(
             closed_later,
             [col(LEAD_ID)],

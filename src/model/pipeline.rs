@@ -12,10 +12,14 @@ use super::select::{choose_l2, L2Choice, L2Trial, L2_GRID};
 use super::train::{FitParams, LinearModel};
 use crate::data::columns::*;
 use crate::data::timestamp::CSV_TIMESTAMP_FORMAT;
+use crate::data::timestamp::MICROS_PER_DAY;
 use crate::data::Tables;
 use crate::error::{Error, Result};
 use crate::eval::metrics::{brier, lift_at, log_loss, pr_auc, roc_auc};
-use crate::features::cutoffs::{training_observations, ValidCutoffParams, WON_LABEL};
+use crate::features::cutoffs::{
+    evaluation_dates, open_at_dates, training_observations, typical_open_time, ValidCutoffParams,
+    WON_LABEL,
+};
 use crate::features::spec::{FeatureSpec, SpecParams};
 use crate::points::{observations_at, PointModel, AS_OF};
 
@@ -43,6 +47,8 @@ pub struct Model {
     pub fit: FitParams,
     /// The L2 strengths tried on later training deals when `--l2 auto` (empty when fixed).
     pub l2_search: Vec<L2Trial>,
+    /// What the search said when it had to widen its grid past an edge.
+    pub l2_note: Option<String>,
     /// CRC-32 over the training outcomes and table sizes: which data made this model.
     pub data_fingerprint: String,
     /// Latest time seen in the training data (µs since the epoch).
@@ -64,14 +70,37 @@ impl Model {
             linear.means.len(),
             linear.scales.len(),
             linear.weights.len(),
-        ] != [p; 3]
+            linear.lower.len(),
+            linear.upper.len(),
+            linear.spread.len(),
+            linear.fill.len(),
+        ] != [p; 7]
         {
             return refuse(format!(
-                "inconsistent: {p} features but {} means, {} scales and {} weights",
+                "inconsistent: {p} features but {} means, {} scales, {} weights and {}/{}/{}/{} bounds",
                 linear.means.len(),
                 linear.scales.len(),
-                linear.weights.len()
+                linear.weights.len(),
+                linear.lower.len(),
+                linear.upper.len(),
+                linear.spread.len(),
+                linear.fill.len()
             ));
+        }
+        let bounded = (0..p).all(|j| {
+            let (low, high, fill) = (linear.lower[j], linear.upper[j], linear.fill[j]);
+            low.is_finite()
+                && high.is_finite()
+                && low <= high
+                && (low..=high).contains(&fill)
+                && linear.spread[j].is_finite()
+                && linear.spread[j] >= 0.0
+        });
+        if !bounded {
+            return refuse(
+                "inconsistent: a feature's training range or fill value is not finite and ordered"
+                    .into(),
+            );
         }
         if self.drift.features.len() != p {
             return refuse(format!(
@@ -96,12 +125,17 @@ impl Model {
     }
 }
 
-/// Quality on held-out later deals, each seen at its snapshots before closing.
+/// Quality on held-out later deals, judged as the model is used: the leads open at
+/// evaluation dates from `split_at` on, each scored as of the date, by how they closed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Holdout {
-    /// Deals (leads) held out.
+    /// The holdout model learned from deals closed before this time (µs).
+    pub split_at: i64,
+    /// Days between evaluation dates.
+    pub every_days: f64,
+    /// Deals (leads) judged.
     pub leads: usize,
-    /// Observations (snapshots) scored.
+    /// (date, open lead) pairs scored.
     pub rows: usize,
     /// Share of won among those rows.
     pub base_rate: f64,
@@ -144,7 +178,24 @@ pub fn train_model(
     points.check_columns(&tables.leads)?;
     let observations = training_observations(&tables.leads, &tables.outcomes, cutoffs)?;
 
-    let (train, test, split) = split_by_close(&observations)?;
+    // The holdout is judged as the model is used: the earlier 80% of deals (by close)
+    // train a model, which then scores the leads open at evaluation dates from the split
+    // on, as of each date, judged by how those deals later closed.
+    let split = close_quantile(&tables.outcomes, 0.8)?;
+    let train = observations.filter(
+        &observations
+            .column(CLOSED_AT)?
+            .to_physical_repr()
+            .i64()?
+            .lt(split),
+    )?;
+    let every = typical_open_time(&tables.leads, &tables.outcomes)?;
+    let last_close = close_quantile(&tables.outcomes, 1.0)?;
+    let test = open_at_dates(
+        &tables.leads,
+        &tables.outcomes,
+        &evaluation_dates(split, last_close, every),
+    )?;
     let outcomes_of = |frame: &DataFrame| -> Result<(bool, bool)> {
         let won = frame.column(WON_LABEL)?.bool()?;
         Ok((won.any(), (!won).any()))
@@ -164,7 +215,7 @@ pub fn train_model(
     }
     if outcomes_of(&test)? != (true, true) {
         warnings.push(format!(
-            "the deals closed from {split_day} on (the later 20%, held out) are all one outcome: holdout ranking metrics are undefined"
+            "the leads open from {split_day} on (the later deals, held out) all had one outcome: holdout ranking metrics are undefined"
         ));
     }
 
@@ -180,6 +231,7 @@ pub fn train_model(
     let (x_test, y_test) = design(&spec, tables, &test, &points)?;
     let mut fit = fit.clone();
     let mut l2_search = Vec::new();
+    let mut l2_note = None;
     let mut start = None;
     if l2 == L2Choice::Auto {
         let closed_train = closed_at(&train)?;
@@ -187,7 +239,11 @@ pub fn train_model(
             Some(chosen) => {
                 fit.l2 = chosen.l2;
                 l2_search = chosen.trials;
-                start = Some(chosen.start);
+                start = chosen.start;
+                if let Some(note) = chosen.widened {
+                    warnings.push(note.clone());
+                    l2_note = Some(note);
+                }
             }
             None => warnings.push(format!(
                 "the later training deals hold only one outcome, so --l2 stays at {}",
@@ -204,6 +260,8 @@ pub fn train_model(
     let holdout_model = holdout_fit.model;
     let probability = holdout_model.probabilities(&x_test).to_vec();
     let holdout = Holdout {
+        split_at: split,
+        every_days: every as f64 / MICROS_PER_DAY as f64,
         leads: test.column(LEAD_ID)?.n_unique()?,
         rows: y_test.len(),
         base_rate: y_test.iter().filter(|&&w| w).count() as f64 / y_test.len().max(1) as f64,
@@ -234,7 +292,11 @@ pub fn train_model(
             .build(&tables.leads, &tables.interactions, &base, Some(&points))?
             .drop_many([LEAD_ID, AS_OF]),
     )?;
-    let drift = reference(&x_base, &linear.probabilities(&x_base).to_vec());
+    let (x_base, _) = linear.prepare(&x_base);
+    let probability_base = linear
+        .log_odds_prepared(&x_base)
+        .mapv(|z| 1.0 / (1.0 + (-z).exp()));
+    let drift = reference(&x_base, &probability_base.to_vec());
     let model = Model {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         feature_names: spec.names(),
@@ -244,6 +306,7 @@ pub fn train_model(
         cutoffs: cutoffs.clone(),
         fit,
         l2_search,
+        l2_note,
         drift,
         data_fingerprint: fingerprint(tables)?,
         data_as_of: as_of,
@@ -270,6 +333,26 @@ pub fn split_by_close(observations: &DataFrame) -> Result<(DataFrame, DataFrame,
         observations.filter(&later)?,
         split,
     ))
+}
+
+/// The close time below which `share` of the deals closed (µs); 1.0 gives the last
+/// close plus one microsecond, so that "before it" holds every deal.
+pub fn close_quantile(outcomes: &DataFrame, share: f64) -> Result<i64> {
+    let mut closed: Vec<i64> = outcomes
+        .column(CLOSED_AT)?
+        .to_physical_repr()
+        .i64()?
+        .iter()
+        .flatten()
+        .collect();
+    closed.sort_unstable();
+    if share >= 1.0 {
+        return Ok(closed.last().map_or(i64::MAX, |&c| c.saturating_add(1)));
+    }
+    Ok(closed
+        .get((closed.len() as f64 * share) as usize)
+        .copied()
+        .unwrap_or(i64::MAX))
 }
 
 /// Each observation's `closed_at` (µs), in row order.

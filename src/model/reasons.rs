@@ -3,41 +3,132 @@
 //! ("page_visit /pricing 3× in the last 30 days", "job_title: Founder", "no activity for
 //! 94 days"), strongest first, with + for towards winning and − against.
 
+use std::collections::BTreeMap;
+
 use ndarray::Array2;
 
 use super::train::LinearModel;
-use crate::features::spec::OTHER;
+use crate::features::spec::{Topic, OTHER};
 
 /// How many reasons a lead gets.
 pub const REASONS_SHOWN: usize = 4;
 
-/// One reasons string per row of `x`.
-pub fn reasons(linear: &LinearModel, names: &[String], x: &Array2<f64>) -> Vec<String> {
-    let mut out = Vec::with_capacity(x.nrows());
-    let mut contributions: Vec<(f64, usize)> = Vec::with_capacity(names.len());
-    for row in x.rows() {
-        contributions.clear();
+/// The features of one topic: (contribution, column) each.
+type Members = Vec<(f64, usize)>;
+
+/// Contributions (log-odds) smaller than this are not worth a salesperson's attention.
+const NOTABLE: f64 = 0.05;
+
+/// One reasons string per row. `raw` holds the features as built (missing values NaN,
+/// nothing clipped): what the lead really is, which is what the words say. `prepared`
+/// holds them as the weights saw them (imputed, clipped): what the contributions are
+/// computed from, so an imputed value contributes nothing and is never cited.
+/// Features about one thing (`topics`) are summed into one reason.
+pub fn reasons(
+    linear: &LinearModel,
+    names: &[String],
+    topics: &[Topic],
+    raw: &Array2<f64>,
+    prepared: &Array2<f64>,
+) -> Vec<String> {
+    let mut out = Vec::with_capacity(raw.nrows());
+    for (raw_row, row) in raw.rows().into_iter().zip(prepared.rows()) {
+        let mut by_topic: BTreeMap<&Topic, (f64, Members)> = BTreeMap::new();
         for (j, &value) in row.iter().enumerate() {
             let c = linear.weights[j] * (value - linear.means[j]) / linear.scales[j];
-            if c.abs() > 0.05 {
-                contributions.push((c, j));
-            }
+            let entry = by_topic.entry(&topics[j]).or_default();
+            entry.0 += c;
+            entry.1.push((c, j));
         }
-        contributions.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then(a.1.cmp(&b.1)));
-        let words: Vec<String> = contributions
+        let mut notable: Vec<(f64, &Topic, Members)> = by_topic
+            .into_iter()
+            .filter(|(_, (sum, _))| sum.abs() > NOTABLE)
+            .map(|(topic, (sum, members))| (sum, topic, members))
+            .collect();
+        notable.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then(a.1.cmp(b.1)));
+        let words: Vec<String> = notable
             .iter()
             .take(REASONS_SHOWN)
-            .map(|&(c, j)| {
-                format!(
-                    "{} {}",
-                    if c > 0.0 { "+" } else { "-" },
-                    describe(&names[j], row[j])
-                )
+            .filter_map(|(sum, topic, members)| {
+                let text = topic_words(topic, members, names, &raw_row.to_vec())?;
+                Some(format!("{} {text}", if *sum > 0.0 { "+" } else { "-" }))
             })
             .collect();
         out.push(words.join("; "));
     }
     out
+}
+
+/// A topic in words, from the lead's raw values of its features.
+fn topic_words(
+    topic: &Topic,
+    members: &[(f64, usize)],
+    names: &[String],
+    raw: &[f64],
+) -> Option<String> {
+    let strongest = members
+        .iter()
+        .max_by(|a, b| a.0.abs().total_cmp(&b.0.abs()).then(b.1.cmp(&a.1)))?
+        .1;
+    let member = |suffix: &str| {
+        members
+            .iter()
+            .map(|&(_, j)| j)
+            .find(|&j| names[j].ends_with(suffix))
+    };
+    match topic {
+        Topic::Recency => {
+            if member("never_active").is_some_and(|j| raw[j] > 0.5) {
+                return Some("no activity yet".into());
+            }
+            let j = member("days_since_last_log")?;
+            Some(describe(&names[j], raw[j]))
+        }
+        Topic::Category(column) => {
+            // The category the lead has: one of its one-hot columns is 1.
+            let j = members.iter().map(|&(_, j)| j).find(|&j| raw[j] > 0.5)?;
+            let value = names[j].strip_prefix(column.as_str())?.strip_prefix('=')?;
+            Some(match value {
+                "<missing>" => format!("{column}: missing"),
+                "<other>" => format!("{column}: an uncommon value"),
+                value => format!("{column}: {value}"),
+            })
+        }
+        Topic::Number(column) => {
+            if member("=<missing>").is_some_and(|j| raw[j] > 0.5) {
+                return Some(format!("{column}: missing"));
+            }
+            let j = member(crate::features::spec::NUMERIC_VALUE)?;
+            raw[j]
+                .is_finite()
+                .then(|| format!("{column}: {}", number(raw[j])))
+        }
+        _ => Some(describe(&names[strongest], raw[strongest])),
+    }
+}
+
+/// A number as a person writes it: whole numbers without decimals, others with up to
+/// three significant digits.
+fn number(value: f64) -> String {
+    if value == value.round() && value.abs() < 1e15 {
+        return format!("{}", value as i64);
+    }
+    let digits = (2 - value.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let text = format!("{value:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// "1 day", "12 days".
+fn days(n: i64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
 }
 
 /// A feature and its value in words.
@@ -48,7 +139,12 @@ pub fn describe(name: &str, value: f64) -> String {
         days => format!("in the last {} days", days.trim_end_matches('d')),
     };
     match name {
-        "days_since_last_log" => return format!("no activity for {} days", count()),
+        "days_since_last_log" => {
+            return match count() {
+                0 => "active within the last day".into(),
+                n => format!("no activity for {}", days(n)),
+            }
+        }
         "never_active" => {
             return if value > 0.5 {
                 "no activity recorded".into()
@@ -57,7 +153,12 @@ pub fn describe(name: &str, value: f64) -> String {
             }
         }
         "active_days_90d_log" => return format!("active on {} days in the last 90", count()),
-        "lead_age_days_log" => return format!("lead is {} days old", count()),
+        "lead_age_days_log" => {
+            return match count() {
+                0 => "lead is less than a day old".into(),
+                n => format!("lead is {} old", days(n)),
+            }
+        }
         "rule_fit_points" => return format!("fit points from the rules: {value}"),
         "rule_engagement_points" => return format!("engagement points from the rules: {value}"),
         _ => {}
@@ -99,8 +200,11 @@ pub fn describe(name: &str, value: f64) -> String {
             ("<missing>", false) => format!("{column}: given"),
             ("<other>", true) => format!("{column}: an uncommon value"),
             (_, true) => format!("{column}: {category}"),
-            (_, false) => format!("{column}: not {category}"),
+            (_, false) => format!("{column} is not {category}"),
         };
+    }
+    if let Some(column) = name.strip_suffix(crate::features::spec::NUMERIC_VALUE) {
+        return format!("{column}: {}", number(value));
     }
     if let Some(column) = name.strip_suffix("_log") {
         let raw = if value < 0.0 {

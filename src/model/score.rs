@@ -6,21 +6,21 @@ use polars::prelude::*;
 
 use super::matrix::to_matrix;
 use super::reasons::reasons;
+use super::train::CLIP_MARGIN_SD;
 use super::Model;
 use crate::data::columns::LEAD_ID;
 use crate::error::{Error, Result};
 use crate::points::{observations_at, AS_OF};
 
-/// One row per lead, in leads order: `lead_id, points, tier, grade, probability, score,
-/// reasons`, as of `as_of` (µs since the epoch).
+/// Every lead, in leads order, as of `as_of` (µs since the epoch); see [`Scored`].
 pub fn score_leads(
     model: &Model,
     leads: &DataFrame,
     interactions: &DataFrame,
     as_of: i64,
-) -> Result<DataFrame> {
+) -> Result<Scored> {
     let observations = observations_at(leads, as_of)?;
-    Ok(score_observations(model, leads, interactions, &observations, false)?.table)
+    score_observations(model, leads, interactions, &observations, false)
 }
 
 /// What scoring produced: the table, and what callers judging it need.
@@ -30,8 +30,26 @@ pub struct Scored {
     pub table: DataFrame,
     /// The rule breakdown, when asked for.
     pub breakdown: Option<DataFrame>,
-    /// The feature matrix the probabilities came from (for drift checks).
+    /// The feature matrix the probabilities came from, imputed and clipped to the
+    /// training range (for drift checks).
     pub features: Array2<f64>,
+    /// Features that had values outside the training range (bounded near it), with
+    /// the number of rows: what the run's warnings report.
+    pub clipped: Vec<(String, usize)>,
+}
+
+impl Scored {
+    /// One warning line per clipped feature, for the command to print.
+    pub fn clip_warnings(&self) -> Vec<String> {
+        self.clipped
+            .iter()
+            .map(|(name, rows)| {
+                format!(
+                    "{rows} row(s) had {name} outside the range training saw; the model extrapolates at most {CLIP_MARGIN_SD} training standard deviations beyond it"
+                )
+            })
+            .collect()
+    }
 }
 
 /// The same for observations (`lead_id`, `as_of`) each with its own time, in their
@@ -62,10 +80,29 @@ pub fn score_observations(
             reason: "the model's feature list does not match its feature spec".into(),
         });
     }
-    let x = to_matrix(&features)?;
-    let probability = model.linear.probabilities(&x).to_vec();
+    let raw = to_matrix(&features)?;
+    let (x, clipped) = model.linear.prepare(&raw);
+    let probability: Vec<f64> = model
+        .linear
+        .log_odds_prepared(&x)
+        .iter()
+        .map(|&z| 1.0 / (1.0 + (-z).exp()))
+        .collect();
     let score: Vec<u32> = probability.iter().map(|&p| score_of(p)).collect();
-    let why = reasons(&model.linear, &model.feature_names, &x);
+    let why = reasons(
+        &model.linear,
+        &model.feature_names,
+        &model.spec.topics(),
+        &raw,
+        &x,
+    );
+    let clipped = model
+        .feature_names
+        .iter()
+        .zip(clipped)
+        .filter(|(_, rows)| *rows > 0)
+        .map(|(name, rows)| (name.clone(), rows))
+        .collect();
     let scored = points
         .lazy()
         .select([col(LEAD_ID), col("points"), col("tier"), col("grade")])
@@ -79,6 +116,7 @@ pub fn score_observations(
         table: scored,
         breakdown: rule_scores.breakdown,
         features: x,
+        clipped,
     })
 }
 

@@ -1,7 +1,9 @@
 //! Choosing the L2 strength by time, with expanding windows: the training deals, in the
 //! order they closed, are cut at 55%, 70% and 85%; each fold fits on the deals before
 //! its cut and validates on the deals up to the next one. The strength with the lowest
-//! mean validation log loss wins (ties go to the stronger, simpler model). Earlier deals
+//! mean validation log loss wins (ties go to the stronger, simpler model), the log loss
+//! taken after the one shift of the log-odds that fits the validating deals, so that a
+//! change in the won rate (which no penalty can fix) does not decide the penalty. Earlier deals
 //! never validate later ones, so the choice is judged the way the model is used; three
 //! folds instead of one keep a few hundred deals' noise from deciding.
 
@@ -46,7 +48,8 @@ impl std::str::FromStr for L2Choice {
 pub struct L2Trial {
     /// Strength per training row.
     pub l2: f64,
-    /// Mean log loss over the folds' validating deals.
+    /// Mean log loss over the folds' validating deals, after the best shift of the
+    /// log-odds on each (a change in the won rate is not the penalty's fault).
     pub log_loss: f64,
     /// Mean ROC AUC over the folds' validating deals.
     pub roc_auc: f64,
@@ -60,12 +63,19 @@ pub struct ChosenL2 {
     /// Every candidate's result, in grid order.
     pub trials: Vec<L2Trial>,
     /// Where the solver ended at the chosen strength on the largest fold: a warm start
-    /// for the fit on all training rows, which it nearly is.
-    pub start: SolverState,
+    /// for the fit on all training rows, which it nearly is (none when the strength
+    /// was not on the grid).
+    pub start: Option<SolverState>,
+    /// When the grid was widened past an edge, what happened, in one sentence.
+    pub widened: Option<String>,
 }
 
 /// The chosen strength and every candidate's result; `None` when some fold's deals do
 /// not hold both won and lost (the caller falls back to its default and says so).
+///
+/// A best value at the grid's edge means the optimum may lie beyond it: the grid is
+/// then extended tenfold past that edge, up to [`MAX_WIDENINGS`] times, and the result
+/// says so.
 pub fn choose_l2(
     x: &Array2<f64>,
     won: &[bool],
@@ -90,8 +100,97 @@ pub fn choose_l2(
         class_weight: ClassWeight::None,
         ..fit.clone()
     };
-    // Each fold walks the grid from the strongest strength to the weakest, each fit
-    // warm-started from the previous one; folds run in parallel.
+    let mut grid: Vec<f64> = grid.to_vec();
+    grid.sort_by(f64::total_cmp);
+    let mut widened = Vec::new();
+    loop {
+        let (trials, per_fold) = walk_grid(&folds, &grid, &unweighted)?;
+        let best = (0..grid.len()).min_by(|&a, &b| {
+            trials[a]
+                .log_loss
+                .total_cmp(&trials[b].log_loss)
+                .then(grid[b].total_cmp(&grid[a]))
+        });
+        let Some(best) = best else {
+            return Ok(None);
+        };
+        let skill = trials
+            .iter()
+            .map(|t| t.roc_auc)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if skill.is_nan() || skill < NO_SKILL_AUC {
+            // Later training deals are ranked no better than chance at any strength:
+            // the folds cannot tell strengths apart, and the strongest would only
+            // flatten the model. Fall back on the plain analyst's convention,
+            // scikit-learn's default C = 1: a penalty of 1/n per row.
+            let plain = 1.0 / won.len().max(1) as f64;
+            return Ok(Some(ChosenL2 {
+                l2: plain,
+                trials,
+                start: None,
+                widened: Some(format!(
+                    "no L2 strength ranks the later training deals better than chance (best mean ROC AUC over the time folds {skill:.3}), so the search cannot judge; using {plain:.3e} per row, scikit-learn's default (C = 1). The data may drift over time: compare the periods in `leadscore compare`"
+                )),
+            }));
+        }
+        let at_low = best == 0 && grid[0] > MIN_L2;
+        let at_high = best + 1 == grid.len() && grid[best] < MAX_L2;
+        if (at_low || at_high) && widened.len() < MAX_WIDENINGS {
+            let edge = grid[best];
+            widened.push(edge);
+            grid.push(if at_low { edge / 10.0 } else { edge * 10.0 });
+            grid.sort_by(f64::total_cmp);
+            continue;
+        }
+        let largest_fold = per_fold.last().map(|fold| &fold.states);
+        let Some(start) = largest_fold.and_then(|states| states[best].clone()) else {
+            return Ok(None);
+        };
+        let note = (!widened.is_empty()).then(|| {
+            format!(
+                "the best L2 strength was at the edge of the grid ({}), so the grid was widened to {}..{}; chose {}{}",
+                widened
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", then "),
+                grid[0],
+                grid[grid.len() - 1],
+                grid[best],
+                if at_low || at_high {
+                    " (still at the edge: the data may want an even weaker or stronger penalty)"
+                } else {
+                    ""
+                }
+            )
+        });
+        return Ok(Some(ChosenL2 {
+            l2: grid[best],
+            trials,
+            start: Some(start),
+            widened: note,
+        }));
+    }
+}
+
+/// Below this mean validation ROC AUC at every strength, the folds are noise.
+const NO_SKILL_AUC: f64 = 0.55;
+
+/// How many times the grid may be extended past an edge.
+pub const MAX_WIDENINGS: usize = 3;
+/// The grid is never widened below this strength per row.
+const MIN_L2: f64 = 1e-8;
+/// Nor above this one.
+const MAX_L2: f64 = 1e3;
+
+/// Every fold walks the grid from the strongest strength to the weakest, each fit
+/// warm-started from the previous one; folds run in parallel. Returns each strength's
+/// mean result (in grid order) and each fold's path.
+fn walk_grid(
+    folds: &[Fold],
+    grid: &[f64],
+    params: &FitParams,
+) -> Result<(Vec<L2Trial>, Vec<FoldPath>)> {
     let mut order: Vec<usize> = (0..grid.len()).collect();
     order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
     let per_fold: Vec<FoldPath> = folds
@@ -103,13 +202,14 @@ pub fn choose_l2(
             for &g in &order {
                 let params = FitParams {
                     l2: grid[g],
-                    ..unweighted.clone()
+                    ..params.clone()
                 };
                 let fitted =
                     LinearModel::fit_from(&fold.x_fit, &fold.y_fit, &params, state.as_ref())?;
-                let p = fitted.model.probabilities(&fold.x_check).to_vec();
+                let z = fitted.model.log_odds(&fold.x_check).to_vec();
+                let p: Vec<f64> = z.iter().map(|&z| sigmoid(z)).collect();
                 found[g] = (
-                    log_loss(&p, &fold.y_check),
+                    shift_corrected_log_loss(&z, &fold.y_check),
                     roc_auc(&p, &fold.y_check).unwrap_or(f64::NAN),
                 );
                 states[g] = Some(fitted.state.clone());
@@ -118,16 +218,12 @@ pub fn choose_l2(
             Ok(FoldPath { found, states })
         })
         .collect::<Result<_>>()?;
-    let results: Vec<(f64, f64)> = (0..grid.len())
-        .flat_map(|g| per_fold.iter().map(move |fold| fold.found[g]))
-        .collect();
-    let trials: Vec<L2Trial> = grid
+    let trials = grid
         .iter()
         .enumerate()
         .map(|(g, &l2)| {
-            let mine = &results[g * folds.len()..(g + 1) * folds.len()];
             let mean = |pick: fn(&(f64, f64)) -> f64| {
-                mine.iter().map(pick).sum::<f64>() / mine.len() as f64
+                per_fold.iter().map(|f| pick(&f.found[g])).sum::<f64>() / per_fold.len() as f64
             };
             L2Trial {
                 l2,
@@ -136,21 +232,38 @@ pub fn choose_l2(
             }
         })
         .collect();
-    let best = (0..grid.len()).min_by(|&a, &b| {
-        trials[a]
-            .log_loss
-            .total_cmp(&trials[b].log_loss)
-            .then(grid[b].total_cmp(&grid[a]))
-    });
-    let largest_fold = per_fold.last().map(|fold| &fold.states);
-    Ok(best.and_then(|g| {
-        let start = largest_fold?[g].clone()?;
-        Some(ChosenL2 {
-            l2: grid[g],
-            trials,
-            start,
-        })
-    }))
+    Ok((trials, per_fold))
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Log loss of `log_odds` after the one shift of all log-odds that fits the validating
+/// deals best (Newton steps on the intercept). A change in the won rate between the
+/// fitting and the validating deals is a shift no L2 strength can undo; judged without
+/// this correction, the search rewards whichever strength shrinks predictions towards
+/// the old rate, whatever that does to the ranking.
+fn shift_corrected_log_loss(log_odds: &[f64], won: &[bool]) -> f64 {
+    let mut shift = 0.0;
+    for _ in 0..50 {
+        let (mut gradient, mut curvature) = (0.0, 0.0);
+        for (&z, &w) in log_odds.iter().zip(won) {
+            let p = sigmoid(z + shift);
+            gradient += p - if w { 1.0 } else { 0.0 };
+            curvature += p * (1.0 - p);
+        }
+        if curvature <= 1e-12 {
+            break;
+        }
+        let step = (gradient / curvature).clamp(-5.0, 5.0);
+        shift -= step;
+        if step.abs() < 1e-10 {
+            break;
+        }
+    }
+    let p: Vec<f64> = log_odds.iter().map(|&z| sigmoid(z + shift)).collect();
+    log_loss(&p, won)
 }
 
 /// One fold's walk along the grid: (log loss, ROC AUC) on its validating deals and the
@@ -224,13 +337,62 @@ mod tests {
             choose_l2(&x, &won, &closed, &L2_GRID, &FitParams::default())
                 .unwrap()
                 .unwrap();
-        assert_eq!(trials.len(), L2_GRID.len());
+        assert!(trials.len() >= L2_GRID.len());
         let best = trials
             .iter()
             .map(|t| t.log_loss)
             .fold(f64::INFINITY, f64::min);
         let chosen = trials.iter().find(|t| t.l2 == l2).unwrap();
         assert_eq!(chosen.log_loss, best);
+    }
+
+    #[test]
+    fn widens_the_grid_past_an_edge_and_says_so() {
+        // One informative column among forty of noise and few rows: the folds want a
+        // stronger penalty than a grid that stops at 1e-3 offers.
+        let n = 150;
+        let x = Array2::from_shape_fn((n, 41), |(i, j)| {
+            if j == 0 {
+                (i % 10) as f64
+            } else {
+                ((i * (j + 11) * 7919 + j * 104_729) % 101) as f64
+            }
+        });
+        let won: Vec<bool> = (0..n)
+            .map(|i| (i % 10) as f64 + ((i * 31) % 7) as f64 > 8.0)
+            .collect();
+        let closed: Vec<i64> = (0..n as i64).collect();
+        let grid = [1e-4, 1e-3];
+        let chosen = choose_l2(&x, &won, &closed, &grid, &FitParams::default())
+            .unwrap()
+            .unwrap();
+        assert!(chosen.l2 > 1e-3, "chose {}", chosen.l2);
+        assert!(chosen.trials.len() > grid.len());
+        let note = chosen.widened.expect("the widening is reported");
+        assert!(note.contains("edge of the grid"), "{note}");
+        // The same data with room on the grid is not widened.
+        let wide = [1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1000.0];
+        let inner = choose_l2(&x, &won, &closed, &wide, &FitParams::default())
+            .unwrap()
+            .unwrap();
+        assert!(
+            inner.l2 < 1000.0 && inner.widened.is_none(),
+            "{:?}",
+            inner.widened
+        );
+    }
+
+    #[test]
+    fn falls_back_to_a_plain_penalty_when_no_strength_ranks_later_deals() {
+        let n = 400;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * (j + 7) * 7919) % 97) as f64);
+        let won: Vec<bool> = (0..n).map(|i| (i * 2_654_435_761) % 7 < 3).collect();
+        let closed: Vec<i64> = (0..n as i64).collect();
+        let chosen = choose_l2(&x, &won, &closed, &L2_GRID, &FitParams::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(chosen.l2, 1.0 / n as f64);
+        assert!(chosen.widened.unwrap().contains("cannot judge"));
     }
 
     #[test]

@@ -95,8 +95,24 @@ pub struct Fitted {
 }
 
 /// A fitted linear model on standardised features: everything scoring needs.
+///
+/// Before standardising, every feature is brought near what training saw: a missing
+/// value (NaN) becomes the training mean of the observed values, and a value far
+/// outside the training range is clipped (see [`CLIP_MARGIN_SD`]). A model cannot know
+/// what a lead 3,650 days old or a company founded in year 0 means when training saw
+/// neither, and extrapolating a straight line there is how a lead gets probability
+/// 0.999995 for a missing field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearModel {
+    /// Smallest value of each feature in the training rows.
+    pub lower: Vec<f64>,
+    /// Largest value of each feature in the training rows.
+    pub upper: Vec<f64>,
+    /// Standard deviation of each feature's observed training values: values are
+    /// clipped [`CLIP_MARGIN_SD`] of them beyond the range.
+    pub spread: Vec<f64>,
+    /// What a missing value of each feature becomes: its training mean.
+    pub fill: Vec<f64>,
     /// Mean of each feature in the training rows.
     pub means: Vec<f64>,
     /// Standard deviation of each feature (1 where it was constant).
@@ -135,22 +151,41 @@ impl LinearModel {
                 "need both won and lost deals",
             ));
         }
+        let bounds = Bounds::learn(x);
+        // One copy of the matrix: prepared, then standardised in place.
+        let (mut standardised, _) = bounds.apply(x);
+        let x = &standardised;
         let means: Vec<f64> = x
             .mean_axis(Axis(0))
             .map_or_else(|| vec![0.0; x.ncols()], |m| m.to_vec());
+        // Indicator columns (one-hot categories, missing flags) are centred but not
+        // scaled, as scikit-learn's one-hot encoding leaves them: scaling a rare
+        // category up makes its weight cheap under the penalty, and on the bank data the
+        // model then explained the won rate by the calendar month (which does not come
+        // back next year) instead of the economy (which does): 0.66 out-of-time ROC AUC
+        // against 0.76.
         let scales: Vec<f64> = x
             .std_axis(Axis(0), 0.0)
             .iter()
-            .map(|&s| if s > 1e-12 && s.is_finite() { s } else { 1.0 })
+            .zip(x.columns())
+            .map(|(&s, column)| {
+                let indicator = column.iter().all(|&v| v == 0.0 || v == 1.0);
+                if s > 1e-12 && s.is_finite() && !indicator {
+                    s
+                } else {
+                    1.0
+                }
+            })
             .collect();
-        let standardised = standardise(x, &means, &scales);
-        let labels: Array1<bool> = won.iter().copied().collect();
         let rows = x.nrows() as f64;
+        let columns = x.ncols();
+        standardise(&mut standardised, &means, &scales);
+        let labels: Array1<bool> = won.iter().copied().collect();
         let mut solver = LogisticRegression::default()
             .alpha(params.l2 * rows)
             .max_iterations(params.max_iterations)
             .gradient_tolerance(params.gradient_tolerance * rows);
-        if let Some(start) = start.filter(|s| s.0.len() == x.ncols() + 1) {
+        if let Some(start) = start.filter(|s| s.0.len() == columns + 1) {
             solver = solver.initial_params(Array1::from(start.0.clone()));
         }
         let fitted = solver
@@ -173,6 +208,10 @@ impl LinearModel {
             }
         };
         let model = LinearModel {
+            lower: bounds.lower,
+            upper: bounds.upper,
+            spread: bounds.spread,
+            fill: bounds.fill,
             means,
             scales,
             weights: fitted.params().iter().map(|w| sign * w).collect(),
@@ -181,8 +220,26 @@ impl LinearModel {
         Ok(Fitted { model, state })
     }
 
-    /// Log-odds of winning for each row of `x`.
+    /// `x` as the weights expect it: missing values imputed, values far outside the
+    /// training range clipped; and per feature, how many rows lay outside that range.
+    pub fn prepare(&self, x: &Array2<f64>) -> (Array2<f64>, Vec<usize>) {
+        Bounds {
+            lower: self.lower.clone(),
+            upper: self.upper.clone(),
+            spread: self.spread.clone(),
+            fill: self.fill.clone(),
+        }
+        .apply(x)
+    }
+
+    /// Log-odds of winning for each row of `x` (raw features; see [`prepare`](Self::prepare)).
     pub fn log_odds(&self, x: &Array2<f64>) -> Array1<f64> {
+        let (x, _) = self.prepare(x);
+        self.log_odds_prepared(&x)
+    }
+
+    /// Log-odds of rows already prepared.
+    pub fn log_odds_prepared(&self, x: &Array2<f64>) -> Array1<f64> {
         let weights = Array1::from_iter(self.weights.iter().zip(&self.scales).map(|(w, s)| w / s));
         let shift: f64 = self
             .weights
@@ -200,12 +257,83 @@ impl LinearModel {
     }
 }
 
-fn standardise(x: &Array2<f64>, means: &[f64], scales: &[f64]) -> Array2<f64> {
-    let mut out = x.clone();
-    for (j, mut column) in out.axis_iter_mut(Axis(1)).enumerate() {
+/// The training range, spread and imputation value of every feature.
+struct Bounds {
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    spread: Vec<f64>,
+    fill: Vec<f64>,
+}
+
+/// How far past the training range (in training standard deviations) a value may lie
+/// before it is clipped. At 0 a model cannot follow a market that moved a little: on
+/// the bank data, where after the split every interest rate lies below any seen in
+/// training, clipping at the range itself cost 0.03 ROC AUC; at 3 nothing was lost,
+/// and a value thousands of deviations out still moves the log-odds by a bounded
+/// amount.
+pub const CLIP_MARGIN_SD: f64 = 3.0;
+
+impl Bounds {
+    /// From the observed (non-NaN) values of each column; a column never observed is
+    /// pinned to 0.
+    fn learn(x: &Array2<f64>) -> Bounds {
+        let mut bounds = Bounds {
+            lower: Vec::with_capacity(x.ncols()),
+            upper: Vec::with_capacity(x.ncols()),
+            spread: Vec::with_capacity(x.ncols()),
+            fill: Vec::with_capacity(x.ncols()),
+        };
+        for column in x.columns() {
+            let (mut low, mut high, mut sum, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0);
+            for &v in column.iter().filter(|v| v.is_finite()) {
+                low = low.min(v);
+                high = high.max(v);
+                sum += v;
+                n += 1;
+            }
+            if n == 0 {
+                (low, high, sum, n) = (0.0, 0.0, 0.0, 1);
+            }
+            let mean = (sum / n as f64).clamp(low, high);
+            let squares: f64 = column
+                .iter()
+                .filter(|v| v.is_finite())
+                .map(|v| (v - mean) * (v - mean))
+                .sum();
+            bounds.lower.push(low);
+            bounds.upper.push(high);
+            bounds.spread.push((squares / n as f64).sqrt());
+            bounds.fill.push(mean);
+        }
+        bounds
+    }
+
+    /// A copy of `x` with missing values filled and values far outside the training
+    /// range clipped (see [`CLIP_MARGIN_SD`]), and per column how many values lay
+    /// outside the training range at all.
+    fn apply(&self, x: &Array2<f64>) -> (Array2<f64>, Vec<usize>) {
+        let mut out = x.clone();
+        let mut outside = vec![0; x.ncols()];
+        for (j, mut column) in out.axis_iter_mut(Axis(1)).enumerate() {
+            let (low, high, fill) = (self.lower[j], self.upper[j], self.fill[j]);
+            let margin = CLIP_MARGIN_SD * self.spread[j];
+            for v in column.iter_mut() {
+                if v.is_nan() {
+                    *v = fill;
+                } else if *v < low || *v > high {
+                    *v = v.clamp(low - margin, high + margin);
+                    outside[j] += 1;
+                }
+            }
+        }
+        (out, outside)
+    }
+}
+
+fn standardise(x: &mut Array2<f64>, means: &[f64], scales: &[f64]) {
+    for (j, mut column) in x.axis_iter_mut(Axis(1)).enumerate() {
         column.mapv_inplace(|v| (v - means[j]) / scales[j]);
     }
-    out
 }
 
 #[cfg(test)]

@@ -42,6 +42,25 @@ pub fn observations_at(leads: &DataFrame, as_of: i64) -> Result<DataFrame> {
         .collect()?)
 }
 
+/// Why `rule` cannot be evaluated on a leads table of this schema, if it cannot: its
+/// column is missing, or a numeric condition meets a text column.
+pub fn rule_column_problem(rule: &AttributeRule, schema: &Schema) -> Option<String> {
+    let Some(dtype) = schema.get(&rule.column) else {
+        let known: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+        return Some(format!(
+            "the leads table has no column `{}` (it has: {})",
+            rule.column,
+            known.join(", ")
+        ));
+    };
+    let numeric = matches!(
+        rule.condition,
+        Condition::Range { .. } | Condition::EqualsNumber(_)
+    );
+    (numeric && !dtype.is_primitive_numeric() && !dtype.is_temporal())
+        .then(|| format!("a numeric condition on `{}`, which holds text", rule.column))
+}
+
 fn micros_type() -> DataType {
     DataType::Datetime(TimeUnit::Microseconds, None)
 }
@@ -50,30 +69,18 @@ impl PointModel {
     /// Fails with the rule's line when it reads a column the leads table lacks, or a
     /// numeric condition on a text column.
     pub fn check_columns(&self, leads: &DataFrame) -> Result<()> {
-        let schema = leads.schema();
+        self.check_schema(leads.schema())
+    }
+
+    /// [`check_columns`](Self::check_columns) on a table's schema.
+    pub fn check_schema(&self, schema: &Schema) -> Result<()> {
         for rule in &self.attributes {
-            let fail = |reason: String| Error::Config {
-                path: self.source.clone(),
-                line: rule.line,
-                reason: format!("rule `{}`: {reason}", rule.name),
-            };
-            let Some(dtype) = schema.get(&rule.column) else {
-                let known: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
-                return Err(fail(format!(
-                    "the leads table has no column `{}` (it has: {})",
-                    rule.column,
-                    known.join(", ")
-                )));
-            };
-            let numeric = matches!(
-                rule.condition,
-                Condition::Range { .. } | Condition::EqualsNumber(_)
-            );
-            if numeric && !dtype.is_primitive_numeric() && !dtype.is_temporal() {
-                return Err(fail(format!(
-                    "a numeric condition on `{}`, which holds text",
-                    rule.column
-                )));
+            if let Some(reason) = rule_column_problem(rule, schema) {
+                return Err(Error::Config {
+                    path: self.source.clone(),
+                    line: rule.line,
+                    reason: format!("rule `{}`: {reason}", rule.name),
+                });
             }
         }
         Ok(())

@@ -12,6 +12,9 @@ mod tests;
 
 use std::path::Path;
 
+use polars::prelude::Schema;
+
+pub use evaluate::rule_column_problem;
 pub use evaluate::{observations_at, PointScores, AS_OF, OBS};
 pub use rules::PointModel;
 
@@ -42,4 +45,54 @@ impl PointModel {
             None => Self::builtin(),
         }
     }
+
+    /// The rule model a command uses on `leads`: the user's rule file when given (a
+    /// rule on a column the table lacks is an error naming its line, since the user
+    /// wrote it for these tables), else the built-in example without the fit rules that
+    /// `leads` cannot feed (an export from another CRM has its own columns; nobody
+    /// should have to write a rule file before training). The second value is the
+    /// warning to print when rules were skipped.
+    pub fn for_leads(path: Option<&Path>, leads: &Schema) -> Result<(Self, Option<String>)> {
+        match path {
+            Some(path) => {
+                let model = Self::from_file(path)?;
+                model.check_schema(leads)?;
+                Ok((model, None))
+            }
+            None => {
+                let (model, skipped) = Self::builtin()?.without_unusable_rules(leads);
+                let warning = (!skipped.is_empty()).then(|| builtin_skip_warning(&skipped));
+                Ok((model, warning))
+            }
+        }
+    }
+
+    /// This model without the attribute rules whose column `leads` lacks or holds the
+    /// wrong kind of value, and the names of the rules dropped.
+    pub fn without_unusable_rules(mut self, leads: &Schema) -> (Self, Vec<String>) {
+        let mut skipped = Vec::new();
+        self.attributes.retain(|rule| {
+            let usable = rule_column_problem(rule, leads).is_none();
+            if !usable {
+                skipped.push(format!("{} ({})", rule.name, rule.column));
+            }
+            usable
+        });
+        (self, skipped)
+    }
+
+    /// The names of the built-in example's rules that `leads` cannot feed, for
+    /// `validate` to say before training does.
+    pub fn builtin_rules_skipped(leads: &Schema) -> Result<Vec<String>> {
+        Ok(Self::builtin()?.without_unusable_rules(leads).1)
+    }
+}
+
+/// One sentence naming the built-in rules skipped.
+pub fn builtin_skip_warning(skipped: &[String]) -> String {
+    format!(
+        "the built-in example rules (data/points.toml) name lead columns this table lacks; skipped {} of them: {} (give --points with rules for your own columns)",
+        skipped.len(),
+        skipped.join(", ")
+    )
 }

@@ -122,6 +122,7 @@ pub fn rescore(
         Some((_, path)) => changes_since(&table, path, options.change_threshold)?,
         None => changes_since_nothing(&table)?,
     };
+    let clipped = drift.clipped.clone();
     let drift = drift.finish(model, &probability, options.drift_threshold);
 
     write_table(
@@ -132,7 +133,15 @@ pub fn rescore(
     write_table(&mut changes, &dir.join("changes.parquet"), "--out")?;
     write_table(&mut table, &dir.join("scores.parquet"), "--out")?;
 
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = model
+        .feature_names
+        .iter()
+        .zip(&clipped)
+        .filter(|(_, &rows)| rows > 0)
+        .map(|(name, rows)| {
+            format!("{rows} lead(s) had {name} outside the range training saw; bounded near it")
+        })
+        .collect();
     if drift.over_threshold {
         warnings.push(format!(
             "drift over {}: score PSI {:.3}, {} feature(s) over, the largest {:.3}: the lead base no longer looks like the training data; consider retraining",
@@ -298,6 +307,7 @@ fn score_in_partitions(
             .iter()
             .map(|b| vec![0; b.shares.len()])
             .collect(),
+        clipped: vec![0; model.feature_names.len()],
     };
     let bar = progress.bar(base.partitions() as u64, "scoring partitions");
     let mut parts: Vec<DataFrame> = Vec::new();
@@ -317,6 +327,11 @@ fn score_in_partitions(
                 *total += add;
             }
         }
+        for (name, rows) in &scored.clipped {
+            if let Some(j) = model.feature_names.iter().position(|n| n == name) {
+                counts.clipped[j] += rows;
+            }
+        }
         parts.push(scored.table);
         bar.inc(1);
     }
@@ -333,6 +348,8 @@ fn score_in_partitions(
 /// Feature bin counts over the whole scored base.
 struct DriftCounts {
     features: Vec<Vec<usize>>,
+    /// Rows clipped to the training range, per feature, summed over partitions.
+    clipped: Vec<usize>,
 }
 
 impl DriftCounts {

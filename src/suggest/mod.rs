@@ -16,7 +16,8 @@ pub mod render;
 
 use std::collections::BTreeMap;
 
-use crate::features::spec::{FeatureSpec, OTHER, WINDOWS};
+use crate::features::numeric::signed_log;
+use crate::features::spec::{FeatureSpec, NUMERIC_LOG, NUMERIC_VALUE, OTHER, WINDOWS};
 use crate::model::Model;
 
 /// How points are scaled and how many rules are kept.
@@ -163,36 +164,57 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
     }
     let mut attributes: Vec<SuggestedAttribute> =
         attribute_candidates.into_iter().map(|c| c.2).collect();
-    // Numbers: four bands around the training mean of log(1 + x), one standard
-    // deviation wide, each worth the model's effect at its centre.
+    // Numbers: up to four bands at the quartiles of the lead base, each worth the
+    // model's effect at its centre relative to the effect at the training mean, which
+    // goes into the base: base points stay near the scale however large the raw
+    // numbers are, and a band near the average gets no rule.
+    let mut baseline_shift = 0.0;
     for column in &model.spec.numerics {
-        let Some(&j) = index.get(format!("{column}_log").as_str()) else {
+        let Some(&jv) = index.get(format!("{column}{NUMERIC_VALUE}").as_str()) else {
             continue;
         };
-        if linear.weights[j].abs() < NUMERIC_MIN_WEIGHT || linear.means[j] < 0.0 {
+        let jl = index
+            .get(format!("{column}{NUMERIC_LOG}").as_str())
+            .copied();
+        let effect = |v: f64| beta[jv] * v + jl.map_or(0.0, |j| beta[j] * signed_log(v));
+        let members = std::iter::once(jv).chain(jl);
+        if members
+            .clone()
+            .map(|j| linear.weights[j].abs())
+            .sum::<f64>()
+            < NUMERIC_MIN_WEIGHT
+        {
             continue;
         }
-        represented[j] = true;
-        let (m, sd) = (linear.means[j], linear.scales[j]);
-        let edge = |k: f64| significant(((m + k * sd).exp() - 1.0).max(0.0));
-        let edges = [
-            None,
-            Some(edge(-1.0)),
-            Some(edge(0.0)),
-            Some(edge(1.0)),
-            None,
-        ];
-        for (band, centre) in [-1.5, -0.5, 0.5, 1.5].iter().enumerate() {
-            let points = (factor * beta[j] * (m + centre * sd).max(0.0)).round() as i64;
-            let empty = match (edges[band], edges[band + 1]) {
-                (Some(low), Some(high)) => high <= low,
-                (None, Some(high)) => high <= 0.0,
-                _ => false,
-            };
-            if points != 0 && !empty {
+        let Some(bands) = Bands::of(linear, &model.drift.features[jv], jv, significant, |v| v)
+        else {
+            continue;
+        };
+        for j in members {
+            represented[j] = true;
+        }
+        let reference = effect(linear.fill[jv]);
+        baseline_shift += reference;
+        for band in 0..bands.centres.len() {
+            let points = (factor * (effect(bands.centres[band]) - reference)).round() as i64;
+            if points != 0 {
                 attributes.push(SuggestedAttribute {
                     column: column.clone(),
-                    test: AttributeTest::Range(edges[band], edges[band + 1]),
+                    test: AttributeTest::Range(bands.from(band), bands.below(band)),
+                    points,
+                });
+            }
+        }
+        // A missing value is imputed with the training mean beside its indicator.
+        if let Some(&jm) = index.get(format!("{column}=<missing>").as_str()) {
+            represented[jm] = true;
+            let missing = beta[jm] * (1.0 - linear.means[jm]);
+            baseline_shift += beta[jm] * linear.means[jm];
+            let points = (factor * missing).round() as i64;
+            if points != 0 {
+                attributes.push(SuggestedAttribute {
+                    column: column.clone(),
+                    test: AttributeTest::Missing,
                     points,
                 });
             }
@@ -261,25 +283,33 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
         }
     }
 
-    // Lead age: four bands around the training mean of log(1 + days), like numbers.
+    // Lead age: bands cut at the training snapshot ages (7, 14, 28, … days by default:
+    // training saw leads at those ages, while the lead base at its end is mostly old),
+    // relative to the average training age, like numbers.
     let mut ages = Vec::new();
     if let Some(&j) = index.get("lead_age_days_log") {
-        represented[j] = true;
-        let (m, sd) = (linear.means[j], linear.scales[j]);
-        let edge = |k: f64| ((m + k * sd).exp() - 1.0).max(0.0).round();
-        let edges = [0.0, edge(-1.0), edge(0.0), edge(1.0)];
-        for (band, centre) in [-1.5, -0.5, 0.5, 1.5].iter().enumerate() {
-            let points = (factor * beta[j] * (m + centre * sd).max(0.0)).round() as i64;
-            let below = edges.get(band + 1).copied();
-            let empty = below.is_some_and(|b| b <= edges[band]);
-            if points != 0 && !empty {
-                ages.push((edges[band], below, points));
+        let edges: Vec<f64> = model
+            .cutoffs
+            .ages_days()
+            .into_iter()
+            .skip(1)
+            .filter(|&days| days.ln_1p() < linear.upper[j])
+            .collect();
+        let bands = Bands::with_edges(edges, linear.lower[j], linear.upper[j], f64::ln_1p);
+        if let Some(bands) = bands {
+            represented[j] = true;
+            let reference = beta[j] * linear.fill[j];
+            baseline_shift += reference;
+            for band in 0..bands.centres.len() {
+                let points = (factor * (beta[j] * bands.centres[band] - reference)).round() as i64;
+                if points != 0 {
+                    ages.push((bands.from(band).unwrap_or(0.0), bands.below(band), points));
+                }
             }
         }
     }
 
     // Silence: the recency feature's effect of 60 quiet days against 3.
-    let mut baseline_shift = 0.0;
     let inactivity_points = index.get("days_since_last_log").and_then(|&j| {
         let penalty = beta[j] * ((1.0 + INACTIVITY_DAYS).ln() - 4f64.ln());
         let points = (factor * penalty).round() as i64;
@@ -333,6 +363,68 @@ fn activity_pairs(spec: &FeatureSpec) -> Vec<(String, Option<String>)> {
                 .map(|(e, d)| (e.clone(), Some(d.clone()))),
         )
         .collect()
+}
+
+/// Up to four bands of one feature's values, cut at the quartiles of the lead base as
+/// the drift reference recorded them, with a representative value per band.
+struct Bands {
+    /// Inner edges in rule-file units, ascending.
+    edges: Vec<f64>,
+    /// A value inside each band (feature scale).
+    centres: Vec<f64>,
+}
+
+impl Bands {
+    /// `to_rule` turns a feature value into what the rule file says (a readable
+    /// number, or whole days for a log of days), `from_rule` back; edges are rounded
+    /// before bands are compared, so no band is empty.
+    fn of(
+        linear: &crate::model::train::LinearModel,
+        reference: &crate::model::drift::Bins,
+        j: usize,
+        to_rule: impl Fn(f64) -> f64,
+        from_rule: impl Fn(f64) -> f64,
+    ) -> Option<Bands> {
+        let round = &to_rule;
+        let deciles = &reference.edges;
+        let mut edges: Vec<f64> = [1, 2, 3]
+            .iter()
+            .filter_map(|&q| deciles.get(deciles.len() * q / 4).copied())
+            .map(&round)
+            .collect();
+        edges.dedup();
+        let (low, high) = (linear.lower[j], linear.upper[j]);
+        edges.retain(|&e| e > round(low) && e <= round(high));
+        Bands::with_edges(edges, low, high, from_rule)
+    }
+
+    /// Bands between the given edges (rule-file units, ascending) over the training
+    /// range `low..high` (feature units).
+    fn with_edges(
+        edges: Vec<f64>,
+        low: f64,
+        high: f64,
+        from_rule: impl Fn(f64) -> f64,
+    ) -> Option<Bands> {
+        if edges.is_empty() {
+            return None;
+        }
+        let mut bounds = vec![low];
+        bounds.extend(edges.iter().map(|&e| from_rule(e)));
+        bounds.push(high);
+        let centres: Vec<f64> = bounds.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect();
+        Some(Bands { edges, centres })
+    }
+
+    /// Lower bound of a band in rule-file terms (`None` for the first).
+    fn from(&self, band: usize) -> Option<f64> {
+        band.checked_sub(1).map(|k| self.edges[k])
+    }
+
+    /// Upper bound (`None` for the last).
+    fn below(&self, band: usize) -> Option<f64> {
+        self.edges.get(band).copied()
+    }
 }
 
 /// Three significant digits: band edges a person reads (41.3, 0.125, 2780).

@@ -36,11 +36,11 @@ fn compares_cutoff_schemes_on_leads_open_at_a_past_date() {
     assert!(output.status.success(), "{output:?}");
     let table = String::from_utf8(output.stdout).unwrap();
     assert!(
-        table.contains("| 2025-09-01 | 1 cutoff before closing |"),
+        table.contains("| 2025-09-01 | 1 snapshot (ages 0 days) |"),
         "{table}"
     );
     assert!(
-        table.contains("| 2025-09-01 | 4 snapshots every 14 days |"),
+        table.contains("| 2025-09-01 | 4 snapshots (ages 0, 7, 14, 28 days) |"),
         "{table}"
     );
     let rows: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();

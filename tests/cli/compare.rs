@@ -88,13 +88,17 @@ fn compare_writes_a_consistent_report_in_three_forms() {
     assert_eq!(json["same_volume"]["calls"], top["leads"]);
     assert_eq!(json["same_volume"]["won_by_rule"], top["won"]);
 
-    // Trained until 2025-08-01: deals closed later form an unseen second period.
+    // Trained until 2025-08-01: the leads open from then on form an unseen second
+    // period, which is the headline.
     let periods = json["periods"].as_array().unwrap();
     assert_eq!(periods.len(), 2, "{periods:?}");
     assert!(periods[1]["name"]
         .as_str()
         .unwrap()
-        .starts_with("closed after 2025-0"));
+        .starts_with("open from 2025-0"));
+    assert_eq!(json["headline_is_unseen"], true);
+    assert_eq!(json["leads"], periods[1]["leads"]);
+    assert_eq!(json["leads_in_training_period"], 0);
 
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));

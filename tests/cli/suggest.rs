@@ -53,10 +53,12 @@ fn suggested_points_are_valid_rules_that_rank_nearly_as_well_as_the_model() {
         .filter_map(|t| t.parse().ok())
         .collect();
     let (model_auc, suggested_auc) = (costs[0], costs[1]);
-    // With 15 behaviours and 30 attribute rules the rounding and pruning cost stays
-    // within 0.02 of the model's AUC; the compact default (7 and 20) costs about 0.025.
-    assert!(model_auc - suggested_auc < 0.02, "{stdout}");
-    assert!(suggested_auc > 0.7, "{stdout}");
+    // Judged on the leads open at evaluation dates (where recency, which the rule format
+    // holds as one inactivity step, and age bands matter most), 15 behaviours and 30
+    // attribute rules cost about 0.021 of the model's ROC AUC.
+    assert!(model_auc - suggested_auc < 0.03, "{stdout}");
+    // And they rank better than the hand-made rules they would replace.
+    assert!(suggested_auc > costs[3], "{stdout}");
 
     // The rule engine reads the file it wrote.
     let text = std::fs::read_to_string(&rules).unwrap();
