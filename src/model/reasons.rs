@@ -22,7 +22,8 @@ const NOTABLE: f64 = 0.05;
 /// One reasons string per row. `raw` holds the features as built (missing values NaN,
 /// nothing clipped): what the lead really is, which is what the words say. `prepared`
 /// holds them as the weights saw them (imputed, clipped): what the contributions are
-/// computed from, so an imputed value contributes nothing and is never cited.
+/// computed from, so an imputed value contributes nothing and is never cited; nor is a
+/// value outside the training range.
 /// Features about one thing (`topics`) are summed into one reason.
 pub fn reasons(
     linear: &LinearModel,
@@ -40,9 +41,17 @@ pub fn reasons(
             entry.0 += c;
             entry.1.push((c, j));
         }
+        // A value outside what training saw is an extrapolation: it still counts in the
+        // probability (bounded), but history cannot vouch for it, so it is not a reason.
+        let unseen = |members: &Members| {
+            members.iter().any(|&(_, j)| {
+                let v = raw_row[j];
+                v.is_finite() && (v < linear.lower[j] || v > linear.upper[j])
+            })
+        };
         let mut notable: Vec<(f64, &Topic, Members)> = by_topic
             .into_iter()
-            .filter(|(_, (sum, _))| sum.abs() > NOTABLE)
+            .filter(|(_, (sum, members))| sum.abs() > NOTABLE && !unseen(members))
             .map(|(topic, (sum, members))| (sum, topic, members))
             .collect();
         notable.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then(a.1.cmp(b.1)));

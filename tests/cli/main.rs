@@ -4,6 +4,7 @@
 mod backtest;
 mod bench;
 mod compare;
+mod exports;
 mod features;
 mod generate;
 mod learnable;
