@@ -46,7 +46,8 @@ pub struct CompareArgs {
     pub unknown_leads: UnknownLeadPolicy,
 }
 
-/// Runs the command: the Markdown summary on stdout, the three files in `--out`.
+/// Runs the command: the headline and the files written on stdout, the three reports
+/// in `--out`.
 pub fn run(args: CompareArgs) -> Result<()> {
     let split_at = args
         .split_at
@@ -79,10 +80,13 @@ pub fn run(args: CompareArgs) -> Result<()> {
     write_bytes(html.as_bytes(), &args.out.join("report.html"))?;
     write_bytes(&json, &args.out.join("report.json"))?;
     write_bytes(summary.as_bytes(), &args.out.join("report.md"))?;
-    print!("{summary}");
-    eprintln!(
-        "wrote report.html, report.json and report.md to {}",
-        args.out.display()
+    print!("{}", markdown::summary(&report));
+    let file = |name: &str| args.out.join(name).display().to_string();
+    println!(
+        "\nWritten:\n  {}  open this first: the whole comparison with charts\n  {}  the same in Markdown\n  {}  every figure, for scripts",
+        file("report.html"),
+        file("report.md"),
+        file("report.json")
     );
     Ok(())
 }

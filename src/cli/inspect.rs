@@ -7,6 +7,7 @@ use clap::Args;
 use crate::cli::train::summary;
 use crate::error::{Error, Result};
 use crate::model::artifact::{decode, FORMAT_VERSION};
+use crate::model::train::ClassWeight;
 use crate::model::Model;
 
 /// Flags of `leadscore inspect`, as typed.
@@ -58,15 +59,23 @@ pub fn run(args: InspectArgs) -> Result<()> {
         model.points.action_tier_name()
     );
     println!(
-        "training: L2 {} per row, class weight {:?}, at most {} iterations, gradient tolerance {} per row, {:?}, intercept {:.4}",
+        "training: L2 {} per row, class weight {}, at most {} iterations, gradient tolerance {} per row, intercept {:.4}",
         model.fit.l2,
-        model.fit.class_weight,
+        match model.fit.class_weight {
+            ClassWeight::None => "none (probabilities at the real won rate)",
+            ClassWeight::Balanced => "balanced (probabilities centred on 0.5)",
+        },
         model.fit.max_iterations,
         model.fit.gradient_tolerance,
-        model.cutoffs,
         model.linear.intercept
     );
-    println!("coefficients (log-odds of winning per standard deviation), strongest first:");
+    println!("snapshots: {}", model.cutoffs.describe());
+    if let Some(note) = &model.l2_note {
+        println!("L2 search: {note}");
+    }
+    println!(
+        "coefficients (log-odds of winning per standard deviation, per unit for 0/1 columns), strongest first:"
+    );
     let mut order: Vec<usize> = (0..model.feature_names.len()).collect();
     order.sort_by(|&a, &b| {
         model.linear.weights[b]

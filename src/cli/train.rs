@@ -93,6 +93,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
         eprintln!("warning: {warning}");
     }
     let rule_features = args.points.is_some();
+    // The artifact names the rule file, not where it lay on the training machine.
+    let points = match args.points.as_deref().and_then(|p| p.file_name()) {
+        Some(name) => PointModel {
+            source: name.to_string_lossy().into_owned(),
+            ..points
+        },
+        None => points,
+    };
     let tables = match until {
         Some(at) => {
             let known = known_at(&tables, at)?;
@@ -135,12 +143,14 @@ pub fn summary(model: &Model) -> String {
     format!(
         "model: {} features, data as of {}, fingerprint {}\n\
          {l2}\n\
-         holdout (later {} deals, {} snapshots): ROC AUC {:.3}, PR AUC {:.3}, lift in top decile {:.2}, \
-         log loss {:.4}, Brier {:.4}, base rate {:.3}\n",
+         holdout (trained on the deals closed before {}, judged on the {} later deals open at evaluation dates {} apart, {} date-lead pairs, each as of its date): \
+         ROC AUC {:.3}, PR AUC {:.3}, lift in top decile {:.2}, log loss {:.4}, Brier {:.4}, base rate {:.3}\n",
         model.feature_names.len(),
         format_timestamp(model.data_as_of),
         model.data_fingerprint,
+        format_timestamp(h.split_at),
         h.leads,
+        crate::compare::days_text(h.every_days),
         h.rows,
         h.roc_auc,
         h.pr_auc,

@@ -8,6 +8,21 @@ use super::report::{Comparison, Interval};
 /// tiers and grades, calibration, periods and the leads the two disagree on most.
 pub fn render(c: &Comparison) -> String {
     let mut md = String::new();
+    headline(&mut md, c);
+    rest(&mut md, c);
+    md
+}
+
+/// What a terminal shows: the headline figures and the periods, a dozen lines.
+pub fn summary(c: &Comparison) -> String {
+    let mut md = String::new();
+    headline(&mut md, c);
+    periods(&mut md, c);
+    md
+}
+
+/// Title, what was judged, the business answer and the headline metrics.
+fn headline(md: &mut String, c: &Comparison) {
     let _ = writeln!(md, "# Rule points versus predictive probability\n");
     let _ = writeln!(
         md,
@@ -45,6 +60,10 @@ pub fn render(c: &Comparison) -> String {
             )
         );
     }
+}
+
+/// Everything below the headline.
+fn rest(md: &mut String, c: &Comparison) {
     let _ = writeln!(md, "\n## Gains by decile (highest scores first)\n");
     let _ = writeln!(
         md,
@@ -91,6 +110,12 @@ pub fn render(c: &Comparison) -> String {
             percent(b.won_rate)
         );
     }
+    periods(md, c);
+    rest_after_periods(md, c);
+}
+
+/// Both scores' ROC AUC before and after the split.
+fn periods(md: &mut String, c: &Comparison) {
     let _ = writeln!(md, "\n## By period\n");
     let _ = writeln!(
         md,
@@ -108,6 +133,10 @@ pub fn render(c: &Comparison) -> String {
             number(p.model_roc_auc, 3)
         );
     }
+}
+
+/// The rule audit and the disagreements.
+fn rest_after_periods(md: &mut String, c: &Comparison) {
     let _ = writeln!(md, "\n## The rule file against history\n");
     let _ = writeln!(md, "| rule | kind | leads fired | mean points | won rate fired | won rate not fired | verdict |");
     let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---|");
@@ -145,7 +174,6 @@ pub fn render(c: &Comparison) -> String {
             cell(&d.model_reasons)
         );
     }
-    md
 }
 
 fn interval(i: Interval) -> String {

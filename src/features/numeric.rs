@@ -16,8 +16,12 @@ pub fn signed_log(value: f64) -> f64 {
     value.signum() * value.abs().ln_1p()
 }
 
-/// Mean log loss the log must beat the plain value by (nats per row) to be added.
-const LOG_MUST_WIN_BY: f64 = 1e-4;
+/// Share of the plain value's log loss the log must save to be added: below a tenth
+/// of a percent the gain is noise, and two near-collinear columns cost more out of time
+/// than they give (on the bank data, logs of age and of days since the last campaign
+/// saved 0.07% and 0.01% and cost 0.001 ROC AUC; on the bundled data, the log of
+/// company size saves 0.9%).
+const LOG_MUST_SAVE: f64 = 1e-3;
 
 /// Whether the signed log of `values` predicts `won` clearly better than the values
 /// themselves, each in a one-variable logistic fit. Non-finite values are left out.
@@ -33,7 +37,7 @@ pub fn log_helps(values: &[f64], won: &[bool]) -> bool {
         univariate_log_loss(&kept, &labels),
         univariate_log_loss(&logged, &labels),
     ) {
-        (Some(plain), Some(log)) => log < plain - LOG_MUST_WIN_BY,
+        (Some(plain), Some(log)) => log < plain * (1.0 - LOG_MUST_SAVE),
         _ => false,
     }
 }
@@ -52,9 +56,28 @@ fn univariate_log_loss(x: &[f64], won: &[bool]) -> Option<f64> {
         return None;
     }
     let z: Vec<f64> = x.iter().map(|v| (v - mean) / sd).collect();
+    let loss = |a: f64, b: f64| -> f64 {
+        z.iter()
+            .zip(won)
+            .map(|(&zi, &w)| {
+                // log(1 + e^t) - y·t, written to stay finite for large |t|.
+                let t = a + b * zi;
+                let softplus = if t > 0.0 {
+                    t + (-t).exp().ln_1p()
+                } else {
+                    t.exp().ln_1p()
+                };
+                softplus - if w { t } else { 0.0 }
+            })
+            .sum::<f64>()
+            / n
+    };
     let rate = positives as f64 / n;
     let (mut a, mut b) = ((rate / (1.0 - rate)).ln(), 0.0);
-    for _ in 0..25 {
+    let mut current = loss(a, b);
+    // Newton's method with step halving: the loss is convex, so every accepted step
+    // goes down and the fit converges even for a column with a far-out sentinel value.
+    for _ in 0..100 {
         let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for (&zi, &w) in z.iter().zip(won) {
             let p = 1.0 / (1.0 + (-(a + b * zi)).exp());
@@ -71,25 +94,23 @@ fn univariate_log_loss(x: &[f64], won: &[bool]) -> Option<f64> {
             break;
         }
         let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
-        a -= da.clamp(-5.0, 5.0);
-        b -= db.clamp(-5.0, 5.0);
-        if da.abs() + db.abs() < 1e-9 {
+        let mut step = 1.0;
+        let mut accepted = false;
+        while step > 1e-6 {
+            let candidate = loss(a - step * da, b - step * db);
+            if candidate <= current {
+                (a, b) = (a - step * da, b - step * db);
+                accepted = current - candidate > 1e-12;
+                current = candidate;
+                break;
+            }
+            step /= 2.0;
+        }
+        if !accepted {
             break;
         }
     }
-    let loss: f64 = z
-        .iter()
-        .zip(won)
-        .map(|(&zi, &w)| {
-            let p = (1.0 / (1.0 + (-(a + b * zi)).exp())).clamp(1e-15, 1.0 - 1e-15);
-            if w {
-                -p.ln()
-            } else {
-                -(1.0 - p).ln()
-            }
-        })
-        .sum();
-    Some(loss / n)
+    Some(current)
 }
 
 #[cfg(test)]

@@ -232,6 +232,7 @@ pub fn train_model(
     let mut fit = fit.clone();
     let mut l2_search = Vec::new();
     let mut l2_note = None;
+    let mut plain_penalty = false;
     let mut start = None;
     if l2 == L2Choice::Auto {
         let closed_train = closed_at(&train)?;
@@ -239,6 +240,9 @@ pub fn train_model(
             Some(chosen) => {
                 fit.l2 = chosen.l2;
                 l2_search = chosen.trials;
+                // No start: the search could not judge and fell back on C = 1, which
+                // is a penalty of 1/n for whatever n rows each fit has.
+                plain_penalty = chosen.start.is_none();
                 start = chosen.start;
                 if let Some(note) = chosen.widened {
                     warnings.push(note.clone());
@@ -256,6 +260,9 @@ pub fn train_model(
     // Each fit starts where a fit on nearly the same rows ended: the search's largest
     // fold for the holdout model, the holdout model for the final one (when the spec
     // learned on all deals has as many features; otherwise it starts cold).
+    if plain_penalty {
+        fit.l2 = 1.0 / x_train.nrows().max(1) as f64;
+    }
     let holdout_fit = LinearModel::fit_from(&x_train, &y_train, &fit, start.as_ref())?;
     let holdout_model = holdout_fit.model;
     let probability = holdout_model.probabilities(&x_test).to_vec();
@@ -281,6 +288,9 @@ pub fn train_model(
         rules_as_features,
     )?;
     let (x_all, y_all) = design(&spec, tables, &observations, &points)?;
+    if plain_penalty {
+        fit.l2 = 1.0 / x_all.nrows().max(1) as f64;
+    }
     let linear = LinearModel::fit_from(&x_all, &y_all, &fit, Some(&holdout_fit.state))?.model;
     // The drift reference is the lead base as a nightly run would have scored it at
     // the end of the training data: like for like with later runs, which also score
