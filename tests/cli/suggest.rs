@@ -97,4 +97,22 @@ fn suggested_points_are_valid_rules_that_rank_nearly_as_well_as_the_model() {
         .assert()
         .code(2)
         .stderr(contains("needs --leads"));
+
+    // A sales-ready threshold that selects no judged lead is no threshold: refused.
+    leadscore()
+        .arg("suggest-points")
+        .arg("--model")
+        .arg(&model)
+        .arg("--leads")
+        .arg(table("leads"))
+        .arg("--interactions")
+        .arg(table("interactions"))
+        .arg("--outcomes")
+        .arg(table("outcomes"))
+        .args(["--sales-ready-probability", "0.9999", "--out"])
+        .arg(root.path().join("none.toml"))
+        .assert()
+        .code(2)
+        .stderr(contains("would select none"));
+    assert!(!root.path().join("none.toml").exists());
 }
