@@ -47,7 +47,7 @@ pub enum Error {
         reason: String,
     },
     /// Another run holds the output directory's lock.
-    #[error("{}: another rescore run (process {holder}) is using this output directory; try again when it has finished", path.display())]
+    #[error("{}: another rescore run ({holder}) is using this output directory; try again when it has finished", path.display())]
     Locked {
         /// The lock file.
         path: std::path::PathBuf,

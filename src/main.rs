@@ -8,6 +8,7 @@ use clap::Parser;
 use leadscore::cli::{run, Cli};
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -22,5 +23,17 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code() as u8)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `leadscore inspect model.bin | head -1` would panic on the
+/// closed pipe (exit 101). Like other Unix tools, a reader that has seen enough ends the
+/// writer quietly: restore the default action, which ends the process.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_DFL before any other thread exists
+    // touches no Rust state; the call cannot fail for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -1,8 +1,13 @@
-//! One rescoring run per output directory at a time: a lock file created exclusively,
-//! holding the owner's process id. A lock whose process no longer exists (a run killed
-//! with SIGKILL, a machine that rebooted) is stale and is taken over.
+//! One rescoring run per output directory at a time, held by the operating system: an
+//! exclusive advisory lock (`flock`) on `DIR/rescore.lock`. The kernel releases it when
+//! its process ends, however it ends (SIGKILL, a crash, a reboot), so there is no stale
+//! lock to recognise and nothing to take over: a run either holds the lock or is
+//! refused, and no run ever removes a file another live run holds. The file itself is
+//! never deleted (deleting it would let a second run lock a new file while the first
+//! still holds the old one); it holds the last holder's process id, for the message.
 
-use std::io::Write;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -10,66 +15,51 @@ use crate::error::{Error, Result};
 /// File name of the lock inside the output directory.
 pub const LOCK_FILE: &str = "rescore.lock";
 
-/// Held for the run; removed when dropped.
+/// Held for the run; the lock is released when this is dropped or the process ends.
 #[derive(Debug)]
 pub struct RunLock {
-    path: PathBuf,
+    _file: File,
 }
 
 impl RunLock {
-    /// Takes the lock of `dir`, recovering a stale one; refuses while another live
-    /// process holds it.
+    /// Takes the lock of `dir`, or refuses (exit 1) while another process holds it.
     pub fn acquire(dir: &Path) -> Result<RunLock> {
         let path = dir.join(LOCK_FILE);
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    writeln!(file, "{}", std::process::id())
-                        .and_then(|()| file.sync_all())
-                        .map_err(|e| Error::output(&path, e))?;
-                    return Ok(RunLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                    let pid = holder.trim().parse::<u32>().ok();
-                    if pid.is_some_and(alive) {
-                        return Err(Error::Locked {
-                            path,
-                            holder: holder.trim().to_string(),
-                        });
-                    }
-                    // Stale: its process is gone (or it never finished writing its pid).
-                    eprintln!(
-                        "warning: removing a stale lock {} left by process {}",
-                        path.display(),
-                        holder.trim()
-                    );
-                    std::fs::remove_file(&path).map_err(|e| Error::output(&path, e))?;
-                }
-                Err(e) => return Err(Error::output(&path, e)),
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::output(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(Error::Locked {
+                    holder: holder(&path),
+                    path,
+                })
             }
+            Err(TryLockError::Error(e)) => return Err(Error::output(&path, e)),
         }
-        Err(Error::Locked {
-            path,
-            holder: "another run that took the lock at the same moment".into(),
-        })
+        // Only the holder writes here; a refused run may read a half-written id, which
+        // only ever appears in its message.
+        let id = format!("{}\n", std::process::id());
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(id.as_bytes()))
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::output(&path, e))?;
+        Ok(RunLock { _file: file })
     }
 }
 
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        // Best effort: a lock that cannot be removed is stale next time and recovered.
-        let _ = std::fs::remove_file(&self.path);
+/// Who holds the lock, in words, for the refusal.
+fn holder(path: &PathBuf) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => format!("process {}", text.trim()),
+        _ => "another run that is just starting".to_string(),
     }
-}
-
-/// Whether a process with this id exists (Linux: /proc).
-fn alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
 }
 
 #[cfg(test)]
@@ -77,18 +67,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_live_holder_blocks_and_a_stale_lock_is_recovered() {
+    fn a_holder_blocks_until_it_lets_go_and_a_leftover_file_is_no_lock() {
         let dir = tempfile::tempdir().unwrap();
+        // A lock file left by a killed run holds a pid but no lock.
+        std::fs::write(dir.path().join(LOCK_FILE), "4194304999\n").unwrap();
         let first = RunLock::acquire(dir.path()).unwrap();
         match RunLock::acquire(dir.path()) {
-            Err(Error::Locked { holder, .. }) => assert_eq!(holder, std::process::id().to_string()),
+            Err(Error::Locked { holder, .. }) => {
+                assert_eq!(holder, format!("process {}", std::process::id()))
+            }
             other => panic!("expected a refusal, got {other:?}"),
         }
         drop(first);
-        assert!(!dir.path().join(LOCK_FILE).exists());
-        // A pid far above any real one: its process is gone.
-        std::fs::write(dir.path().join(LOCK_FILE), "4194304999\n").unwrap();
-        let taken = RunLock::acquire(dir.path()).unwrap();
-        drop(taken);
+        let again = RunLock::acquire(dir.path()).unwrap();
+        drop(again);
+        assert!(dir.path().join(LOCK_FILE).exists(), "the lock file stays");
+    }
+
+    #[test]
+    fn never_two_holders_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let holders = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let taken = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    for _ in 0..200 {
+                        if let Ok(lock) = RunLock::acquire(dir.path()) {
+                            let now = holders.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            taken.fetch_add(1, Ordering::SeqCst);
+                            std::thread::yield_now();
+                            holders.fetch_sub(1, Ordering::SeqCst);
+                            drop(lock);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), 1);
+        assert!(taken.load(Ordering::SeqCst) > 0);
     }
 }

@@ -121,28 +121,69 @@ fn runs_are_idempotent_keep_history_and_list_changes() {
 }
 
 #[test]
-fn a_second_run_refuses_while_the_first_holds_the_lock_and_a_stale_lock_is_recovered() {
+fn a_second_run_refuses_while_the_first_holds_the_lock_and_a_leftover_lock_file_is_no_lock() {
     let base = trained();
     let leads = base.dir.join("leads.parquet");
     std::fs::create_dir_all(&base.out).unwrap();
-    // This test process is alive: its pid in the lock means a run in progress.
-    std::fs::write(
-        base.out.join("rescore.lock"),
-        format!("{}\n", std::process::id()),
-    )
-    .unwrap();
+    // This test process holds the lock, as a run in progress does.
+    let held = std::fs::File::create(base.out.join("rescore.lock")).unwrap();
+    held.lock().unwrap();
     rescore(&base, &leads, "2026-01-01")
         .assert()
         .code(1)
         .stderr(contains("another rescore run"));
     assert!(!base.out.join("scores.parquet").exists());
-    // A lock left by a process that no longer exists is taken over.
+    drop(held);
+    // A lock file left by a killed run (its pid, no lock) does not stop the next run.
     std::fs::write(base.out.join("rescore.lock"), "4194304999\n").unwrap();
-    rescore(&base, &leads, "2026-01-01")
-        .assert()
-        .success()
-        .stderr(contains("stale lock"));
-    assert!(!base.out.join("rescore.lock").exists());
+    rescore(&base, &leads, "2026-01-01").assert().success();
+}
+
+#[test]
+fn simultaneous_runs_never_both_run_and_a_refused_one_says_why() {
+    let base = trained();
+    let leads = base.dir.join("leads.parquet");
+    std::fs::create_dir_all(&base.out).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("leadscore");
+    let mut refused = 0;
+    for pair in 0..12 {
+        if pair % 2 == 1 {
+            // A lock file left by a run killed at any moment.
+            std::fs::write(base.out.join("rescore.lock"), "4194304999\n").unwrap();
+        }
+        let start = || {
+            std::process::Command::new(&bin)
+                .arg("rescore")
+                .arg("--model")
+                .arg(&base.model)
+                .arg("--leads")
+                .arg(&leads)
+                .arg("--interactions")
+                .arg(base.dir.join("interactions.parquet"))
+                .args(["--as-of", "2026-01-01", "--partition-leads", "500", "--out"])
+                .arg(&base.out)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (start(), start());
+        for child in [a, b] {
+            let output = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+            match output.status.code() {
+                Some(0) => {}
+                Some(1) => {
+                    assert!(stderr.contains("another rescore run"), "{stderr}");
+                    refused += 1;
+                }
+                other => panic!("pair {pair}: exit {other:?}: {stderr}"),
+            }
+        }
+        assert_eq!(summary(&base.out)["scored"], 1_500, "pair {pair}");
+    }
+    eprintln!("{refused} of 24 runs were refused while the other held the lock");
+    assert!(refused > 0, "no pair overlapped: the test proved nothing");
 }
 
 #[test]
@@ -234,7 +275,7 @@ fn a_run_killed_mid_write_leaves_the_previous_outputs_intact() {
         let file = std::fs::File::open(january).unwrap();
         assert_eq!(ParquetReader::new(file).finish().unwrap().height(), 1_500);
     }
-    // The next run takes over the stale lock, cleans up and succeeds.
+    // The next run takes the lock the killed one left, cleans up and succeeds.
     rescore(&base, &leads, "2026-03-01").assert().success();
     let hidden: Vec<String> = std::fs::read_dir(&base.out)
         .unwrap()
@@ -277,13 +318,14 @@ fn write_parquet(path: &Path, frame: &mut polars::prelude::DataFrame) {
         .unwrap();
 }
 
-/// Nothing but the lock's absence and hidden leftovers: a refused run wrote nothing.
+/// Nothing but the lock file: a refused run wrote nothing.
 fn assert_nothing_written(out: &Path) {
     let left: Vec<String> = std::fs::read_dir(out)
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name != "rescore.lock")
                 .collect()
         })
         .unwrap_or_default();

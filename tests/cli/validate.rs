@@ -371,3 +371,26 @@ fn spreadsheet_exports_with_bom_and_crlf_are_read() {
         .stderr(contains("read 3 leads (2 attributes)"))
         .stdout(contains("/pricing"));
 }
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly_like_other_unix_tools() {
+    // `| true` closes the pipe before validate writes its summary: the write meets a
+    // closed pipe, which used to panic (exit 101) and now ends the process by SIGPIPE.
+    let fixture = Fixture::new();
+    let bin = assert_cmd::cargo::cargo_bin("leadscore");
+    let script = format!(
+        "'{}' validate --leads '{}' --interactions '{}' --outcomes '{}' | true; echo ${{PIPESTATUS[0]}}",
+        bin.display(),
+        fixture.leads.display(),
+        fixture.interactions.display(),
+        fixture.outcomes.display()
+    );
+    let output = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let status = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(status == "141" || status == "0", "exit status {status}: {stderr}");
+}
