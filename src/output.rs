@@ -116,3 +116,45 @@ fn temporary_path(path: &Path) -> PathBuf {
         .unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.partial", std::process::id()))
 }
+
+/// Refuses (exit 2) an output path that is one of the command's inputs: writing it
+/// would destroy the data the run is reading, and with an atomic rename nothing even
+/// warns. Paths are compared after resolving `.`, `..` and symbolic links, so
+/// `x/leads.csv` and `./x/../x/leads.csv` are the same file. `outputs` pairs a flag with
+/// the file it will write; `inputs` pairs a flag with the file it reads.
+pub fn refuse_overwriting_inputs(
+    outputs: &[(&str, &Path)],
+    inputs: &[(&str, &Path)],
+) -> Result<()> {
+    for &(out_flag, output) in outputs {
+        let Some(output_file) = resolved(output) else {
+            continue;
+        };
+        for &(in_flag, input) in inputs {
+            if resolved(input).as_ref() == Some(&output_file) {
+                return Err(Error::setting(
+                    out_flag,
+                    format!(
+                        "{} is also the {in_flag} input: writing it would destroy what this run reads; choose another path",
+                        output.display()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The absolute, symlink-free form of a path, whether or not the file exists yet (its
+/// directory is resolved then); `None` when even that cannot be resolved.
+fn resolved(path: &Path) -> Option<std::path::PathBuf> {
+    if let Ok(path) = path.canonicalize() {
+        return Some(path);
+    }
+    let name = path.file_name()?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    Some(parent.canonicalize().ok()?.join(name))
+}

@@ -16,6 +16,7 @@ use crate::features::cutoffs::CutoffParams;
 use crate::model::backtest::{backtest, BacktestRow, BacktestSetting};
 use crate::model::select::L2Choice;
 use crate::model::train::FitParams;
+use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 use crate::points::PointModel;
 
@@ -48,6 +49,15 @@ pub struct BacktestArgs {
 
 /// Runs the command: a Markdown table on stdout, progress on stderr.
 pub fn run(args: BacktestArgs) -> Result<()> {
+    if let Some(json) = &args.json {
+        let mut inputs = vec![
+            ("--leads", args.history.leads.as_path()),
+            ("--interactions", args.history.interactions.as_path()),
+            ("--outcomes", args.history.outcomes.as_path()),
+        ];
+        inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
+        refuse_overwriting_inputs(&[("--json", json)], &inputs)?;
+    }
     let mut settings = Vec::new();
     for &snapshots in &args.snapshots {
         let cutoffs = CutoffParams::default()

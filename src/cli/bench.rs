@@ -11,6 +11,7 @@ use crate::bench::{run_job, JobSettings};
 use crate::cli::points::{now_micros, time_flag};
 use crate::error::Result;
 use crate::model::train::FitParams;
+use crate::output::refuse_overwriting_inputs;
 use crate::output::{write_bytes, OutputFormat};
 
 /// Flags of `leadscore bench`, as typed.
@@ -38,6 +39,14 @@ pub struct BenchArgs {
 
 /// Runs the command.
 pub fn run(args: BenchArgs) -> Result<()> {
+    refuse_overwriting_inputs(
+        &[("--out", &args.out), ("--json", &args.json)],
+        &[
+            ("--leads", args.history.leads.as_path()),
+            ("--interactions", args.history.interactions.as_path()),
+            ("--outcomes", args.history.outcomes.as_path()),
+        ],
+    )?;
     let as_of = match &args.as_of {
         Some(text) => time_flag("--as-of", text)?,
         None => now_micros(),

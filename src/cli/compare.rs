@@ -12,6 +12,7 @@ use crate::cli::points::time_flag;
 use crate::compare::{compare, markdown, CompareOptions};
 use crate::data::{load, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
+use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 
 /// Flags of `leadscore compare`, as typed.
@@ -49,6 +50,22 @@ pub struct CompareArgs {
 /// Runs the command: the headline and the files written on stdout, the three reports
 /// in `--out`.
 pub fn run(args: CompareArgs) -> Result<()> {
+    let reports: Vec<std::path::PathBuf> = ["report.html", "report.json", "report.md"]
+        .iter()
+        .map(|name| args.out.join(name))
+        .collect();
+    refuse_overwriting_inputs(
+        &reports
+            .iter()
+            .map(|p| ("--out", p.as_path()))
+            .collect::<Vec<_>>(),
+        &[
+            ("--model", args.model.as_path()),
+            ("--leads", args.history.leads.as_path()),
+            ("--interactions", args.history.interactions.as_path()),
+            ("--outcomes", args.history.outcomes.as_path()),
+        ],
+    )?;
     let split_at = args
         .split_at
         .as_deref()

@@ -10,6 +10,7 @@ use crate::data::columns::LEAD_ID;
 use crate::data::timestamp::{format_timestamp, parse_timestamp};
 use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
+use crate::output::refuse_overwriting_inputs;
 use crate::output::{write_table, OutputFormat};
 use crate::points::explain::explain;
 use crate::points::{observations_at, PointModel, OBS};
@@ -100,6 +101,14 @@ pub fn now_micros() -> i64 {
 
 /// Runs the command.
 pub fn run(args: PointsArgs) -> Result<()> {
+    let mut outputs = vec![("--out", args.out.as_path())];
+    outputs.extend(args.breakdown.as_deref().map(|b| ("--breakdown", b)));
+    let mut inputs = vec![
+        ("--leads", args.leads.as_path()),
+        ("--interactions", args.interactions.as_path()),
+    ];
+    inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
+    refuse_overwriting_inputs(&outputs, &inputs)?;
     let settings = args.settings(now_micros())?;
     let started = std::time::Instant::now();
     let tables = load(

@@ -8,6 +8,7 @@ use crate::cli::inspect::read_model;
 use crate::cli::points::{now_micros, time_flag};
 use crate::data::{thousands, UnknownLeadPolicy};
 use crate::error::{Error, Result};
+use crate::output::refuse_overwriting_inputs;
 use crate::progress::Progress;
 use crate::rescore::base::BaseInput;
 use crate::rescore::{rescore, RescoreOptions};
@@ -50,6 +51,37 @@ pub struct RescoreArgs {
 
 /// Runs the job; the summary's headline goes to stderr, the summary itself to a file.
 pub fn run(args: RescoreArgs) -> Result<()> {
+    // The run writes these in DIR (and history partitions below it).
+    let written: Vec<std::path::PathBuf> = ["scores.parquet", "changes.parquet", "summary.json"]
+        .iter()
+        .map(|name| args.out.join(name))
+        .collect();
+    let inputs = vec![
+        ("--model", args.model.as_path()),
+        ("--leads", args.leads.as_path()),
+        ("--interactions", args.interactions.as_path()),
+    ];
+    let history = args.out.join("history");
+    for &(flag, input) in &inputs {
+        if input
+            .canonicalize()
+            .ok()
+            .zip(history.canonicalize().ok())
+            .is_some_and(|(input, history)| input.starts_with(history))
+        {
+            return Err(crate::error::Error::setting(
+                flag,
+                format!("{} lies in the run's own history folder, which the run rewrites; copy it elsewhere first", input.display()),
+            ));
+        }
+    }
+    refuse_overwriting_inputs(
+        &written
+            .iter()
+            .map(|p| ("--out", p.as_path()))
+            .collect::<Vec<_>>(),
+        &inputs,
+    )?;
     let as_of = match &args.as_of {
         Some(text) => time_flag("--as-of", text)?,
         None => now_micros(),

@@ -10,6 +10,7 @@ use crate::data::timestamp::format_timestamp;
 use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
 use crate::error::Result;
 use crate::model::score::score_leads;
+use crate::output::refuse_overwriting_inputs;
 use crate::output::{write_table, OutputFormat};
 
 /// Flags of `leadscore score`, as typed.
@@ -37,6 +38,14 @@ pub struct ScoreArgs {
 
 /// Runs the command.
 pub fn run(args: ScoreArgs) -> Result<()> {
+    refuse_overwriting_inputs(
+        &[("--out", &args.out)],
+        &[
+            ("--model", &args.model),
+            ("--leads", &args.leads),
+            ("--interactions", &args.interactions),
+        ],
+    )?;
     let as_of = match &args.as_of {
         Some(text) => time_flag("--as-of", text)?,
         None => now_micros(),

@@ -16,6 +16,7 @@ use crate::features::cutoffs::{
 };
 use crate::model::score::score_observations;
 use crate::model::Model;
+use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 use crate::points::config::parse;
 use crate::points::PointModel;
@@ -68,6 +69,12 @@ pub struct SuggestArgs {
 
 /// Runs the command: the diff and the measurements on stdout, the file written.
 pub fn run(args: SuggestArgs) -> Result<()> {
+    let mut inputs = vec![("--model", args.model.as_path())];
+    inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
+    inputs.extend(args.leads.as_deref().map(|p| ("--leads", p)));
+    inputs.extend(args.interactions.as_deref().map(|p| ("--interactions", p)));
+    inputs.extend(args.outcomes.as_deref().map(|p| ("--outcomes", p)));
+    refuse_overwriting_inputs(&[("--out", &args.out)], &inputs)?;
     check_share("--target-precision", args.target_precision)?;
     check_share("--target-volume", args.target_volume)?;
     check_share(

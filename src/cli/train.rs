@@ -16,6 +16,7 @@ use crate::model::backtest::known_at;
 use crate::model::select::L2Choice;
 use crate::model::train::{ClassWeight, FitParams};
 use crate::model::{train_model, Model};
+use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 use crate::points::PointModel;
 
@@ -65,6 +66,13 @@ pub struct TrainArgs {
 
 /// Runs the command: metrics on stdout, the artifact written atomically.
 pub fn run(args: TrainArgs) -> Result<()> {
+    let mut inputs = vec![
+        ("--leads", args.history.leads.as_path()),
+        ("--interactions", args.history.interactions.as_path()),
+        ("--outcomes", args.history.outcomes.as_path()),
+    ];
+    inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
+    refuse_overwriting_inputs(&[("--out", &args.out)], &inputs)?;
     let cutoffs = CutoffParams::default()
         .max_snapshots(args.snapshots)
         .every_days(args.snapshot_every_days)

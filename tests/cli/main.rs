@@ -10,6 +10,7 @@ mod generate;
 mod learnable;
 mod points;
 mod rescore;
+mod safety;
 mod suggest;
 mod train;
 mod util;

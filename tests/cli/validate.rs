@@ -392,5 +392,8 @@ fn a_closed_pipe_ends_the_command_quietly_like_other_unix_tools() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let status = String::from_utf8_lossy(&output.stdout).trim().to_string();
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(status == "141" || status == "0", "exit status {status}: {stderr}");
+    assert!(
+        status == "141" || status == "0",
+        "exit status {status}: {stderr}"
+    );
 }
