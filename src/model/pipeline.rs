@@ -108,6 +108,21 @@ impl Model {
                 self.drift.features.len()
             ));
         }
+        if let Err(reason) = self.points.check_values() {
+            return refuse(format!("inconsistent: {reason}"));
+        }
+        let drift_bins = self.drift.features.iter().chain([&self.drift.probability]);
+        if drift_bins
+            .flat_map(|b| b.edges.iter().chain(&b.shares))
+            .any(|v| !v.is_finite())
+        {
+            return refuse(
+                "inconsistent: a drift reference holds a number that is not finite".into(),
+            );
+        }
+        if !(self.fit.l2.is_finite() && self.fit.l2 >= 0.0) {
+            return refuse("inconsistent: the L2 strength is not a finite number".into());
+        }
         if self.spec.names() != self.feature_names {
             return refuse("inconsistent: the feature list does not match the feature spec".into());
         }

@@ -88,6 +88,13 @@ pub fn score_observations(
         .iter()
         .map(|&z| 1.0 / (1.0 + (-z).exp()))
         .collect();
+    // The artifact's consistency check makes this impossible; a published NaN would be
+    // worse than a refused run, so it is checked where the numbers are made.
+    if let Some(bad) = probability.iter().find(|p| !p.is_finite()) {
+        return Err(Error::Artifact {
+            reason: format!("the model gave a probability of {bad}: the artifact is damaged"),
+        });
+    }
     let score: Vec<u32> = probability.iter().map(|&p| score_of(p)).collect();
     let why = reasons(
         &model.linear,

@@ -101,10 +101,10 @@ pub fn parse(text: &str, source: &str) -> Result<PointModel> {
     };
 
     let base_points = match &raw.base_points {
-        Some(base) if !base.get_ref().is_finite() => {
+        Some(base) if !within_bounds(*base.get_ref()) => {
             return Err(fail(
                 at(base.span()),
-                "base_points must be a finite number".into(),
+                format!("base_points must be a number from -{MAX_POINTS} to {MAX_POINTS}"),
             ))
         }
         Some(base) => *base.get_ref(),
@@ -143,7 +143,7 @@ pub fn parse(text: &str, source: &str) -> Result<PointModel> {
             let raw = spanned.get_ref();
             let line = at(spanned.span());
             positive(Some(raw.after_days), "after_days").map_err(|r| fail(line, r))?;
-            finite(raw.points, "points").map_err(|r| fail(line, r))?;
+            points(raw.points).map_err(|r| fail(line, r))?;
             Some(Inactivity {
                 after_days: raw.after_days,
                 points: raw.points,
@@ -186,7 +186,7 @@ fn age(raw: &RawAge, line: usize) -> std::result::Result<AgeRule, String> {
     if raw.from_days.is_none() && raw.below_days.is_none() {
         return Err("give from_days, below_days or both".into());
     }
-    finite(raw.points, "points")?;
+    points(raw.points)?;
     let name = raw.name.clone().unwrap_or_else(|| match raw.below_days {
         Some(below) => format!("Lead age {from_days} to {below} days"),
         None => format!("Lead age {from_days}+ days"),
@@ -218,10 +218,13 @@ fn bands(
         if band.name.trim().is_empty() {
             return Err(fail(line, format!("{kind} name is empty")));
         }
-        if !band.from.is_finite() {
+        if !within_bounds(band.from) {
             return Err(fail(
                 line,
-                format!("{kind} `{}`: `from` must be a finite number", band.name),
+                format!(
+                    "{kind} `{}`: `from` must be a number from -{MAX_POINTS} to {MAX_POINTS}",
+                    band.name
+                ),
             ));
         }
         if found.iter().any(|b| b.name == band.name) {
@@ -264,7 +267,7 @@ fn bands(
 }
 
 fn attribute(raw: &RawAttribute, line: usize) -> std::result::Result<AttributeRule, String> {
-    finite(raw.points, "points")?;
+    points(raw.points)?;
     if raw.column.trim().is_empty() {
         return Err("`column` is empty".into());
     }
@@ -345,7 +348,7 @@ fn attribute(raw: &RawAttribute, line: usize) -> std::result::Result<AttributeRu
 }
 
 fn behaviour(raw: &RawBehaviour, line: usize) -> std::result::Result<BehaviourRule, String> {
-    finite(raw.points, "points")?;
+    points(raw.points)?;
     if raw.event_type.trim().is_empty() {
         return Err("`event_type` is empty".into());
     }
@@ -426,6 +429,28 @@ fn finite(value: f64, key: &str) -> std::result::Result<(), String> {
         Ok(())
     } else {
         Err(format!("`{key}` must be a finite number"))
+    }
+}
+
+/// The largest number of points a rule, the base or a band threshold may hold. Every
+/// published score is a sum of such values times counts, so bounding them keeps every
+/// score finite: a rule of 1e308 points gave every lead infinite points and made it
+/// sales-ready, and ±1e308 together gave NaN.
+pub const MAX_POINTS: f64 = 1_000_000.0;
+
+/// Whether `value` is a number of points leadscore accepts.
+pub fn within_bounds(value: f64) -> bool {
+    value.is_finite() && value.abs() <= MAX_POINTS
+}
+
+/// Points of a rule: finite and within ±[`MAX_POINTS`].
+fn points(value: f64) -> std::result::Result<(), String> {
+    if within_bounds(value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`points` must be a number from -{MAX_POINTS} to {MAX_POINTS}"
+        ))
     }
 }
 

@@ -156,6 +156,28 @@ pub struct Inactivity {
 }
 
 impl PointModel {
+    /// Checks what a rule file's reader checks for every number that reaches a score:
+    /// an artifact carries its rule model, and a damaged one must not publish NaN.
+    pub fn check_values(&self) -> std::result::Result<(), String> {
+        use super::config::within_bounds;
+        let points = std::iter::once(self.base_points)
+            .chain(self.attributes.iter().map(|r| r.points))
+            .chain(self.behaviours.iter().map(|r| r.points))
+            .chain(self.behaviours.iter().filter_map(|r| r.max_points))
+            .chain(self.ages.iter().map(|r| r.points))
+            .chain(self.inactivity.iter().map(|r| r.points))
+            .chain(self.tiers.iter().chain(&self.grades).map(|b| b.from));
+        if let Some(bad) = points.into_iter().find(|&v| !within_bounds(v)) {
+            return Err(format!(
+                "the rule model holds {bad} points, outside the accepted range"
+            ));
+        }
+        if self.tiers.is_empty() || self.action_tier >= self.tiers.len() {
+            return Err("the rule model's tiers do not include its action tier".into());
+        }
+        Ok(())
+    }
+
     /// Names of the lead columns the rules read, for checking against a leads table.
     pub fn attribute_columns(&self) -> impl Iterator<Item = (&str, usize)> {
         self.attributes.iter().map(|r| (r.column.as_str(), r.line))

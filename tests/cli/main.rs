@@ -1,6 +1,7 @@
 //! Integration tests: the real `leadscore` binary on temporary directories, the way a
 //! user runs it, plus library-level checks that need generated data.
 
+mod artifacts;
 mod backtest;
 mod bench;
 mod compare;

@@ -90,3 +90,33 @@ fn no_command_writes_over_its_own_input() {
         crate::util::INTERACTIONS
     );
 }
+
+#[test]
+fn a_rule_worth_astronomical_points_is_refused_at_its_line() {
+    // 1e308 points made every lead infinitely sales-ready; ±1e308 made NaN.
+    let fixture = Fixture::new();
+    for (value, line) in [("1e308", 12), ("-2e6", 12)] {
+        let rules = crate::util::write(
+            fixture.dir.path(),
+            "huge.toml",
+            format!(
+                "base_points = 100\n\n[[tier]]\nname = \"cold\"\nfrom = 0\n\n[[tier]]\nname = \"sales_ready\"\nfrom = 150\naction = true\n\n[[behaviour]]\nname = \"Email open\"\nevent_type = \"email_open\"\npoints = {value}\n"
+            ),
+        );
+        leadscore()
+            .arg("points")
+            .arg("--points")
+            .arg(&rules)
+            .arg("--leads")
+            .arg(&fixture.leads)
+            .arg("--interactions")
+            .arg(&fixture.interactions)
+            .arg("--out")
+            .arg(fixture.dir.path().join("p.csv"))
+            .assert()
+            .code(2)
+            .stderr(contains(format!("huge.toml, line {line}")))
+            .stderr(contains("from -1000000 to 1000000"));
+        assert!(!fixture.dir.path().join("p.csv").exists());
+    }
+}
