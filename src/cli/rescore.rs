@@ -41,6 +41,11 @@ pub struct RescoreArgs {
     /// Leads scored at a time; lower it to bound memory on very large bases.
     #[arg(long, default_value_t = 250_000, value_name = "N")]
     pub partition_leads: usize,
+    /// Allow an --as-of older than the latest run in the history: the run adds its
+    /// history partition (with its own summary.json) and leaves the current scores,
+    /// change list and summary alone. Without it such a run is refused.
+    #[arg(long)]
+    pub backfill: bool,
     /// Exit with status 3 (after writing everything) when drift is over the threshold.
     #[arg(long)]
     pub fail_on_drift: bool,
@@ -112,6 +117,7 @@ pub fn run(args: RescoreArgs) -> Result<()> {
         change_threshold: args.change_threshold,
         drift_threshold: args.drift_threshold,
         partition_leads: args.partition_leads,
+        backfill: args.backfill,
     };
     let summary = rescore(
         &model,

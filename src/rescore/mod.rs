@@ -47,6 +47,9 @@ pub struct RescoreOptions {
     /// Leads scored at a time: bounds the memory of feature building (each partition
     /// joins only its own leads' interactions).
     pub partition_leads: usize,
+    /// Allow an as-of older than the latest run in the history: the run then adds its
+    /// history partition only and leaves the current files alone.
+    pub backfill: bool,
 }
 
 /// What a run did, for the scheduler and for people reading logs.
@@ -110,13 +113,30 @@ pub fn rescore(
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     let _lock = RunLock::acquire(dir)?;
     remove_leftovers(dir);
+    let stamp = partition_name(options.as_of);
+    // An as-of older than the latest run would replace today's scores with older ones
+    // and list every lead as new: only on request, and then into the history only.
+    let latest = latest_run(dir);
+    let backfilling = latest
+        .as_ref()
+        .is_some_and(|latest| latest.as_str() > stamp.as_str());
+    if backfilling && !options.backfill {
+        return Err(Error::setting(
+            "--as-of",
+            format!(
+                "{} is older than the latest run in {} ({}): it would replace the current scores with older ones; pass --backfill to add it to the history only",
+                format_timestamp(options.as_of),
+                dir.join("history").display(),
+                latest.unwrap_or_default()
+            ),
+        ));
+    }
     let base = LeadBase::open(input, options.partition_leads, dir, progress)?;
     on_read(&base);
 
     let (mut table, drift) = score_in_partitions(model, &base, options, progress)?;
     let probability = floats(&table, "probability")?;
 
-    let stamp = partition_name(options.as_of);
     let previous = previous_run(dir, &stamp)?;
     let mut changes = match &previous {
         Some((_, path)) => changes_since(&table, path, options.change_threshold)?,
@@ -130,8 +150,10 @@ pub fn rescore(
         &dir.join("history").join(&stamp).join("scores.parquet"),
         "--out",
     )?;
-    write_table(&mut changes, &dir.join("changes.parquet"), "--out")?;
-    write_table(&mut table, &dir.join("scores.parquet"), "--out")?;
+    if !backfilling {
+        write_table(&mut changes, &dir.join("changes.parquet"), "--out")?;
+        write_table(&mut table, &dir.join("scores.parquet"), "--out")?;
+    }
 
     let mut warnings: Vec<String> = model
         .feature_names
@@ -168,7 +190,13 @@ pub fn rescore(
     };
     let json = serde_json::to_vec_pretty(&summary)
         .map_err(|e| Error::output(dir, std::io::Error::other(e)))?;
-    write_bytes(&json, &dir.join("summary.json"))?;
+    // A backfill's summary sits beside its partition; the current one stays current.
+    let summary_path = if backfilling {
+        dir.join("history").join(&stamp).join("summary.json")
+    } else {
+        dir.join("summary.json")
+    };
+    write_bytes(&json, &summary_path)?;
     Ok(summary)
 }
 
@@ -206,6 +234,22 @@ fn partition_name(as_of: i64) -> String {
 }
 
 /// The latest history partition strictly before `stamp`, with its scores file.
+/// The newest history partition's name, if any.
+fn latest_run(dir: &Path) -> Option<String> {
+    std::fs::read_dir(dir.join("history"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("as_of="))
+        .filter(|name| {
+            dir.join("history")
+                .join(name)
+                .join("scores.parquet")
+                .is_file()
+        })
+        .max()
+}
+
 fn previous_run(dir: &Path, stamp: &str) -> Result<Option<(String, PathBuf)>> {
     let history = dir.join("history");
     let Ok(entries) = std::fs::read_dir(&history) else {

@@ -115,9 +115,27 @@ fn runs_are_idempotent_keep_history_and_list_changes() {
         .out
         .join("history/as_of=2026-02-15T00-00-00Z/scores.parquet")
         .is_file());
-    // Re-running the earlier date still compares with nothing before it.
-    rescore(&base, &leads, "2026-01-01").assert().success();
-    assert!(read("changes.parquet") == before[1]);
+    // Going back to the earlier date would put older scores in place of today's and
+    // list every lead as new: refused, unless asked for as a backfill, which adds to the
+    // history only.
+    let current = read("scores.parquet");
+    let changes = read("changes.parquet");
+    rescore(&base, &leads, "2026-01-01")
+        .assert()
+        .code(2)
+        .stderr(contains("--backfill"));
+    rescore(&base, &leads, "2026-01-01")
+        .arg("--backfill")
+        .assert()
+        .success();
+    assert!(read("scores.parquet") == current);
+    assert!(read("changes.parquet") == changes);
+    assert_eq!(summary(&base.out)["as_of"], later["as_of"]);
+    assert!(read("history/as_of=2026-01-01T00-00-00Z/scores.parquet") == before[2]);
+    assert!(base
+        .out
+        .join("history/as_of=2026-01-01T00-00-00Z/summary.json")
+        .is_file());
 }
 
 #[test]
