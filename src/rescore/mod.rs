@@ -3,8 +3,10 @@
 //! previous run, check drift against the training distributions in the artifact, and
 //! leave a machine-readable summary. One run per output directory at a time ([`lock`]).
 //!
-//! Layout of the output directory:
-//! - `scores.parquet`: the current scores (replaced atomically: old or new, never a mix);
+//! Layout of the output directory (the current files are published together, see
+//! [`publish`]):
+//! - `current`: a link to the published run's folder under `runs/`;
+//! - `scores.parquet`: the current scores (a fixed link to `current/scores.parquet`);
 //! - `history/as_of=<time>/scores.parquet`: every run's scores, one partition per as-of;
 //! - `changes.parquet`: leads that are new, changed tier, or moved in probability by more
 //!   than the threshold since the latest earlier run in the history;
@@ -16,6 +18,7 @@
 
 pub mod base;
 pub mod lock;
+pub mod publish;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -34,6 +37,7 @@ use crate::points::observations_at;
 use crate::progress::Progress;
 use base::{BaseInput, LeadBase};
 use lock::RunLock;
+use publish::RunFolder;
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
@@ -55,6 +59,8 @@ pub struct RescoreOptions {
 /// What a run did, for the scheduler and for people reading logs.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
+    /// The run's folder under `runs/` (none for a backfill, which publishes nothing).
+    pub run: Option<String>,
     /// The leadscore version that ran.
     pub leadscore_version: String,
     /// The model's training-data fingerprint.
@@ -150,10 +156,18 @@ pub fn rescore(
         &dir.join("history").join(&stamp).join("scores.parquet"),
         "--out",
     )?;
-    if !backfilling {
-        write_table(&mut changes, &dir.join("changes.parquet"), "--out")?;
-        write_table(&mut table, &dir.join("scores.parquet"), "--out")?;
-    }
+    let folder = if backfilling {
+        None
+    } else {
+        let folder = RunFolder::begin(dir, &stamp)?;
+        write_table(
+            &mut changes,
+            &folder.path().join("changes.parquet"),
+            "--out",
+        )?;
+        write_table(&mut table, &folder.path().join("scores.parquet"), "--out")?;
+        Some(folder)
+    };
 
     let mut warnings: Vec<String> = model
         .feature_names
@@ -174,6 +188,7 @@ pub fn rescore(
         ));
     }
     let summary = RunSummary {
+        run: folder.as_ref().map(|f| f.name().to_string()),
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         model_fingerprint: model.data_fingerprint.clone(),
         as_of: format_timestamp(options.as_of),
@@ -191,12 +206,16 @@ pub fn rescore(
     let json = serde_json::to_vec_pretty(&summary)
         .map_err(|e| Error::output(dir, std::io::Error::other(e)))?;
     // A backfill's summary sits beside its partition; the current one stays current.
-    let summary_path = if backfilling {
-        dir.join("history").join(&stamp).join("summary.json")
-    } else {
-        dir.join("summary.json")
-    };
-    write_bytes(&json, &summary_path)?;
+    match folder {
+        None => write_bytes(
+            &json,
+            &dir.join("history").join(&stamp).join("summary.json"),
+        )?,
+        Some(folder) => {
+            write_bytes(&json, &folder.path().join("summary.json"))?;
+            folder.publish(dir)?;
+        }
+    }
     Ok(summary)
 }
 
@@ -210,7 +229,10 @@ fn remove_leftovers(dir: &Path) {
         .flatten()
         .filter_map(|e| e.ok())
         .map(|e| e.path());
-    for folder in std::iter::once(dir.to_path_buf()).chain(partitions) {
+    for folder in [dir.to_path_buf(), dir.join("runs")]
+        .into_iter()
+        .chain(partitions)
+    {
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };

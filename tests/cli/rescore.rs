@@ -255,14 +255,13 @@ fn drift_fires_on_a_shifted_base_and_stays_quiet_on_an_unshifted_one() {
 }
 
 #[test]
-fn a_run_killed_mid_write_leaves_the_previous_outputs_intact() {
+fn a_run_killed_at_any_moment_leaves_readers_one_run_s_files() {
     let base = trained();
     let leads = base.dir.join("leads.parquet");
     rescore(&base, &leads, "2026-01-01").assert().success();
-    let current = std::fs::read(base.out.join("scores.parquet")).unwrap();
     let binary = assert_cmd::cargo::cargo_bin("leadscore");
-    for delay_ms in [50u64, 300, 700, 1_100, 1_600] {
-        let mut child = std::process::Command::new(&binary)
+    let start = || {
+        std::process::Command::new(&binary)
             .arg("rescore")
             .arg("--model")
             .arg(&base.model)
@@ -274,33 +273,52 @@ fn a_run_killed_mid_write_leaves_the_previous_outputs_intact() {
             .arg(&base.out)
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            .unwrap()
+    };
+    // How long a whole run takes here, then kills spread over it, writes included.
+    let timer = std::time::Instant::now();
+    assert!(start().wait().unwrap().success());
+    let whole = timer.elapsed();
+    let mut outcomes = std::collections::BTreeSet::new();
+    for step in 0..16u32 {
+        let mut child = start();
+        std::thread::sleep(whole * step / 15);
         let _ = child.kill(); // SIGKILL on Unix
         let _ = child.wait();
-        // The current file is the old one or a complete new one, never a mix.
-        let now = std::fs::read(base.out.join("scores.parquet")).unwrap();
-        let readable = ParquetReader::new(std::io::Cursor::new(now.clone())).finish();
-        assert!(
-            readable.is_ok(),
-            "scores.parquet unreadable after a kill at {delay_ms} ms"
+        // Resolve `current` once, as a careful reader does, and read the three files.
+        let run = std::fs::read_link(base.out.join("current")).unwrap();
+        let folder = base.out.join(&run);
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(folder.join("summary.json")).unwrap()).unwrap();
+        let scores = read_parquet(&folder.join("scores.parquet"));
+        let changes = read_parquet(&folder.join("changes.parquet"));
+        assert_eq!(summary["run"], run.file_name().unwrap().to_str().unwrap());
+        assert_eq!(summary["scored"], scores.height() as u64, "step {step}");
+        assert_eq!(summary["changed"], changes.height() as u64, "step {step}");
+        // The old paths lead to the same run's files.
+        assert_eq!(
+            read_parquet(&base.out.join("scores.parquet")).height(),
+            scores.height()
         );
-        assert_eq!(readable.unwrap().height(), 1_500);
-        assert!(now == current || now.len() > 100);
+        outcomes.insert(summary["as_of"].as_str().unwrap().to_string());
         let january = base
             .out
             .join("history/as_of=2026-01-01T00-00-00Z/scores.parquet");
-        let file = std::fs::File::open(january).unwrap();
-        assert_eq!(ParquetReader::new(file).finish().unwrap().height(), 1_500);
+        assert_eq!(read_parquet(&january).height(), 1_500);
     }
+    eprintln!("readers saw complete runs as of {outcomes:?}");
     // The next run takes the lock the killed one left, cleans up and succeeds.
     rescore(&base, &leads, "2026-03-01").assert().success();
-    let hidden: Vec<String> = std::fs::read_dir(&base.out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert!(hidden.is_empty(), "{hidden:?}");
+    for folder in [base.out.clone(), base.out.join("runs")] {
+        let hidden: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(hidden.is_empty(), "{hidden:?} in {}", folder.display());
+    }
+    // The published run and the one before it are kept; older ones are removed.
+    assert!(std::fs::read_dir(base.out.join("runs")).unwrap().count() <= 2);
 }
 
 /// `rescore` with explicit input files, for the tests of how the base is read.
