@@ -54,6 +54,7 @@ pub fn write_table(frame: &mut DataFrame, path: &Path, flag: &str) -> Result<()>
     }
     let temporary = temporary_path(path);
     let written = write_to(frame, &temporary, format)
+        .map_err(|e| as_output_error(e, path))
         .and_then(|()| std::fs::rename(&temporary, path).map_err(|e| Error::output(path, e)));
     if written.is_err() {
         // Best effort: the temporary file may not exist if creating it failed.
@@ -69,12 +70,32 @@ pub fn write_bytes(bytes: &[u8], path: &Path) -> Result<()> {
     }
     let temporary = temporary_path(path);
     let written = write_synced(&temporary, bytes)
+        .map_err(|e| as_output_error(e, path))
         .and_then(|()| std::fs::rename(&temporary, path).map_err(|e| Error::output(path, e)));
     if written.is_err() {
         // Best effort: the temporary file may not exist if creating it failed.
         let _ = std::fs::remove_file(&temporary);
     }
     written
+}
+
+/// A failure while writing the hidden temporary file, told as a failure to write the
+/// file the user named (a full disk, a read-only directory): the temporary name means
+/// nothing to them, and polars' own wording ("File out of specification") hides an
+/// ordinary I/O error.
+fn as_output_error(error: Error, path: &Path) -> Error {
+    match error {
+        Error::Output { source, .. } => Error::output(path, source),
+        Error::Polars(e) => {
+            let text = e.to_string();
+            let reason = text
+                .rsplit_once(": ")
+                .filter(|_| text.contains("os error") || text.contains("No space"))
+                .map_or(text.clone(), |(_, io)| io.to_string());
+            Error::output(path, std::io::Error::other(reason))
+        }
+        other => other,
+    }
 }
 
 /// Writes and flushes to disk, so that the rename never publishes an empty file after a

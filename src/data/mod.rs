@@ -6,6 +6,7 @@
 
 pub mod chunks;
 pub mod columns;
+pub mod csv_shape;
 pub mod source;
 pub mod summary;
 pub mod tables;

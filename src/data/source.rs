@@ -69,6 +69,21 @@ pub fn read_frame(path: &Path) -> Result<ReadOutcome> {
                     None,
                     format!("not a readable Parquet file: {e}"),
                 )
+            })
+            .and_then(|frame| {
+                match frame
+                    .get_column_names()
+                    .iter()
+                    .position(|n| n.trim().is_empty())
+                {
+                    Some(index) => Err(problem(
+                        &file,
+                        None,
+                        None,
+                        format!("column {} has no name: every column needs one", index + 1),
+                    )),
+                    None => Ok(frame),
+                }
             }),
     })
 }
@@ -76,6 +91,9 @@ pub fn read_frame(path: &Path) -> Result<ReadOutcome> {
 fn read_csv(file: &str, bytes: Vec<u8>) -> ReadOutcome {
     if let Err(e) = std::str::from_utf8(&bytes) {
         return Err(non_utf8_problem(file, &bytes, e.valid_up_to()));
+    }
+    if let Some(problem) = super::csv_shape::shape_problem(file, &bytes) {
+        return Err(problem);
     }
     CsvReadOptions::default()
         .with_has_header(true)

@@ -47,7 +47,9 @@ pub fn type_leads(
     for column in raw.columns() {
         let name = column.name().as_str();
         if name != LEAD_ID && name != CREATED_AT {
-            columns.push(attribute(column)?);
+            if let Some(typed) = attribute(file, column, problems)? {
+                columns.push(typed);
+            }
         }
     }
     if problems.total > before {
@@ -175,14 +177,20 @@ fn blank_to_null(values: &StringChunked) -> StringChunked {
 /// Every value must be present and non-blank.
 fn check_present(file: &str, column: &str, values: &StringChunked, problems: &mut Problems) {
     for (index, value) in values.iter().enumerate() {
-        if value.is_none_or(|v| v.trim().is_empty()) {
-            problems.push(problem(
-                file,
-                Some(spreadsheet_row(index)),
-                Some(column.into()),
-                "required value is empty".into(),
-            ));
-        }
+        let reason = match value {
+            None => "required value is empty",
+            Some(v) if v.trim().is_empty() => "required value is empty",
+            // A NUL byte in an id is a damaged export: no CRM writes one, and ids that
+            // differ only after it would print alike.
+            Some(v) if v.contains('\0') => "holds a NUL byte (\\0): the export is damaged",
+            Some(_) => continue,
+        };
+        problems.push(problem(
+            file,
+            Some(spreadsheet_row(index)),
+            Some(column.into()),
+            reason.into(),
+        ));
     }
 }
 
@@ -241,13 +249,16 @@ fn timestamps(file: &str, column: &Column, problems: &mut Problems) -> Result<Co
             days.i64()?.apply_values(|d| d * MICROS_PER_DAY)
         }
         other => {
+            // One problem for the column: every row of it is wrong the same way.
             problems.push(problem(
                 file,
                 None,
                 Some(name.to_string()),
                 format!("holds {other} values, expected timestamps"),
             ));
-            Int64Chunked::full_null(name.clone(), column.len())
+            return Ok(Int64Chunked::full_null(name.clone(), column.len())
+                .into_datetime(TimeUnit::Microseconds, None)
+                .into_column());
         }
     };
     if !matches!(column.dtype(), DataType::String) {
@@ -269,17 +280,34 @@ fn timestamps(file: &str, column: &Column, problems: &mut Problems) -> Result<Co
 }
 
 /// An attribute column: numbers become Float64, everything else categorical text with
-/// blanks as missing.
-fn attribute(column: &Column) -> Result<Column> {
+/// blanks as missing. A column that is neither (lists, structs, raw bytes, as Parquet
+/// can hold) is a problem naming the column, not an internal error.
+fn attribute(file: &str, column: &Column, problems: &mut Problems) -> Result<Option<Column>> {
     let dtype = column.dtype();
     if dtype.is_primitive_numeric() {
-        return Ok(column.cast(&DataType::Float64)?);
+        return Ok(Some(column.cast(&DataType::Float64)?));
     }
-    let as_text = blank_to_null(column.cast(&DataType::String)?.str()?);
+    let refuse = |problems: &mut Problems, what: String| {
+        problems.push(problem(
+            file,
+            None,
+            Some(column.name().to_string()),
+            format!("holds {what}, which cannot be an attribute: export it as text or numbers, or drop the column"),
+        ));
+    };
+    if dtype.is_nested() || matches!(dtype, DataType::Binary | DataType::BinaryOffset) {
+        refuse(problems, format!("{dtype} values"));
+        return Ok(None);
+    }
+    let Ok(as_text) = column.cast(&DataType::String) else {
+        refuse(problems, format!("{dtype} values"));
+        return Ok(None);
+    };
+    let as_text = blank_to_null(as_text.str()?);
     let as_number = as_text.cast(&DataType::Float64)?;
     let present = as_text.len() - as_text.null_count();
     if present > 0 && as_number.null_count() == as_text.null_count() {
-        return Ok(as_number.into_column());
+        return Ok(Some(as_number.into_column()));
     }
-    Ok(as_text.into_column())
+    Ok(Some(as_text.into_column()))
 }

@@ -1,5 +1,6 @@
 //! Never lose data: no command writes over one of its own inputs.
 
+use predicates::prelude::*;
 use predicates::str::contains;
 
 use crate::util::{leadscore, Fixture};
@@ -119,4 +120,132 @@ fn a_rule_worth_astronomical_points_is_refused_at_its_line() {
             .stderr(contains("from -1000000 to 1000000"));
         assert!(!fixture.dir.path().join("p.csv").exists());
     }
+}
+
+/// `validate` on leads given as `content` (CSV) beside the valid fixture tables.
+fn validate_leads_csv(content: &str) -> assert_cmd::assert::Assert {
+    let fixture = Fixture::new();
+    let leads = crate::util::write(fixture.dir.path(), "leads.csv", content);
+    fixture_validate(&fixture, &leads)
+}
+
+fn fixture_validate(fixture: &Fixture, leads: &std::path::Path) -> assert_cmd::assert::Assert {
+    leadscore()
+        .arg("validate")
+        .arg("--leads")
+        .arg(leads)
+        .arg("--interactions")
+        .arg(&fixture.interactions)
+        .arg("--outcomes")
+        .arg(&fixture.outcomes)
+        .assert()
+}
+
+#[test]
+fn damaged_csv_shapes_are_refused_with_their_row() {
+    let header = "lead_id,created_at,industry,company_size\n";
+    let cases = [
+        (
+            format!("{header}L1,2025-01-01,Software,120\nL2,2025-01-02,Retail,5,extra\nL3,2025-01-03,,15\n"),
+            "leads.csv, row 3: has 5 fields where the header has 4",
+        ),
+        (
+            format!("{header}L1,2025-01-01,Software,120\nL2,2025-01-02\nL3,2025-01-03,,15\n"),
+            "leads.csv, row 3: has 2 fields where the header has 4",
+        ),
+        (
+            format!("{header}L1,2025-01-01,\"Software,120\nL2,2025-01-02,Retail,5\n"),
+            "leads.csv, row 2: a quoted field opened in this row is never closed",
+        ),
+        (
+            "lead_id,created_at,lead_id\nL1,2025-01-01,L9\nL2,2025-01-02,L8\nL3,2025-01-03,L7\n"
+                .to_string(),
+            "column `lead_id`: column `lead_id` appears twice in the header",
+        ),
+        (
+            "lead_id,created_at,\nL1,2025-01-01,a\nL2,2025-01-02,b\nL3,2025-01-03,c\n".to_string(),
+            "header field 3 has no name",
+        ),
+        (
+            "lead_id,created_at\nL1,2025-01-01\nL\u{0}2,2025-01-02\nL3,2025-01-03\n".to_string(),
+            "leads.csv, row 3, column `lead_id`: holds a NUL byte",
+        ),
+    ];
+    for (content, expected) in cases {
+        validate_leads_csv(&content)
+            .code(2)
+            .stderr(contains(expected));
+    }
+}
+
+#[test]
+fn parquet_columns_of_the_wrong_kind_are_named_once() {
+    use polars::prelude::*;
+    let fixture = Fixture::new();
+    // A list column as an attribute: named, not an internal error.
+    let path = fixture.dir.path().join("lists.parquet");
+    let tags = Series::new(
+        "tags".into(),
+        [
+            Series::new("".into(), ["a", "b"]),
+            Series::new("".into(), ["c"]),
+            Series::new("".into(), ["d"]),
+        ],
+    );
+    let mut leads = DataFrame::new_infer_height(vec![
+        Column::new("lead_id".into(), ["L1", "L2", "L3"]),
+        Column::new(
+            "created_at".into(),
+            ["2025-01-01", "2025-01-02", "2025-01-03"],
+        ),
+        tags.into_column(),
+    ])
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut leads)
+        .unwrap();
+    fixture_validate(&fixture, &path)
+        .code(2)
+        .stderr(contains("lists.parquet, column `tags`: holds list"));
+    // created_at stored as integers: one line for the column, not one per row.
+    let path = fixture.dir.path().join("ints.parquet");
+    let mut leads = df!(
+        "lead_id" => ["L1", "L2", "L3"],
+        "created_at" => [1i64, 2, 3]
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut leads)
+        .unwrap();
+    let output = fixture_validate(&fixture, &path)
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("holds i64 values, expected timestamps"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("required timestamp is empty"), "{stderr}");
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_named_as_the_user_gave_it() {
+    let fixture = Fixture::new();
+    leadscore()
+        .arg("points")
+        .arg("--leads")
+        .arg(&fixture.leads)
+        .arg("--interactions")
+        .arg(&fixture.interactions)
+        .args([
+            "--as-of",
+            "2025-03-01",
+            "--out",
+            "/proc/leadscore-points.csv",
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains("/proc/leadscore-points.csv:"))
+        .stderr(contains(".partial").not());
 }
