@@ -90,8 +90,18 @@ impl PointsArgs {
 
 /// Parses a time flag, naming the flag when it is not ISO 8601.
 pub fn time_flag(flag: &str, text: &str) -> Result<i64> {
-    parse_timestamp(text)
-        .ok_or_else(|| Error::setting(flag, format!("'{text}' is not an ISO 8601 timestamp")))
+    let time = parse_timestamp(text)
+        .ok_or_else(|| Error::setting(flag, format!("'{text}' is not an ISO 8601 timestamp")))?;
+    // No CRM holds leads from before 1970 or after 2200: such a time is a typo, and it
+    // would write a history partition for the year 1900.
+    let (earliest, latest) = (0, parse_timestamp("2200-01-01").unwrap_or(i64::MAX));
+    if !(earliest..=latest).contains(&time) {
+        return Err(Error::setting(
+            flag,
+            format!("'{text}' is outside the years 1970 to 2200"),
+        ));
+    }
+    Ok(time)
 }
 
 /// Microseconds since the epoch, now.

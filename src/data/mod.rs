@@ -12,7 +12,7 @@ pub mod summary;
 pub mod tables;
 pub mod timestamp;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -118,6 +118,7 @@ pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
         }
         problems.into_result()?;
     }
+    closed_before_created(&outcomes_name, &leads, &outcomes)?;
     // Counted and reported above; from here on they are ignored, as the warning says, so
     // no later count (the training minimum, say) includes rows that cannot be used.
     let interactions = only_known(&leads, interactions, unknown_in_interactions.rows)?;
@@ -130,6 +131,46 @@ pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
         unknown_in_interactions,
         unknown_in_outcomes,
     })
+}
+
+/// Refuses deals that closed before their lead was created, each with its row: such a
+/// deal can be neither trained on (it was never open) nor explained, and dropping it
+/// silently would hide a broken export.
+fn closed_before_created(file: &str, leads: &DataFrame, outcomes: &DataFrame) -> Result<()> {
+    let created = leads.column(CREATED_AT)?.to_physical_repr();
+    let created: HashMap<&str, i64> = leads
+        .column(LEAD_ID)?
+        .str()?
+        .iter()
+        .zip(created.i64()?.iter())
+        .filter_map(|(id, at)| Some((id?, at?)))
+        .collect();
+    let closed = outcomes.column(CLOSED_AT)?.to_physical_repr();
+    let mut problems = Problems::default();
+    for (index, (id, closed)) in outcomes
+        .column(LEAD_ID)?
+        .str()?
+        .iter()
+        .zip(closed.i64()?.iter())
+        .enumerate()
+    {
+        let (Some(id), Some(closed)) = (id, closed) else {
+            continue;
+        };
+        if let Some(&created) = created.get(id).filter(|&&c| closed < c) {
+            problems.push(source::problem(
+                file,
+                Some(tables::spreadsheet_row(index)),
+                Some(CLOSED_AT.into()),
+                format!(
+                    "lead '{id}' closed at {} but was created at {}: a deal cannot close before its lead exists",
+                    timestamp::format_timestamp(closed),
+                    timestamp::format_timestamp(created)
+                ),
+            ));
+        }
+    }
+    problems.into_result()
 }
 
 /// The rows of `frame` whose lead_id is in `leads`, in order.

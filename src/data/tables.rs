@@ -129,6 +129,23 @@ pub fn type_outcomes(
         .collect::<StringChunked>()
         .with_name(OUTCOME.into());
     let closed_at = timestamps(file, raw.column(CLOSED_AT)?, problems)?;
+    // A deal cannot have closed after the export was made: a close in 2099 is a typo or
+    // a placeholder, and it would make "the data as of" the year 2099.
+    let tomorrow = chrono::Utc::now().timestamp_micros() + MICROS_PER_DAY;
+    let physical = closed_at.to_physical_repr();
+    for (index, closed) in physical.i64()?.iter().enumerate() {
+        if let Some(closed) = closed.filter(|&c| c > tomorrow) {
+            problems.push(problem(
+                file,
+                Some(spreadsheet_row(index)),
+                Some(CLOSED_AT.into()),
+                format!(
+                    "{} is in the future: a deal cannot have closed yet",
+                    crate::data::timestamp::format_timestamp(closed)
+                ),
+            ));
+        }
+    }
     if problems.total > before {
         return Ok(None);
     }

@@ -150,10 +150,26 @@ pub fn parse(text: &str, source: &str) -> Result<PointModel> {
             })
         }
     };
-    let mut ages = Vec::with_capacity(raw.age.len());
+    let mut ages: Vec<AgeRule> = Vec::with_capacity(raw.age.len());
     for spanned in &raw.age {
         let line = at(spanned.span());
-        ages.push(age(spanned.get_ref(), line).map_err(|reason| fail(line, reason))?);
+        let rule = age(spanned.get_ref(), line).map_err(|reason| fail(line, reason))?;
+        // Overlapping bands would add up for the leads in both, as overlapping tiers
+        // (which are refused) would be ambiguous: a lead's age earns one band's points.
+        let end = |r: &AgeRule| r.below_days.unwrap_or(f64::INFINITY);
+        if let Some(other) = ages
+            .iter()
+            .find(|o| rule.from_days < end(o) && o.from_days < end(&rule))
+        {
+            return Err(fail(
+                line,
+                format!(
+                    "age rule `{}` overlaps `{}` (line {}): a lead's age must fall in one band at most",
+                    rule.name, other.name, other.line
+                ),
+            ));
+        }
+        ages.push(rule);
     }
     Ok(PointModel {
         source: source.to_string(),

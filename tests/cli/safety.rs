@@ -249,3 +249,68 @@ fn an_output_that_cannot_be_written_is_named_as_the_user_gave_it() {
         .stderr(contains("/proc/leadscore-points.csv:"))
         .stderr(contains(".partial").not());
 }
+
+#[test]
+fn impossible_times_are_refused_with_their_row_or_flag() {
+    // A deal closed before its lead existed, and one closed in 2099.
+    let fixture = Fixture::with(
+        crate::util::LEADS,
+        crate::util::INTERACTIONS,
+        "lead_id,outcome,closed_at\nL1,won,2024-12-01\nL2,lost,2099-01-01\n",
+    );
+    fixture.validate().assert().code(2).stderr(contains(
+        "outcomes.csv, row 3, column `closed_at`: 2099-01-01T00:00:00Z is in the future",
+    ));
+    let fixture = Fixture::with(
+        crate::util::LEADS,
+        crate::util::INTERACTIONS,
+        "lead_id,outcome,closed_at\nL1,won,2024-12-01\nL2,lost,2025-02-02\n",
+    );
+    fixture
+        .validate()
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "outcomes.csv, row 2, column `closed_at`: lead 'L1' closed at 2024-12-01",
+        ))
+        .stderr(contains("cannot close before its lead exists"));
+    // An as-of in 1900 or 9999 is a typo, not a run to keep in the history.
+    for as_of in ["1900-01-01", "9999-01-01"] {
+        leadscore()
+            .arg("points")
+            .arg("--leads")
+            .arg(&fixture.leads)
+            .arg("--interactions")
+            .arg(&fixture.interactions)
+            .args(["--as-of", as_of, "--out"])
+            .arg(fixture.dir.path().join("p.csv"))
+            .assert()
+            .code(2)
+            .stderr(contains("--as-of"))
+            .stderr(contains("outside the years 1970 to 2200"));
+    }
+}
+
+#[test]
+fn overlapping_age_bands_are_refused_like_overlapping_tiers() {
+    let fixture = Fixture::new();
+    let rules = crate::util::write(
+        fixture.dir.path(),
+        "ages.toml",
+        "base_points = 100\n\n[[tier]]\nname = \"cold\"\nfrom = 0\n\n[[tier]]\nname = \"hot\"\nfrom = 150\naction = true\n\n[[age]]\nname = \"Young\"\nfrom_days = 0\nbelow_days = 30\npoints = 10\n\n[[age]]\nname = \"Middle\"\nfrom_days = 20\nbelow_days = 90\npoints = 5\n",
+    );
+    leadscore()
+        .arg("points")
+        .arg("--points")
+        .arg(&rules)
+        .arg("--leads")
+        .arg(&fixture.leads)
+        .arg("--interactions")
+        .arg(&fixture.interactions)
+        .arg("--out")
+        .arg(fixture.dir.path().join("p.csv"))
+        .assert()
+        .code(2)
+        .stderr(contains("ages.toml, line 18"))
+        .stderr(contains("overlaps `Young` (line 12)"));
+}
