@@ -8,12 +8,12 @@ use clap::Args;
 use crate::cli::history::HistoryFiles;
 
 use crate::cli::points::time_flag;
-use crate::data::columns::CLOSED_AT;
 use crate::data::timestamp::format_timestamp;
 use crate::data::{load, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
 use crate::features::cutoffs::CutoffParams;
 use crate::model::backtest::{backtest, BacktestRow, BacktestSetting};
+use crate::model::pipeline::close_quantile;
 use crate::model::select::L2Choice;
 use crate::model::train::FitParams;
 use crate::output::refuse_overwriting_inputs;
@@ -123,24 +123,16 @@ pub fn run(args: BacktestArgs) -> Result<()> {
 
 /// When 60% and 80% of the deals had closed.
 fn default_dates(outcomes: &polars::prelude::DataFrame) -> Result<Vec<i64>> {
-    let mut closed: Vec<i64> = outcomes
-        .column(CLOSED_AT)?
-        .to_physical_repr()
-        .i64()?
-        .iter()
-        .flatten()
-        .collect();
-    closed.sort_unstable();
-    if closed.is_empty() {
+    if outcomes.height() == 0 {
         return Err(Error::setting(
             "--outcomes",
             "no closed deals to go back to",
         ));
     }
-    Ok([0.6, 0.8]
+    [0.6, 0.8]
         .iter()
-        .map(|share| closed[((closed.len() as f64 * share) as usize).min(closed.len() - 1)])
-        .collect())
+        .map(|&share| close_quantile(outcomes, share))
+        .collect()
 }
 
 /// The results as a Markdown table.
