@@ -2,6 +2,7 @@
 //! ([`cutoffs`]) and the frozen feature spec that builds the same columns for training
 //! and scoring ([`spec`]), with the rule model's scores as optional features ([`rules`]).
 
+pub mod activity;
 pub mod cutoffs;
 pub mod numeric;
 pub mod rules;
