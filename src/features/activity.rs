@@ -75,6 +75,9 @@ pub fn activity(
 
     let columns_per_window = plan.event_types.len() + 1 + plan.details.len();
     let width = columns_per_window * plan.windows.len();
+    // polars divides by multiplying with the reciprocal; so does this, so that ages
+    // agree with the join's to the last bit.
+    let per_day = 1.0 / MICROS_PER_DAY as f64;
     let windows: Vec<f64> = plan
         .windows
         .iter()
@@ -94,7 +97,7 @@ pub fn activity(
             let visible = &mine[..mine.partition_point(|e| e.at < as_of)];
             let (mut last_day, mut active_days) = (f64::NAN, 0u32);
             for event in visible {
-                let age = (as_of - event.at) as f64 / MICROS_PER_DAY as f64;
+                let age = (as_of - event.at) as f64 * per_day;
                 for (w, &days) in windows.iter().enumerate() {
                     if age < days {
                         let base = w * columns_per_window;
@@ -113,9 +116,7 @@ pub fn activity(
                     }
                 }
             }
-            let days_since_last = visible
-                .last()
-                .map(|e| (as_of - e.at) as f64 / MICROS_PER_DAY as f64);
+            let days_since_last = visible.last().map(|e| (as_of - e.at) as f64 * per_day);
             (counts, days_since_last, active_days)
         })
         .collect();
