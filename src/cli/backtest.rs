@@ -19,6 +19,7 @@ use crate::model::train::FitParams;
 use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 use crate::points::PointModel;
+use crate::progress::Progress;
 
 /// Flags of `leadscore backtest`, as typed.
 #[derive(Debug, Args)]
@@ -109,6 +110,7 @@ pub fn run(args: BacktestArgs) -> Result<()> {
                 args.points.is_some(),
                 at,
                 setting,
+                &Progress::stderr(),
             )?);
         }
     }

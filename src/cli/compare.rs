@@ -87,6 +87,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
         split_at,
         bootstrap: args.bootstrap,
         seed: args.seed,
+        progress: crate::progress::Progress::stderr(),
         ..CompareOptions::default()
     };
     let report = compare(&model, &tables, &options)?;

@@ -19,6 +19,7 @@ use crate::model::{train_model, Model};
 use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 use crate::points::PointModel;
+use crate::progress::Progress;
 
 /// Flags of `leadscore train`, as typed.
 #[derive(Debug, Args)]
@@ -121,7 +122,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
         }
         None => tables,
     };
-    let (model, warnings) = train_model(&tables, points, &cutoffs, &fit, args.l2, rule_features)?;
+    let (model, warnings) = train_model(
+        &tables,
+        points,
+        &cutoffs,
+        &fit,
+        args.l2,
+        rule_features,
+        &Progress::stderr(),
+    )?;
     for warning in warnings {
         eprintln!("warning: {warning}");
     }

@@ -24,6 +24,7 @@ use crate::features::cutoffs::{
 use crate::model::score::score_observations;
 use crate::model::Model;
 use crate::points::{AS_OF, OBS};
+use crate::progress::Progress;
 use report::*;
 
 /// How the comparison is run.
@@ -41,6 +42,8 @@ pub struct CompareOptions {
     pub seed: u64,
     /// How many disagreeing leads to list.
     pub disagreements: usize,
+    /// Where the stages show (hidden by default).
+    pub progress: Progress,
 }
 
 impl Default for CompareOptions {
@@ -51,6 +54,7 @@ impl Default for CompareOptions {
             bootstrap: 500,
             seed: 1,
             disagreements: 15,
+            progress: Progress::hidden(),
         }
     }
 }
@@ -115,7 +119,12 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
             ),
         ));
     }
+    let stages = options
+        .progress
+        .bar(2, "compare: scoring the open leads at each date");
     let scored_all = score_observations(model, &tables.leads, &tables.interactions, &all, true)?;
+    stages.set_message("compare: bootstrap intervals and the rule audit");
+    stages.inc(1);
     let headline_rows: Vec<usize> = (0..in_headline.len()).filter(|&i| in_headline[i]).collect();
     let scored = scored_all.table.take(&IdxCa::from_vec(
         "rows".into(),
@@ -161,6 +170,7 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
         .zip(&in_headline)
         .filter(|(&d, &h)| h && d < model.data_as_of)
         .count();
+    stages.finish_and_clear();
     Ok(Comparison {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         model_fingerprint: model.data_fingerprint.clone(),

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::eval::metrics::{brier, lift_at, log_loss, pr_auc, roc_auc};
 use crate::features::cutoffs::ValidCutoffParams;
 use crate::points::PointModel;
+use crate::progress::Progress;
 
 /// How one training setting did on the leads open at one date.
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +63,7 @@ pub fn backtest(
     rule_features: bool,
     at: i64,
     setting: &BacktestSetting,
+    progress: &Progress,
 ) -> Result<BacktestRow> {
     let known = known_at(tables, at)?;
     let (model, _warnings) = train_model(
@@ -71,6 +73,7 @@ pub fn backtest(
         &setting.fit,
         setting.l2,
         rule_features,
+        progress,
     )?;
     let judged = open_then_closed(tables, at)?;
     if judged.height() == 0 {

@@ -22,6 +22,7 @@ use crate::features::cutoffs::{
 };
 use crate::features::spec::{FeatureSpec, SpecParams};
 use crate::points::{observations_at, PointModel, AS_OF};
+use crate::progress::Progress;
 
 /// Closed deals of each class needed before leadscore agrees to train.
 pub const MIN_PER_CLASS: usize = 40;
@@ -166,7 +167,7 @@ pub struct Holdout {
     pub brier: f64,
 }
 
-/// Trains on the closed leads of `tables`.
+/// Trains on the closed leads of `tables`, showing its stages on `progress`.
 pub fn train_model(
     tables: &Tables,
     points: PointModel,
@@ -174,6 +175,7 @@ pub fn train_model(
     fit: &FitParams,
     l2: L2Choice,
     rule_features: bool,
+    progress: &Progress,
 ) -> Result<(Model, Vec<String>)> {
     let rules_as_features = rule_features.then_some(&points);
     let mut warnings = Vec::new();
@@ -191,6 +193,12 @@ pub fn train_model(
         ));
     }
     points.check_columns(&tables.leads)?;
+    let stages = progress.bar(7, "training");
+    let stage = |message: &'static str| {
+        stages.set_message(message);
+        stages.inc(1);
+    };
+    stages.set_message("training: snapshots of closed deals");
     let observations = training_observations(&tables.leads, &tables.outcomes, cutoffs)?;
 
     // The holdout is judged as the model is used: the earlier 80% of deals (by close)
@@ -235,6 +243,7 @@ pub fn train_model(
     }
 
     let spec_params = SpecParams::default();
+    stage("training: features of the earlier deals");
     let spec = FeatureSpec::learn(
         &tables.leads,
         &tables.interactions,
@@ -249,9 +258,13 @@ pub fn train_model(
     let mut l2_note = None;
     let mut plain_penalty = false;
     let mut start = None;
+    stage("training: L2 search");
     if l2 == L2Choice::Auto {
         let closed_train = closed_at(&train)?;
-        match choose_l2(&x_train, &y_train, &closed_train, &L2_GRID, &fit)? {
+        let on_fit = |done: usize, total: usize| {
+            stages.set_message(format!("training: L2 search, fit {done} of {total}"));
+        };
+        match choose_l2(&x_train, &y_train, &closed_train, &L2_GRID, &fit, &on_fit)? {
             Some(chosen) => {
                 fit.l2 = chosen.l2;
                 l2_search = chosen.trials;
@@ -278,6 +291,7 @@ pub fn train_model(
     if plain_penalty {
         fit.l2 = 1.0 / x_train.nrows().max(1) as f64;
     }
+    stage("training: holdout fit");
     let holdout_fit = LinearModel::fit_from(&x_train, &y_train, &fit, start.as_ref())?;
     let holdout_model = holdout_fit.model;
     let probability = holdout_model.probabilities(&x_test).to_vec();
@@ -295,6 +309,7 @@ pub fn train_model(
     };
 
     // The shipped model learns from every deal.
+    stage("training: features of all deals");
     let spec = FeatureSpec::learn(
         &tables.leads,
         &tables.interactions,
@@ -306,10 +321,12 @@ pub fn train_model(
     if plain_penalty {
         fit.l2 = 1.0 / x_all.nrows().max(1) as f64;
     }
+    stage("training: final fit");
     let linear = LinearModel::fit_from(&x_all, &y_all, &fit, Some(&holdout_fit.state))?.model;
     // The drift reference is the lead base as a nightly run would have scored it at
     // the end of the training data: like for like with later runs, which also score
     // the whole base as of one time (training snapshots of closed deals would not be).
+    stage("training: drift reference");
     let as_of = data_as_of(tables)?;
     let base = observations_at(&tables.leads, as_of)?;
     let x_base = to_matrix(
@@ -322,6 +339,7 @@ pub fn train_model(
         .log_odds_prepared(&x_base)
         .mapv(|z| 1.0 / (1.0 + (-z).exp()));
     let drift = reference(&x_base, &probability_base.to_vec());
+    stages.finish_and_clear();
     let model = Model {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         feature_names: spec.names(),

@@ -82,6 +82,7 @@ pub fn choose_l2(
     closed_at: &[i64],
     grid: &[f64],
     fit: &FitParams,
+    on_fit: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Option<ChosenL2>> {
     let Some(folds) = folds(won, closed_at) else {
         return Ok(None);
@@ -104,7 +105,7 @@ pub fn choose_l2(
     grid.sort_by(f64::total_cmp);
     let mut widened = Vec::new();
     loop {
-        let (trials, per_fold) = walk_grid(&folds, &grid, &unweighted)?;
+        let (trials, per_fold) = walk_grid(&folds, &grid, &unweighted, on_fit)?;
         let best = (0..grid.len()).min_by(|&a, &b| {
             trials[a]
                 .log_loss
@@ -190,7 +191,10 @@ fn walk_grid(
     folds: &[Fold],
     grid: &[f64],
     params: &FitParams,
+    on_fit: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(Vec<L2Trial>, Vec<FoldPath>)> {
+    let total = folds.len() * grid.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let mut order: Vec<usize> = (0..grid.len()).collect();
     order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
     let per_fold: Vec<FoldPath> = folds
@@ -214,6 +218,10 @@ fn walk_grid(
                 );
                 states[g] = Some(fitted.state.clone());
                 state = Some(fitted.state);
+                on_fit(
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                    total,
+                );
             }
             Ok(FoldPath { found, states })
         })
@@ -333,10 +341,16 @@ mod tests {
             .map(|i| (i % 10) as f64 + ((i * 31) % 5) as f64 > 8.0)
             .collect();
         let closed: Vec<i64> = (0..n as i64).collect();
-        let ChosenL2 { l2, trials, .. } =
-            choose_l2(&x, &won, &closed, &L2_GRID, &FitParams::default())
-                .unwrap()
-                .unwrap();
+        let ChosenL2 { l2, trials, .. } = choose_l2(
+            &x,
+            &won,
+            &closed,
+            &L2_GRID,
+            &FitParams::default(),
+            &|_, _| {},
+        )
+        .unwrap()
+        .unwrap();
         assert!(trials.len() >= L2_GRID.len());
         let best = trials
             .iter()
@@ -363,7 +377,7 @@ mod tests {
             .collect();
         let closed: Vec<i64> = (0..n as i64).collect();
         let grid = [1e-4, 1e-3];
-        let chosen = choose_l2(&x, &won, &closed, &grid, &FitParams::default())
+        let chosen = choose_l2(&x, &won, &closed, &grid, &FitParams::default(), &|_, _| {})
             .unwrap()
             .unwrap();
         assert!(chosen.l2 > 1e-3, "chose {}", chosen.l2);
@@ -372,7 +386,7 @@ mod tests {
         assert!(note.contains("edge of the grid"), "{note}");
         // The same data with room on the grid is not widened.
         let wide = [1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1000.0];
-        let inner = choose_l2(&x, &won, &closed, &wide, &FitParams::default())
+        let inner = choose_l2(&x, &won, &closed, &wide, &FitParams::default(), &|_, _| {})
             .unwrap()
             .unwrap();
         assert!(
@@ -388,9 +402,16 @@ mod tests {
         let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * (j + 7) * 7919) % 97) as f64);
         let won: Vec<bool> = (0..n).map(|i| (i * 2_654_435_761) % 7 < 3).collect();
         let closed: Vec<i64> = (0..n as i64).collect();
-        let chosen = choose_l2(&x, &won, &closed, &L2_GRID, &FitParams::default())
-            .unwrap()
-            .unwrap();
+        let chosen = choose_l2(
+            &x,
+            &won,
+            &closed,
+            &L2_GRID,
+            &FitParams::default(),
+            &|_, _| {},
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(chosen.l2, 1.0 / n as f64);
         assert!(chosen.widened.unwrap().contains("cannot judge"));
     }
@@ -400,10 +421,15 @@ mod tests {
         let x = array![[0.0], [1.0], [2.0], [3.0], [4.0], [5.0], [6.0], [7.0]];
         let won = [false, true, false, true, false, true, true, true];
         let closed = [1, 2, 3, 4, 5, 6, 7, 8];
-        assert!(
-            choose_l2(&x, &won, &closed, &L2_GRID, &FitParams::default())
-                .unwrap()
-                .is_none()
-        );
+        assert!(choose_l2(
+            &x,
+            &won,
+            &closed,
+            &L2_GRID,
+            &FitParams::default(),
+            &|_, _| {}
+        )
+        .unwrap()
+        .is_none());
     }
 }
