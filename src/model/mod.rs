@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod reasons;
 pub mod score;
 pub mod select;
+pub mod solver;
 pub mod train;
 
 pub use pipeline::{train_model, Model};

@@ -1,22 +1,24 @@
-//! Fitting the logistic model with linfa-logistic on standardised features.
+//! Fitting the logistic model on standardised features, through linfa's `Fit` trait
+//! with the fused objective of [`super::solver`] (linfa-logistic's objective and solver,
+//! one pass over X per evaluation; the tests hold it to linfa-logistic's coefficients).
 //!
-//! linfa-logistic sums its loss over rows and does not scale its L2 `alpha` by the row
-//! count, so the strength here is per row (`l2`) and multiplied by the number of rows
-//! before it reaches linfa; a setting then means the same at 1,000 and 1,000,000 rows.
-//! The same holds for the stopping rule: linfa stops on the norm of the summed gradient,
-//! so the tolerance is per row too (the norm of the mean gradient, as scikit-learn's
-//! `tol` is). An absolute tolerance would make large fits run to the iteration cap
-//! polishing digits that change no probability.
-//! linfa's "positive" class is the more frequent label, so coefficients are oriented
-//! towards "won" after fitting, whichever class is larger.
+//! The loss is summed over rows and the L2 `alpha` is not scaled by the row count, so
+//! the strength here is per row (`l2`) and multiplied by the number of rows before it
+//! reaches the solver; a setting then means the same at 1,000 and 1,000,000 rows. The
+//! same holds for the stopping rule: the solver stops on the norm of the summed
+//! gradient, so the tolerance is per row too (the norm of the mean gradient, as
+//! scikit-learn's `tol` is). An absolute tolerance would make large fits run to the
+//! iteration cap polishing digits that change no probability. Labels are +1 for won,
+//! so weights point towards winning.
 //!
-//! linfa-logistic takes no sample or class weights. Weighting the classes of a logistic
+//! The solver takes no sample or class weights. Weighting the classes of a logistic
 //! model with an intercept moves its intercept by the log of the weight ratio and leaves
 //! the ranking alone (the prior correction of King and Zeng, 2001), so "balanced"
 //! weighting is applied exactly that way after the fit.
 
 use linfa::prelude::*;
-use linfa_logistic::LogisticRegression;
+
+use super::solver::FusedLogistic;
 use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -181,25 +183,18 @@ impl LinearModel {
         let columns = x.ncols();
         standardise(&mut standardised, &means, &scales);
         let labels: Array1<bool> = won.iter().copied().collect();
-        let mut solver = LogisticRegression::default()
-            .alpha(params.l2 * rows)
-            .max_iterations(params.max_iterations)
-            .gradient_tolerance(params.gradient_tolerance * rows);
-        if let Some(start) = start.filter(|s| s.0.len() == columns + 1) {
-            solver = solver.initial_params(Array1::from(start.0.clone()));
-        }
+        let solver = FusedLogistic {
+            alpha: params.l2 * rows,
+            max_iterations: params.max_iterations,
+            tolerance: params.gradient_tolerance * rows,
+            start: start
+                .filter(|s| s.0.len() == columns + 1)
+                .map(|s| Array1::from(s.0.clone())),
+        };
         let fitted = solver
             .fit(&Dataset::new(standardised, labels))
             .map_err(|e| Error::setting("training", format!("the logistic fit failed: {e}")))?;
-        let state = SolverState(
-            fitted
-                .params()
-                .iter()
-                .copied()
-                .chain(std::iter::once(fitted.intercept()))
-                .collect(),
-        );
-        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+        let state = SolverState(fitted.0.to_vec());
         let shift = match params.class_weight {
             ClassWeight::None => 0.0,
             ClassWeight::Balanced => {
@@ -214,8 +209,8 @@ impl LinearModel {
             fill: bounds.fill,
             means,
             scales,
-            weights: fitted.params().iter().map(|w| sign * w).collect(),
-            intercept: sign * fitted.intercept() + shift,
+            weights: fitted.0.iter().take(columns).copied().collect(),
+            intercept: fitted.0[columns] + shift,
         };
         Ok(Fitted { model, state })
     }
