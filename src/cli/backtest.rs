@@ -8,6 +8,7 @@ use clap::Args;
 use crate::cli::history::HistoryFiles;
 
 use crate::cli::points::time_flag;
+use crate::cli::rule_model;
 use crate::data::timestamp::format_timestamp;
 use crate::data::{load, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
@@ -18,7 +19,6 @@ use crate::model::select::L2Choice;
 use crate::model::train::FitParams;
 use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
-use crate::points::PointModel;
 use crate::progress::Progress;
 
 /// Flags of `leadscore backtest`, as typed.
@@ -51,11 +51,7 @@ pub struct BacktestArgs {
 /// Runs the command: a Markdown table on stdout, progress on stderr.
 pub fn run(args: BacktestArgs) -> Result<()> {
     if let Some(json) = &args.json {
-        let mut inputs = vec![
-            ("--leads", args.history.leads.as_path()),
-            ("--interactions", args.history.interactions.as_path()),
-            ("--outcomes", args.history.outcomes.as_path()),
-        ];
+        let mut inputs = args.history.flagged();
         inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
         refuse_overwriting_inputs(&[("--json", json)], &inputs)?;
     }
@@ -88,10 +84,7 @@ pub fn run(args: BacktestArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
-    let (points, skipped) = PointModel::for_leads(args.points.as_deref(), tables.leads.schema())?;
-    if let Some(warning) = skipped {
-        eprintln!("warning: {warning}");
-    }
+    let points = rule_model(args.points.as_deref(), &tables.leads)?;
     let dates = if args.at.is_empty() {
         default_dates(&tables.outcomes)?
     } else {

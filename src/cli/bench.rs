@@ -41,11 +41,7 @@ pub struct BenchArgs {
 pub fn run(args: BenchArgs) -> Result<()> {
     refuse_overwriting_inputs(
         &[("--out", &args.out), ("--json", &args.json)],
-        &[
-            ("--leads", args.history.leads.as_path()),
-            ("--interactions", args.history.interactions.as_path()),
-            ("--outcomes", args.history.outcomes.as_path()),
-        ],
+        &args.history.flagged(),
     )?;
     let as_of = match &args.as_of {
         Some(text) => time_flag("--as-of", text)?,

@@ -59,12 +59,10 @@ pub fn run(args: CompareArgs) -> Result<()> {
             .iter()
             .map(|p| ("--out", p.as_path()))
             .collect::<Vec<_>>(),
-        &[
-            ("--model", args.model.as_path()),
-            ("--leads", args.history.leads.as_path()),
-            ("--interactions", args.history.interactions.as_path()),
-            ("--outcomes", args.history.outcomes.as_path()),
-        ],
+        &[("--model", args.model.as_path())]
+            .into_iter()
+            .chain(args.history.flagged())
+            .collect::<Vec<_>>(),
     )?;
     let split_at = args
         .split_at

@@ -1,7 +1,7 @@
 //! The three tables' flags, shared by every command that learns from or judges closed
 //! deals, so that they read and document them the same way.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -22,6 +22,16 @@ pub struct HistoryFiles {
 }
 
 impl HistoryFiles {
+    /// Each table with its flag, for checks that name the flag (an output that would
+    /// overwrite one of them).
+    pub fn flagged(&self) -> Vec<(&'static str, &Path)> {
+        vec![
+            ("--leads", self.leads.as_path()),
+            ("--interactions", self.interactions.as_path()),
+            ("--outcomes", self.outcomes.as_path()),
+        ]
+    }
+
     /// Where [`crate::data::load`] reads them from.
     pub fn paths(self) -> InputPaths {
         InputPaths {

@@ -54,6 +54,19 @@ pub enum Command {
     Validate(validate::ValidateArgs),
 }
 
+/// The rule model for `leads`: the user's rule file, or the built-in example less the
+/// rules these columns cannot feed, which it names in one warning on stderr.
+pub fn rule_model(
+    path: Option<&std::path::Path>,
+    leads: &polars::prelude::DataFrame,
+) -> Result<crate::points::PointModel> {
+    let (model, skipped) = crate::points::PointModel::for_leads(path, leads.schema())?;
+    if let Some(warning) = skipped {
+        eprintln!("warning: {warning}");
+    }
+    Ok(model)
+}
+
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use polars::prelude::*;
 
+use crate::cli::rule_model;
 use crate::data::columns::LEAD_ID;
 use crate::data::timestamp::{format_timestamp, parse_timestamp};
 use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
@@ -132,10 +133,7 @@ pub fn run(args: PointsArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
-    let (model, skipped) = PointModel::for_leads(args.points.as_deref(), tables.leads.schema())?;
-    if let Some(warning) = skipped {
-        eprintln!("warning: {warning}");
-    }
+    let model = rule_model(args.points.as_deref(), &tables.leads)?;
     let read_seconds = started.elapsed().as_secs_f64();
     let wants_breakdown = args.breakdown.is_some() || !args.explain.is_empty();
     let observations = observations_at(&tables.leads, settings.as_of)?;

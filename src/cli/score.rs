@@ -9,7 +9,7 @@ use crate::cli::points::{now_micros, time_flag};
 use crate::data::timestamp::format_timestamp;
 use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
 use crate::error::Result;
-use crate::model::score::score_leads;
+use crate::model::score::{outside_range_warnings, score_leads};
 use crate::output::refuse_overwriting_inputs;
 use crate::output::{write_table, OutputFormat};
 
@@ -64,7 +64,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     )?;
     eprint!("{}", tables.read_summary()?);
     let scored = score_leads(&model, &tables.leads, &tables.interactions, as_of)?;
-    for warning in scored.clip_warnings() {
+    for warning in outside_range_warnings(&model.feature_names, &scored.outside_range) {
         eprintln!("warning: {warning}");
     }
     let mut scores = scored.table;

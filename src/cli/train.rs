@@ -7,6 +7,7 @@ use clap::Args;
 use crate::cli::history::HistoryFiles;
 
 use crate::cli::points::time_flag;
+use crate::cli::rule_model;
 use crate::data::timestamp::format_timestamp;
 use crate::data::{load, thousands, LoadOptions, UnknownLeadPolicy};
 use crate::error::Result;
@@ -67,11 +68,7 @@ pub struct TrainArgs {
 
 /// Runs the command: metrics on stdout, the artifact written atomically.
 pub fn run(args: TrainArgs) -> Result<()> {
-    let mut inputs = vec![
-        ("--leads", args.history.leads.as_path()),
-        ("--interactions", args.history.interactions.as_path()),
-        ("--outcomes", args.history.outcomes.as_path()),
-    ];
+    let mut inputs = args.history.flagged();
     inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
     refuse_overwriting_inputs(&[("--out", &args.out)], &inputs)?;
     let cutoffs = CutoffParams::default()
@@ -97,10 +94,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         },
     )?;
     eprint!("{}", tables.read_summary()?);
-    let (points, skipped) = PointModel::for_leads(args.points.as_deref(), tables.leads.schema())?;
-    if let Some(warning) = skipped {
-        eprintln!("warning: {warning}");
-    }
+    let points = rule_model(args.points.as_deref(), &tables.leads)?;
     let rule_features = args.points.is_some();
     // The artifact names the rule file, not where it lay on the training machine.
     let points = match args.points.as_deref().and_then(|p| p.file_name()) {
@@ -167,7 +161,7 @@ pub fn summary(model: &Model) -> String {
         model.data_fingerprint,
         format_timestamp(h.split_at),
         h.leads,
-        crate::compare::days_text(h.every_days),
+        crate::model::reasons::days_text(h.every_days),
         h.rows,
         h.roc_auc,
         h.pr_auc,

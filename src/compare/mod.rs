@@ -21,6 +21,7 @@ use crate::eval::metrics::{brier, log_loss, roc_auc};
 use crate::features::cutoffs::{
     evaluation_dates, history_span, open_at_dates, typical_open_time, WON_LABEL,
 };
+use crate::model::reasons::days_text;
 use crate::model::score::score_observations;
 use crate::model::Model;
 use crate::points::{AS_OF, OBS};
@@ -456,15 +457,6 @@ fn renumber_breakdown(breakdown: &DataFrame, rows: &[usize]) -> Result<DataFrame
 fn day_of(time: i64) -> String {
     let text = format_timestamp(time);
     text.get(..10).unwrap_or(&text).to_string()
-}
-
-/// "1 day", "7 days", "0.5 days".
-pub fn days_text(days: f64) -> String {
-    if days == 1.0 {
-        "1 day".to_string()
-    } else {
-        format!("{} days", (days * 100.0).round() / 100.0)
-    }
 }
 
 /// Percentile (0–100) of each score among all, ties sharing their average rank.

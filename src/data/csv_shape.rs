@@ -23,95 +23,98 @@ pub fn shape_problem(file: &str, bytes: &[u8]) -> Option<Problem> {
 /// Every shape problem, in file order.
 fn shape_problems(file: &str, bytes: &[u8]) -> Vec<Problem> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut problems = Vec::new();
-    let mut header: Vec<String> = Vec::new();
-    let mut field = Vec::new();
-    let (mut fields, mut record, mut in_quotes, mut quote_row) = (0usize, 0usize, false, 0usize);
-    let mut record_is_empty = true;
-    let end_record = |fields: usize,
-                      field: &mut Vec<u8>,
-                      record: usize,
-                      empty: bool,
-                      header: &mut Vec<String>,
-                      problems: &mut Vec<Problem>| {
-        if record == 0 {
-            header.push(
-                String::from_utf8_lossy(field)
-                    .trim_end_matches('\r')
-                    .to_string(),
-            );
-            header_problems(file, header, problems);
-        } else if !empty && fields + 1 != header.len() {
-            problems.push(problem(
-                file,
-                Some(record + 1),
-                None,
-                format!(
-                    "has {} fields where the header has {}",
-                    fields + 1,
-                    header.len()
-                ),
-            ));
-        }
-        field.clear();
+    let mut scan = Scan {
+        file,
+        header: Vec::new(),
+        field: Vec::new(),
+        fields: 0,
+        record: 0,
+        empty: true,
+        problems: Vec::new(),
     };
+    let (mut in_quotes, mut quote_row) = (false, 0usize);
     for &byte in bytes {
         match byte {
             b'"' => {
                 if !in_quotes {
-                    quote_row = record;
+                    quote_row = scan.record;
                 }
                 in_quotes = !in_quotes;
-                record_is_empty = false;
+                scan.empty = false;
             }
-            b',' if !in_quotes => {
-                if record == 0 {
-                    header.push(String::from_utf8_lossy(&field).to_string());
-                    field.clear();
-                }
-                fields += 1;
-                record_is_empty = false;
-            }
-            b'\n' if !in_quotes => {
-                end_record(
-                    fields,
-                    &mut field,
-                    record,
-                    record_is_empty,
-                    &mut header,
-                    &mut problems,
-                );
-                record += 1;
-                fields = 0;
-                record_is_empty = true;
-            }
+            b',' if !in_quotes => scan.end_field(),
+            b'\n' if !in_quotes => scan.end_record(),
             b'\r' if !in_quotes => {}
             _ => {
-                if record == 0 && byte != b'"' {
-                    field.push(byte);
+                if scan.record == 0 {
+                    scan.field.push(byte);
                 }
-                record_is_empty = false;
+                scan.empty = false;
             }
         }
     }
     if in_quotes {
-        problems.push(problem(
+        scan.problems.push(problem(
             file,
             Some(quote_row + 1),
             None,
             "a quoted field opened in this row is never closed".into(),
         ));
-    } else if !record_is_empty || record == 0 {
-        end_record(
-            fields,
-            &mut field,
-            record,
-            record_is_empty,
-            &mut header,
-            &mut problems,
-        );
+    } else if !scan.empty || scan.record == 0 {
+        scan.end_record();
     }
-    problems
+    scan.problems
+}
+
+/// Where the scan stands: the header's names (collected while in row 1), the fields
+/// of the current record, and the problems found so far.
+struct Scan<'a> {
+    file: &'a str,
+    header: Vec<String>,
+    /// The bytes of the current header field.
+    field: Vec<u8>,
+    /// Field separators seen in the current record.
+    fields: usize,
+    /// 0-based record number (the header is 0).
+    record: usize,
+    /// Whether the current record has no content at all (a blank line).
+    empty: bool,
+    problems: Vec<Problem>,
+}
+
+impl Scan<'_> {
+    fn end_field(&mut self) {
+        if self.record == 0 {
+            self.header
+                .push(String::from_utf8_lossy(&self.field).to_string());
+            self.field.clear();
+        }
+        self.fields += 1;
+        self.empty = false;
+    }
+
+    fn end_record(&mut self) {
+        if self.record == 0 {
+            self.header
+                .push(String::from_utf8_lossy(&self.field).to_string());
+            self.field.clear();
+            header_problems(self.file, &self.header, &mut self.problems);
+        } else if !self.empty && self.fields + 1 != self.header.len() {
+            self.problems.push(problem(
+                self.file,
+                Some(self.record + 1),
+                None,
+                format!(
+                    "has {} fields where the header has {}",
+                    self.fields + 1,
+                    self.header.len()
+                ),
+            ));
+        }
+        self.record += 1;
+        self.fields = 0;
+        self.empty = true;
+    }
 }
 
 /// Empty and repeated column names in the header.

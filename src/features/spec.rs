@@ -718,8 +718,9 @@ mod tests {
                 .select([col(LEAD_ID), col(AS_OF)])
                 .with_row_index(OBSERVATION, None);
             let joined = observed
+                .clone()
                 .join(
-                    spec.activity_by_join(&interactions, observations.clone().lazy().select([col(LEAD_ID), col(AS_OF)]).with_row_index(OBSERVATION, None)).unwrap(),
+                    spec.activity_by_join(&interactions, observed).unwrap(),
                     [col(OBSERVATION)],
                     [col(OBSERVATION)],
                     JoinArgs::new(JoinType::Left),

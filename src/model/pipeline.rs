@@ -268,9 +268,7 @@ pub fn train_model(
             Some(chosen) => {
                 fit.l2 = chosen.l2;
                 l2_search = chosen.trials;
-                // No start: the search could not judge and fell back on C = 1, which
-                // is a penalty of 1/n for whatever n rows each fit has.
-                plain_penalty = chosen.start.is_none();
+                plain_penalty = chosen.plain;
                 start = chosen.start;
                 if let Some(note) = chosen.widened {
                     warnings.push(note.clone());
@@ -335,10 +333,7 @@ pub fn train_model(
             .drop_many([LEAD_ID, AS_OF]),
     )?;
     let (x_base, _) = linear.prepare(&x_base);
-    let probability_base = linear
-        .log_odds_prepared(&x_base)
-        .mapv(|z| 1.0 / (1.0 + (-z).exp()));
-    let drift = reference(&x_base, &probability_base.to_vec());
+    let drift = reference(&x_base, &linear.probabilities_prepared(&x_base).to_vec());
     stages.finish_and_clear();
     let model = Model {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),

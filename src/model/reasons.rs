@@ -34,6 +34,7 @@ pub fn reasons(
 ) -> Vec<String> {
     let mut out = Vec::with_capacity(raw.nrows());
     for (raw_row, row) in raw.rows().into_iter().zip(prepared.rows()) {
+        let raw_row = raw_row.to_vec();
         let mut by_topic: BTreeMap<&Topic, (f64, Members)> = BTreeMap::new();
         for (j, &value) in row.iter().enumerate() {
             let c = linear.weights[j] * (value - linear.means[j]) / linear.scales[j];
@@ -59,7 +60,7 @@ pub fn reasons(
             .iter()
             .take(REASONS_SHOWN)
             .filter_map(|(sum, topic, members)| {
-                let text = topic_words(topic, members, names, &raw_row.to_vec())?;
+                let text = topic_words(topic, members, names, &raw_row)?;
                 Some(format!("{} {text}", if *sum > 0.0 { "+" } else { "-" }))
             })
             .collect();
@@ -131,12 +132,12 @@ fn number(value: f64) -> String {
     }
 }
 
-/// "1 day", "12 days".
-fn days(n: i64) -> String {
-    if n == 1 {
-        "1 day".into()
+/// "1 day", "12 days", "0.5 days".
+pub fn days_text(days: f64) -> String {
+    if days == 1.0 {
+        "1 day".to_string()
     } else {
-        format!("{n} days")
+        format!("{} days", (days * 100.0).round() / 100.0)
     }
 }
 
@@ -151,7 +152,7 @@ pub fn describe(name: &str, value: f64) -> String {
         "days_since_last_log" => {
             return match count() {
                 0 => "active within the last day".into(),
-                n => format!("no activity for {}", days(n)),
+                n => format!("no activity for {}", days_text(n as f64)),
             }
         }
         "never_active" => {
@@ -165,7 +166,7 @@ pub fn describe(name: &str, value: f64) -> String {
         "lead_age_days_log" => {
             return match count() {
                 0 => "lead is less than a day old".into(),
-                n => format!("lead is {} old", days(n)),
+                n => format!("lead is {} old", days_text(n as f64)),
             }
         }
         "rule_fit_points" => return format!("fit points from the rules: {value}"),

@@ -33,23 +33,24 @@ pub struct Scored {
     /// The feature matrix the probabilities came from, imputed and clipped to the
     /// training range (for drift checks).
     pub features: Array2<f64>,
-    /// Features that had values outside the training range (bounded near it), with
-    /// the number of rows: what the run's warnings report.
-    pub clipped: Vec<(String, usize)>,
+    /// Per feature (in the model's order), the rows whose value lay outside the range
+    /// training saw (bounded near it): what the run's warnings report.
+    pub outside_range: Vec<usize>,
 }
 
-impl Scored {
-    /// One warning line per clipped feature, for the command to print.
-    pub fn clip_warnings(&self) -> Vec<String> {
-        self.clipped
-            .iter()
-            .map(|(name, rows)| {
-                format!(
-                    "{rows} row(s) had {name} outside the range training saw; the model extrapolates at most {CLIP_MARGIN_SD} training standard deviations beyond it"
-                )
-            })
-            .collect()
-    }
+/// One warning per feature with values outside the training range, from counts in the
+/// model's feature order.
+pub fn outside_range_warnings(names: &[String], counts: &[usize]) -> Vec<String> {
+    names
+        .iter()
+        .zip(counts)
+        .filter(|(_, &rows)| rows > 0)
+        .map(|(name, rows)| {
+            format!(
+                "{rows} row(s) had {name} outside the range training saw; the model extrapolates at most {CLIP_MARGIN_SD} training standard deviations beyond it"
+            )
+        })
+        .collect()
 }
 
 /// The same for observations (`lead_id`, `as_of`) each with its own time, in their
@@ -81,13 +82,8 @@ pub fn score_observations(
         });
     }
     let raw = to_matrix(&features)?;
-    let (x, clipped) = model.linear.prepare(&raw);
-    let probability: Vec<f64> = model
-        .linear
-        .log_odds_prepared(&x)
-        .iter()
-        .map(|&z| 1.0 / (1.0 + (-z).exp()))
-        .collect();
+    let (x, outside_range) = model.linear.prepare(&raw);
+    let probability = model.linear.probabilities_prepared(&x).to_vec();
     // The artifact's consistency check makes this impossible; a published NaN would be
     // worse than a refused run, so it is checked where the numbers are made.
     if let Some(bad) = probability.iter().find(|p| !p.is_finite()) {
@@ -103,13 +99,6 @@ pub fn score_observations(
         &raw,
         &x,
     );
-    let clipped = model
-        .feature_names
-        .iter()
-        .zip(clipped)
-        .filter(|(_, rows)| *rows > 0)
-        .map(|(name, rows)| (name.clone(), rows))
-        .collect();
     let scored = points
         .lazy()
         .select([col(LEAD_ID), col("points"), col("tier"), col("grade")])
@@ -123,7 +112,7 @@ pub fn score_observations(
         table: scored,
         breakdown: rule_scores.breakdown,
         features: x,
-        clipped,
+        outside_range,
     })
 }
 

@@ -66,6 +66,9 @@ pub struct ChosenL2 {
     /// for the fit on all training rows, which it nearly is (none when the strength
     /// was not on the grid).
     pub start: Option<SolverState>,
+    /// The search could not judge and fell back on scikit-learn's C = 1: a penalty of
+    /// 1/n for whatever n rows each fit has (`l2` is that for the search's rows).
+    pub plain: bool,
     /// When the grid was widened past an edge, what happened, in one sentence.
     pub widened: Option<String>,
 }
@@ -129,6 +132,7 @@ pub fn choose_l2(
                 l2: plain,
                 trials,
                 start: None,
+                plain: true,
                 widened: Some(format!(
                     "no L2 strength ranks the later training deals better than chance (best mean ROC AUC over the time folds {skill:.3}), so the search cannot judge; using {plain:.3e} per row, scikit-learn's default (C = 1). The data may drift over time: compare the periods in `leadscore compare`"
                 )),
@@ -169,6 +173,7 @@ pub fn choose_l2(
             l2: grid[best],
             trials,
             start: Some(start),
+            plain: false,
             widened: note,
         }));
     }

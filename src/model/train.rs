@@ -155,7 +155,13 @@ impl LinearModel {
         }
         let bounds = Bounds::learn(x);
         // One copy of the matrix: prepared, then standardised in place.
-        let (mut standardised, _) = bounds.apply(x);
+        let (mut standardised, _) = apply_bounds(
+            x,
+            &bounds.lower,
+            &bounds.upper,
+            &bounds.spread,
+            &bounds.fill,
+        );
         let x = &standardised;
         let means: Vec<f64> = x
             .mean_axis(Axis(0))
@@ -218,13 +224,7 @@ impl LinearModel {
     /// `x` as the weights expect it: missing values imputed, values far outside the
     /// training range clipped; and per feature, how many rows lay outside that range.
     pub fn prepare(&self, x: &Array2<f64>) -> (Array2<f64>, Vec<usize>) {
-        Bounds {
-            lower: self.lower.clone(),
-            upper: self.upper.clone(),
-            spread: self.spread.clone(),
-            fill: self.fill.clone(),
-        }
-        .apply(x)
+        apply_bounds(x, &self.lower, &self.upper, &self.spread, &self.fill)
     }
 
     /// Log-odds of winning for each row of `x` (raw features; see [`prepare`](Self::prepare)).
@@ -248,7 +248,13 @@ impl LinearModel {
 
     /// Probability of winning for each row of `x`.
     pub fn probabilities(&self, x: &Array2<f64>) -> Array1<f64> {
-        self.log_odds(x).mapv(|z| 1.0 / (1.0 + (-z).exp()))
+        let (x, _) = self.prepare(x);
+        self.probabilities_prepared(&x)
+    }
+
+    /// Probability of winning for rows already prepared.
+    pub fn probabilities_prepared(&self, x: &Array2<f64>) -> Array1<f64> {
+        self.log_odds_prepared(x).mapv(|z| 1.0 / (1.0 + (-z).exp()))
     }
 }
 
@@ -302,27 +308,33 @@ impl Bounds {
         }
         bounds
     }
+}
 
-    /// A copy of `x` with missing values filled and values far outside the training
-    /// range clipped (see [`CLIP_MARGIN_SD`]), and per column how many values lay
-    /// outside the training range at all.
-    fn apply(&self, x: &Array2<f64>) -> (Array2<f64>, Vec<usize>) {
-        let mut out = x.clone();
-        let mut outside = vec![0; x.ncols()];
-        for (j, mut column) in out.axis_iter_mut(Axis(1)).enumerate() {
-            let (low, high, fill) = (self.lower[j], self.upper[j], self.fill[j]);
-            let margin = CLIP_MARGIN_SD * self.spread[j];
-            for v in column.iter_mut() {
-                if v.is_nan() {
-                    *v = fill;
-                } else if *v < low || *v > high {
-                    *v = v.clamp(low - margin, high + margin);
-                    outside[j] += 1;
-                }
+/// A copy of `x` with missing values filled and values far outside the training range
+/// clipped (see [`CLIP_MARGIN_SD`]), and per column how many values lay outside the
+/// training range at all.
+fn apply_bounds(
+    x: &Array2<f64>,
+    lower: &[f64],
+    upper: &[f64],
+    spread: &[f64],
+    fill: &[f64],
+) -> (Array2<f64>, Vec<usize>) {
+    let mut out = x.clone();
+    let mut outside = vec![0; x.ncols()];
+    for (j, mut column) in out.axis_iter_mut(Axis(1)).enumerate() {
+        let (low, high) = (lower[j], upper[j]);
+        let margin = CLIP_MARGIN_SD * spread[j];
+        for v in column.iter_mut() {
+            if v.is_nan() {
+                *v = fill[j];
+            } else if *v < low || *v > high {
+                *v = v.clamp(low - margin, high + margin);
+                outside[j] += 1;
             }
         }
-        (out, outside)
     }
+    (out, outside)
 }
 
 fn standardise(x: &mut Array2<f64>, means: &[f64], scales: &[f64]) {

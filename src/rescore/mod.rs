@@ -30,7 +30,7 @@ use crate::compare::floats;
 use crate::data::columns::LEAD_ID;
 use crate::data::timestamp::format_timestamp;
 use crate::error::{Error, Result};
-use crate::model::score::score_observations;
+use crate::model::score::{outside_range_warnings, score_observations};
 use crate::model::Model;
 use crate::output::{write_bytes, write_table};
 use crate::points::observations_at;
@@ -148,7 +148,7 @@ pub fn rescore(
         Some((_, path)) => changes_since(&table, path, options.change_threshold)?,
         None => changes_since_nothing(&table)?,
     };
-    let clipped = drift.clipped.clone();
+    let outside_range = drift.outside_range.clone();
     let drift = drift.finish(model, &probability, options.drift_threshold);
 
     write_table(
@@ -169,15 +169,7 @@ pub fn rescore(
         Some(folder)
     };
 
-    let mut warnings: Vec<String> = model
-        .feature_names
-        .iter()
-        .zip(&clipped)
-        .filter(|(_, &rows)| rows > 0)
-        .map(|(name, rows)| {
-            format!("{rows} lead(s) had {name} outside the range training saw; bounded near it")
-        })
-        .collect();
+    let mut warnings = outside_range_warnings(&model.feature_names, &outside_range);
     if drift.over_threshold {
         warnings.push(format!(
             "drift over {}: score PSI {:.3}, {} feature(s) over, the largest {:.3}: the lead base no longer looks like the training data; consider retraining",
@@ -373,7 +365,7 @@ fn score_in_partitions(
             .iter()
             .map(|b| vec![0; b.shares.len()])
             .collect(),
-        clipped: vec![0; model.feature_names.len()],
+        outside_range: vec![0; model.feature_names.len()],
     };
     let bar = progress.bar(base.partitions() as u64, "scoring partitions");
     let mut parts: Vec<DataFrame> = Vec::new();
@@ -393,10 +385,8 @@ fn score_in_partitions(
                 *total += add;
             }
         }
-        for (name, rows) in &scored.clipped {
-            if let Some(j) = model.feature_names.iter().position(|n| n == name) {
-                counts.clipped[j] += rows;
-            }
+        for (total, rows) in counts.outside_range.iter_mut().zip(&scored.outside_range) {
+            *total += rows;
         }
         parts.push(scored.table);
         bar.inc(1);
@@ -414,8 +404,8 @@ fn score_in_partitions(
 /// Feature bin counts over the whole scored base.
 struct DriftCounts {
     features: Vec<Vec<usize>>,
-    /// Rows clipped to the training range, per feature, summed over partitions.
-    clipped: Vec<usize>,
+    /// Leads outside the training range, per feature, summed over partitions.
+    outside_range: Vec<usize>,
 }
 
 impl DriftCounts {

@@ -186,8 +186,7 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
         {
             continue;
         }
-        let Some(bands) = Bands::of(linear, &model.drift.features[jv], jv, significant, |v| v)
-        else {
+        let Some(bands) = Bands::at_quartiles(linear, &model.drift.features[jv], jv) else {
             continue;
         };
         for j in members {
@@ -365,8 +364,8 @@ fn activity_pairs(spec: &FeatureSpec) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-/// Up to four bands of one feature's values, cut at the quartiles of the lead base as
-/// the drift reference recorded them, with a representative value per band.
+/// Bands of one feature's values between edges (a number's quartiles, the snapshot
+/// ages), with a representative value per band.
 struct Bands {
     /// Inner edges in rule-file units, ascending.
     edges: Vec<f64>,
@@ -375,27 +374,23 @@ struct Bands {
 }
 
 impl Bands {
-    /// `to_rule` turns a feature value into what the rule file says (a readable
-    /// number, or whole days for a log of days), `from_rule` back; edges are rounded
-    /// before bands are compared, so no band is empty.
-    fn of(
+    /// Bands of a numeric attribute's value at the lead base's quartiles, edges rounded
+    /// to three significant digits (before bands are compared, so no band is empty).
+    fn at_quartiles(
         linear: &crate::model::train::LinearModel,
         reference: &crate::model::drift::Bins,
         j: usize,
-        to_rule: impl Fn(f64) -> f64,
-        from_rule: impl Fn(f64) -> f64,
     ) -> Option<Bands> {
-        let round = &to_rule;
         let deciles = &reference.edges;
         let mut edges: Vec<f64> = [1, 2, 3]
             .iter()
             .filter_map(|&q| deciles.get(deciles.len() * q / 4).copied())
-            .map(&round)
+            .map(significant)
             .collect();
         edges.dedup();
         let (low, high) = (linear.lower[j], linear.upper[j]);
-        edges.retain(|&e| e > round(low) && e <= round(high));
-        Bands::with_edges(edges, low, high, from_rule)
+        edges.retain(|&e| e > significant(low) && e <= significant(high));
+        Bands::with_edges(edges, low, high, |v| v)
     }
 
     /// Bands between the given edges (rule-file units, ascending) over the training
