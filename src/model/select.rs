@@ -11,7 +11,7 @@ use ndarray::{Array2, Axis, ShapeBuilder};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::train::{ClassWeight, FitParams, LinearModel, SolverState};
+use super::train::{ClassWeight, FitParams, PreparedRows, SolverState};
 use crate::error::Result;
 use crate::eval::metrics::{log_loss, roc_auc};
 
@@ -92,13 +92,15 @@ pub fn choose_l2(
     };
     let folds: Vec<Fold> = folds
         .into_iter()
-        .map(|(fit_rows, check_rows)| Fold {
-            x_fit: rows_of(x, &fit_rows),
-            y_fit: fit_rows.iter().map(|&i| won[i]).collect(),
-            x_check: rows_of(x, &check_rows),
-            y_check: check_rows.iter().map(|&i| won[i]).collect(),
+        .map(|(fit_rows, check_rows)| {
+            let y_fit: Vec<bool> = fit_rows.iter().map(|&i| won[i]).collect();
+            Ok(Fold {
+                fit: PreparedRows::new(rows_of(x, &fit_rows), &y_fit)?,
+                x_check: rows_of(x, &check_rows),
+                y_check: check_rows.iter().map(|&i| won[i]).collect(),
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     // Weighting moves only the intercept; judge candidates on calibrated probabilities.
     let unweighted = FitParams {
         class_weight: ClassWeight::None,
@@ -213,8 +215,7 @@ fn walk_grid(
                     l2: grid[g],
                     ..params.clone()
                 };
-                let fitted =
-                    LinearModel::fit_from(&fold.x_fit, &fold.y_fit, &params, state.as_ref())?;
+                let fitted = fold.fit.fit(&params, state.as_ref())?;
                 let z = fitted.model.log_odds(&fold.x_check).to_vec();
                 let p: Vec<f64> = z.iter().map(|&z| sigmoid(z)).collect();
                 found[g] = (
@@ -286,10 +287,10 @@ struct FoldPath {
     states: Vec<Option<SolverState>>,
 }
 
-/// One expanding-window fold's matrices.
+/// One expanding-window fold: its fitting rows prepared once for the whole walk, its
+/// validating rows as they are.
 struct Fold {
-    x_fit: Array2<f64>,
-    y_fit: Vec<bool>,
+    fit: PreparedRows,
     x_check: Array2<f64>,
     y_check: Vec<bool>,
 }

@@ -141,86 +141,8 @@ impl LinearModel {
         start: Option<&SolverState>,
     ) -> Result<Fitted> {
         params.check()?;
-        if x.nrows() != won.len() || x.nrows() == 0 {
-            return Err(Error::setting(
-                "training rows",
-                "no rows, or features and labels differ in length",
-            ));
-        }
-        if won.iter().all(|&w| w) || won.iter().all(|&w| !w) {
-            return Err(Error::setting(
-                "training rows",
-                "need both won and lost deals",
-            ));
-        }
-        let bounds = Bounds::learn(x);
-        // One copy of the matrix: prepared, then standardised in place.
-        let (mut standardised, _) = apply_bounds(
-            x,
-            &bounds.lower,
-            &bounds.upper,
-            &bounds.spread,
-            &bounds.fill,
-        );
-        let x = &standardised;
-        let means: Vec<f64> = x
-            .mean_axis(Axis(0))
-            .map_or_else(|| vec![0.0; x.ncols()], |m| m.to_vec());
-        // Indicator columns (one-hot categories, missing flags) are centred but not
-        // scaled, as scikit-learn's one-hot encoding leaves them: scaling a rare
-        // category up makes its weight cheap under the penalty, and on the bank data the
-        // model then explained the won rate by the calendar month (which does not come
-        // back next year) instead of the economy (which does): 0.66 out-of-time ROC AUC
-        // against 0.76.
-        let scales: Vec<f64> = x
-            .std_axis(Axis(0), 0.0)
-            .iter()
-            .zip(x.columns())
-            .map(|(&s, column)| {
-                let indicator = column.iter().all(|&v| v == 0.0 || v == 1.0);
-                if s > 1e-12 && s.is_finite() && !indicator {
-                    s
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        let rows = x.nrows() as f64;
-        let columns = x.ncols();
-        standardise(&mut standardised, &means, &scales);
-        let labels: Array1<bool> = won.iter().copied().collect();
-        let solver = FusedLogistic {
-            alpha: params.l2 * rows,
-            max_iterations: params.max_iterations,
-            tolerance: params.gradient_tolerance * rows,
-            start: start
-                .filter(|s| s.0.len() == columns + 1)
-                .map(|s| Array1::from(s.0.clone())),
-        };
-        let fitted = solver
-            .fit(&Dataset::new(standardised, labels))
-            .map_err(|e| Error::setting("training", format!("the logistic fit failed: {e}")))?;
-        let state = SolverState(fitted.0.to_vec());
-        let shift = match params.class_weight {
-            ClassWeight::None => 0.0,
-            ClassWeight::Balanced => {
-                let won_count = won.iter().filter(|&&w| w).count() as f64;
-                ((won.len() as f64 - won_count) / won_count).ln()
-            }
-        };
-        let model = LinearModel {
-            lower: bounds.lower,
-            upper: bounds.upper,
-            spread: bounds.spread,
-            fill: bounds.fill,
-            means,
-            scales,
-            weights: fitted.0.iter().take(columns).copied().collect(),
-            intercept: fitted.0[columns] + shift,
-        };
-        Ok(Fitted { model, state })
+        PreparedRows::new(x.clone(), won)?.fit(params, start)
     }
-
     /// `x` as the weights expect it: missing values imputed, values far outside the
     /// training range clipped; and per feature, how many rows lay outside that range.
     pub fn prepare(&self, x: &Array2<f64>) -> (Array2<f64>, Vec<usize>) {
@@ -255,6 +177,116 @@ impl LinearModel {
     /// Probability of winning for rows already prepared.
     pub fn probabilities_prepared(&self, x: &Array2<f64>) -> Array1<f64> {
         self.log_odds_prepared(x).mapv(|z| 1.0 / (1.0 + (-z).exp()))
+    }
+}
+
+/// Training rows made ready for the solver once (bounded, imputed, standardised), so
+/// that a path of L2 strengths, as the search walks, pays for that once and holds one
+/// copy of the matrix.
+pub struct PreparedRows {
+    bounds: Bounds,
+    means: Vec<f64>,
+    scales: Vec<f64>,
+    won: Vec<bool>,
+    dataset: Dataset<f64, bool, ndarray::Ix1>,
+}
+
+impl PreparedRows {
+    /// Takes `x` (n × p, column-major is fastest) and prepares it in place.
+    pub fn new(mut x: Array2<f64>, won: &[bool]) -> Result<Self> {
+        if x.nrows() != won.len() || x.nrows() == 0 {
+            return Err(Error::setting(
+                "training rows",
+                "no rows, or features and labels differ in length",
+            ));
+        }
+        if won.iter().all(|&w| w) || won.iter().all(|&w| !w) {
+            return Err(Error::setting(
+                "training rows",
+                "need both won and lost deals",
+            ));
+        }
+        let bounds = Bounds::learn(&x);
+        bound_in_place(
+            &mut x,
+            &bounds.lower,
+            &bounds.upper,
+            &bounds.spread,
+            &bounds.fill,
+        );
+        let means: Vec<f64> = x
+            .mean_axis(Axis(0))
+            .map_or_else(|| vec![0.0; x.ncols()], |m| m.to_vec());
+        // Indicator columns (one-hot categories, missing flags) are centred but not
+        // scaled, as scikit-learn's one-hot encoding leaves them: scaling a rare
+        // category up makes its weight cheap under the penalty, and on the bank data the
+        // model then explained the won rate by the calendar month (which does not come
+        // back next year) instead of the economy (which does): 0.66 out-of-time ROC AUC
+        // against 0.76.
+        let scales: Vec<f64> = x
+            .std_axis(Axis(0), 0.0)
+            .iter()
+            .zip(x.columns())
+            .map(|(&s, column)| {
+                let indicator = column.iter().all(|&v| v == 0.0 || v == 1.0);
+                if s > 1e-12 && s.is_finite() && !indicator {
+                    s
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        standardise(&mut x, &means, &scales);
+        let labels: Array1<bool> = won.iter().copied().collect();
+        Ok(PreparedRows {
+            bounds,
+            means,
+            scales,
+            won: won.to_vec(),
+            dataset: Dataset::new(x, labels),
+        })
+    }
+
+    /// Rows.
+    pub fn rows(&self) -> usize {
+        self.won.len()
+    }
+
+    /// Fits at `params`' strength, starting from `start` when it fits these columns.
+    pub fn fit(&self, params: &FitParams, start: Option<&SolverState>) -> Result<Fitted> {
+        params.check()?;
+        let rows = self.rows() as f64;
+        let columns = self.means.len();
+        let solver = FusedLogistic {
+            alpha: params.l2 * rows,
+            max_iterations: params.max_iterations,
+            tolerance: params.gradient_tolerance * rows,
+            start: start
+                .filter(|s| s.0.len() == columns + 1)
+                .map(|s| Array1::from(s.0.clone())),
+        };
+        let fitted = solver
+            .fit(&self.dataset)
+            .map_err(|e| Error::setting("training", format!("the logistic fit failed: {e}")))?;
+        let state = SolverState(fitted.0.to_vec());
+        let shift = match params.class_weight {
+            ClassWeight::None => 0.0,
+            ClassWeight::Balanced => {
+                let won_count = self.won.iter().filter(|&&w| w).count() as f64;
+                ((rows - won_count) / won_count).ln()
+            }
+        };
+        let model = LinearModel {
+            lower: self.bounds.lower.clone(),
+            upper: self.bounds.upper.clone(),
+            spread: self.bounds.spread.clone(),
+            fill: self.bounds.fill.clone(),
+            means: self.means.clone(),
+            scales: self.scales.clone(),
+            weights: fitted.0.iter().take(columns).copied().collect(),
+            intercept: fitted.0[columns] + shift,
+        };
+        Ok(Fitted { model, state })
     }
 }
 
@@ -321,8 +353,20 @@ fn apply_bounds(
     fill: &[f64],
 ) -> (Array2<f64>, Vec<usize>) {
     let mut out = x.clone();
+    let outside = bound_in_place(&mut out, lower, upper, spread, fill);
+    (out, outside)
+}
+
+/// [`apply_bounds`] without the copy.
+fn bound_in_place(
+    x: &mut Array2<f64>,
+    lower: &[f64],
+    upper: &[f64],
+    spread: &[f64],
+    fill: &[f64],
+) -> Vec<usize> {
     let mut outside = vec![0; x.ncols()];
-    for (j, mut column) in out.axis_iter_mut(Axis(1)).enumerate() {
+    for (j, mut column) in x.axis_iter_mut(Axis(1)).enumerate() {
         let (low, high) = (lower[j], upper[j]);
         let margin = CLIP_MARGIN_SD * spread[j];
         for v in column.iter_mut() {
@@ -334,7 +378,7 @@ fn apply_bounds(
             }
         }
     }
-    (out, outside)
+    outside
 }
 
 fn standardise(x: &mut Array2<f64>, means: &[f64], scales: &[f64]) {
