@@ -141,14 +141,18 @@ pub fn summary(model: &Model) -> String {
         format!("L2 {} (fixed)", model.fit.l2)
     } else {
         format!(
-            "L2 {} (chosen on later deals from {})",
+            "L2 {} (chosen on later deals from {}){}",
             model.fit.l2,
             model
                 .l2_search
                 .iter()
                 .map(|t| format!("{}: log loss {:.4}", t.l2, t.log_loss))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            model
+                .l2_note
+                .as_ref()
+                .map_or(String::new(), |note| format!("; {note}"))
         )
     };
     format!(

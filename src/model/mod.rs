@@ -8,6 +8,7 @@ pub mod drift;
 pub mod matrix;
 pub mod pipeline;
 pub mod reasons;
+pub mod sample;
 pub mod score;
 pub mod select;
 pub mod solver;

@@ -2,13 +2,14 @@
 //! features learned on earlier deals → a logistic fit → metrics on later deals → the
 //! final fit on all deals, packed with everything scoring needs into a [`Model`].
 
-use ndarray::Array2;
+use ndarray::{Array2, ShapeBuilder};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::drift::{reference, DriftReference};
 use super::matrix::to_matrix;
-use super::select::{choose_l2, L2Choice, L2Trial, L2_GRID};
+use super::sample::whole_leads;
+use super::select::{choose_l2, rows_of, L2Choice, L2Trial, L2_GRID, SEARCH_ROWS};
 use super::train::{FitParams, LinearModel};
 use crate::data::columns::*;
 use crate::data::timestamp::CSV_TIMESTAMP_FORMAT;
@@ -264,15 +265,32 @@ pub fn train_model(
         let on_fit = |done: usize, total: usize| {
             stages.set_message(format!("training: L2 search, fit {done} of {total}"));
         };
-        match choose_l2(&x_train, &y_train, &closed_train, &L2_GRID, &fit, &on_fit)? {
+        let search = SearchRows::of(&train, &x_train, &y_train, &closed_train)?;
+        let (x_search, y_search, closed_search) = search.rows(&x_train, &y_train, &closed_train);
+        match choose_l2(x_search, y_search, closed_search, &L2_GRID, &fit, &on_fit)? {
             Some(chosen) => {
-                fit.l2 = chosen.l2;
+                // The same total penalty on all rows as on the sample (a fixed prior):
+                // per row it shrinks as the rows grow.
+                fit.l2 = chosen.l2 * y_search.len() as f64 / y_train.len() as f64;
                 l2_search = chosen.trials;
                 plain_penalty = chosen.plain;
                 start = chosen.start;
-                if let Some(note) = chosen.widened {
-                    warnings.push(note.clone());
-                    l2_note = Some(note);
+                let mut notes: Vec<String> = Vec::new();
+                if let Some(widened) = chosen.widened {
+                    warnings.push(widened.clone());
+                    notes.push(widened);
+                }
+                if search.sampled() {
+                    notes.push(format!(
+                        "the search fitted a sample of {} of the {} training rows (whole leads, stratified by outcome) and chose {} per row there: the same total penalty on all rows is {:.3e} per row",
+                        y_search.len(),
+                        y_train.len(),
+                        chosen.l2,
+                        fit.l2
+                    ));
+                }
+                if !notes.is_empty() {
+                    l2_note = Some(notes.join("; "));
                 }
             }
             None => warnings.push(format!(
@@ -308,14 +326,32 @@ pub fn train_model(
 
     // The shipped model learns from every deal.
     stage("training: features of all deals");
-    let spec = FeatureSpec::learn(
+    let spec_all = FeatureSpec::learn(
         &tables.leads,
         &tables.interactions,
         &observations,
         &spec_params,
         rules_as_features,
     )?;
-    let (x_all, y_all) = design(&spec, tables, &observations, &points)?;
+    let (x_all, y_all) = if spec_all == spec {
+        // The same columns: the earlier deals' rows are built already.
+        let earlier: Vec<bool> = closed_at(&observations)?
+            .iter()
+            .map(|&c| c < split)
+            .collect();
+        let later = observations.filter(&earlier.iter().map(|&e| !e).collect())?;
+        let (x_later, _) = design(&spec, tables, &later, &points)?;
+        let won = observations
+            .column(WON_LABEL)?
+            .bool()?
+            .iter()
+            .map(|w| w.unwrap_or(false))
+            .collect();
+        (interleave(&x_train, &x_later, &earlier), won)
+    } else {
+        design(&spec_all, tables, &observations, &points)?
+    };
+    let spec = spec_all;
     if plain_penalty {
         fit.l2 = 1.0 / x_all.nrows().max(1) as f64;
     }
@@ -426,6 +462,68 @@ pub fn design(
     Ok((matrix, won))
 }
 
+/// Rows of `first` where `take_first` holds and of `second` elsewhere, each in order:
+/// the matrix of all observations from the matrices of two complementary subsets.
+fn interleave(first: &Array2<f64>, second: &Array2<f64>, take_first: &[bool]) -> Array2<f64> {
+    let mut out = Array2::zeros((take_first.len(), first.ncols()).f());
+    for ((mut column, a), b) in out
+        .columns_mut()
+        .into_iter()
+        .zip(first.columns())
+        .zip(second.columns())
+    {
+        let (mut a, mut b) = (a.iter(), b.iter());
+        for (v, &from_first) in column.iter_mut().zip(take_first) {
+            // The two subsets' row counts are those of `take_first`'s two values.
+            *v = *if from_first { a.next() } else { b.next() }.unwrap_or(&f64::NAN);
+        }
+    }
+    out
+}
+
+/// The training rows the L2 search fits: all of them, or whole leads stratified by
+/// outcome when there are more than [`SEARCH_ROWS`] (the penalty matters less the more
+/// rows there are, and the search's 24 fits would cost more than the rest of `train`).
+struct SearchRows {
+    /// Rows of the sample, when it is one.
+    sample: Option<(Array2<f64>, Vec<bool>, Vec<i64>)>,
+}
+
+impl SearchRows {
+    fn of(train: &DataFrame, x: &Array2<f64>, won: &[bool], closed: &[i64]) -> Result<Self> {
+        if won.len() <= SEARCH_ROWS {
+            return Ok(SearchRows { sample: None });
+        }
+        let ids = train.column(LEAD_ID)?.str()?;
+        let leads: Vec<&str> = ids.iter().map(|id| id.unwrap_or("")).collect();
+        let kept = whole_leads(&leads, won, SEARCH_ROWS);
+        Ok(SearchRows {
+            sample: Some((
+                rows_of(x, &kept),
+                kept.iter().map(|&i| won[i]).collect(),
+                kept.iter().map(|&i| closed[i]).collect(),
+            )),
+        })
+    }
+
+    fn sampled(&self) -> bool {
+        self.sample.is_some()
+    }
+
+    /// The search's matrix, labels and close times.
+    fn rows<'a>(
+        &'a self,
+        x: &'a Array2<f64>,
+        won: &'a [bool],
+        closed: &'a [i64],
+    ) -> (&'a Array2<f64>, &'a [bool], &'a [i64]) {
+        match &self.sample {
+            Some((x, won, closed)) => (x, won, closed),
+            None => (x, won, closed),
+        }
+    }
+}
+
 /// CRC-32 of the three tables as leadscore read them (typed, then written as CSV in file
 /// order, streamed through the hash): the same exports give the same fingerprint, and
 /// any changed cell, added row or reordering gives another.
@@ -465,4 +563,28 @@ fn data_as_of(tables: &Tables) -> Result<i64> {
     .flatten()
     .max()
     .unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn interleaving_two_subsets_restores_the_row_order() {
+        let first = array![[1.0, 10.0], [3.0, 30.0]];
+        let second = array![[2.0, 20.0], [4.0, 40.0], [5.0, 50.0]];
+        let merged = interleave(&first, &second, &[true, false, true, false, false]);
+        assert_eq!(
+            merged,
+            array![
+                [1.0, 10.0],
+                [2.0, 20.0],
+                [3.0, 30.0],
+                [4.0, 40.0],
+                [5.0, 50.0]
+            ]
+        );
+        assert!(merged.t().is_standard_layout(), "column-major");
+    }
 }

@@ -18,6 +18,11 @@ use crate::eval::metrics::{log_loss, roc_auc};
 /// Strengths tried when the user leaves `--l2` on `auto` (per training row).
 pub const L2_GRID: [f64; 8] = [1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0];
 
+/// Training rows above which the search fits a sample of whole leads (see
+/// `pipeline`): beyond this the chosen strength hardly moves the holdout, and the
+/// search's fits would cost more than the rest of training.
+pub const SEARCH_ROWS: usize = 60_000;
+
 /// Where the folds cut the training deals, as shares in closing order.
 const FOLD_CUTS: [f64; 4] = [0.55, 0.70, 0.85, 1.0];
 
@@ -321,7 +326,7 @@ fn folds(won: &[bool], closed_at: &[i64]) -> Option<Vec<(Vec<usize>, Vec<usize>)
 }
 
 /// The given rows of `x`, column-major like every matrix the fitter sees.
-fn rows_of(x: &Array2<f64>, rows: &[usize]) -> Array2<f64> {
+pub fn rows_of(x: &Array2<f64>, rows: &[usize]) -> Array2<f64> {
     let mut out = Array2::zeros((rows.len(), x.ncols()).f());
     out.assign(&x.select(Axis(0), rows));
     out
