@@ -21,12 +21,11 @@ use crate::error::{Error, Result};
 use crate::eval::metrics::{log_loss, roc_auc};
 use crate::features::cutoffs::{training_observations, CutoffParams};
 use crate::features::spec::{FeatureSpec, SpecParams};
-use crate::model::matrix::to_matrix;
 use crate::model::pipeline::{design, split_by_close};
 use crate::model::score::score_of;
 use crate::model::train::{FitParams, LinearModel};
 use crate::output::write_table;
-use crate::points::{observations_at, PointModel, AS_OF};
+use crate::points::{observations_at, PointModel};
 
 /// What the job reads, when it scores, how strongly it regularises, where scores go.
 #[derive(Debug, Clone)]
@@ -115,11 +114,7 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         let (x_train, y_train) = design(&spec, &tables, &train, &unused_rules)?;
         let (x_test, y_test) = design(&spec, &tables, &test, &unused_rules)?;
         let base = observations_at(&tables.leads, settings.as_of)?;
-        let x_base = to_matrix(
-            &spec
-                .build(&tables.leads, &tables.interactions, &base, None)?
-                .drop_many([LEAD_ID, AS_OF]),
-        )?;
+        let x_base = spec.matrix(&tables.leads, &tables.interactions, &base, None)?;
         Ok(Built {
             spec,
             x_train,

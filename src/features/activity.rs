@@ -10,12 +10,13 @@
 
 use std::collections::HashMap;
 
+use ndarray::{ArrayViewMut2, Axis};
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::data::columns::*;
 use crate::data::timestamp::MICROS_PER_DAY;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::points::AS_OF;
 
 /// What the spec counts: event types with columns of their own (the rest is "other")
@@ -29,17 +30,15 @@ pub struct ActivityPlan<'a> {
     pub windows: &'a [Option<u32>],
 }
 
-/// Per observation, in observation order: the count of every event type (then "other",
-/// then every detail pair) per window, window by window; the age in days of the last
-/// visible interaction (`None` when there is none); distinct active days in the last 90.
-pub struct Activity {
-    /// `counts[c][o]`: column `c` of observation `o` (window-major, as described).
-    pub counts: Vec<Vec<u32>>,
-    /// Days since the last visible interaction.
-    pub days_since_last: Vec<Option<f64>>,
-    /// Distinct whole days (ages floored) with activity in the last 90 days.
-    pub active_days_90d: Vec<u32>,
+impl ActivityPlan<'_> {
+    /// Count columns: every event type, "other" and every detail pair, per window.
+    pub fn width(&self) -> usize {
+        (self.event_types.len() + 1 + self.details.len()) * self.windows.len()
+    }
 }
+
+/// Observations per parallel block: each block writes its own rows of the output.
+const BLOCK: usize = 4_096;
 
 /// One interaction, encoded.
 #[derive(Clone, Copy)]
@@ -51,15 +50,30 @@ struct Event {
     detail: u32,
 }
 
-/// Computes the activity of every observation (`lead_id`, `as_of`).
-pub fn activity(
+/// The activity of every observation (`lead_id`, `as_of`), written straight into the
+/// caller's matrix: `counts` (one row per observation, [`ActivityPlan::width`] columns,
+/// zeros on entry) gets the count of every event type (then "other", then every detail
+/// pair) per window, window by window; `days_since_last` the age in days of the last
+/// visible interaction (NaN when there is none); `active_days_90d` the distinct whole
+/// days (ages floored) with activity in the last 90.
+pub fn activity_into(
     plan: &ActivityPlan,
     interactions: &DataFrame,
     observations: &DataFrame,
-) -> Result<Activity> {
+    mut counts: ArrayViewMut2<f64>,
+    days_since_last: &mut [f64],
+    active_days_90d: &mut [f64],
+) -> Result<()> {
+    let n = observations.height();
+    if counts.dim() != (n, plan.width()) || days_since_last.len() != n || active_days_90d.len() != n
+    {
+        return Err(Error::Polars(PolarsError::ShapeMismatch(
+            "activity output does not match the observations".into(),
+        )));
+    }
     let obs_leads = observations.column(LEAD_ID)?.str()?;
     let obs_times = observations.column(AS_OF)?.to_physical_repr();
-    let obs_times = obs_times.i64()?;
+    let obs_times: Vec<Option<i64>> = obs_times.i64()?.iter().collect();
     // Leads that are observed, each with a dense index.
     let mut lead_index: HashMap<&str, usize> = HashMap::new();
     let obs_lead: Vec<Option<usize>> = obs_leads
@@ -74,7 +88,7 @@ pub fn activity(
     let events = events_by_lead(plan, interactions, &lead_index)?;
 
     let columns_per_window = plan.event_types.len() + 1 + plan.details.len();
-    let width = columns_per_window * plan.windows.len();
+    let width = plan.width();
     // polars divides by multiplying with the reciprocal; so does this, so that ages
     // agree with the join's to the last bit.
     let per_day = 1.0 / MICROS_PER_DAY as f64;
@@ -83,56 +97,62 @@ pub fn activity(
         .iter()
         .map(|w| w.map_or(f64::INFINITY, f64::from))
         .collect();
-    let obs_times: Vec<Option<i64>> = obs_times.iter().collect();
-    let rows: Vec<(Vec<u32>, Option<f64>, u32)> = obs_lead
-        .par_iter()
-        .zip(obs_times.par_iter())
-        .map(|(lead, as_of)| {
-            let mut counts = vec![0u32; width];
-            let (Some(lead), Some(as_of)) = (*lead, *as_of) else {
-                return (counts, None, 0);
-            };
-            let mine = &events[lead];
-            // Events sorted by time: the visible ones are a prefix.
-            let visible = &mine[..mine.partition_point(|e| e.at < as_of)];
-            let (mut last_day, mut active_days) = (f64::NAN, 0u32);
-            for event in visible {
-                let age = (as_of - event.at) as f64 * per_day;
-                for (w, &days) in windows.iter().enumerate() {
-                    if age < days {
-                        let base = w * columns_per_window;
-                        counts[base + event.kind as usize] += 1;
-                        if event.detail != u32::MAX {
-                            counts[base + plan.event_types.len() + 1 + event.detail as usize] += 1;
+    let blocks: Vec<_> = counts
+        .axis_chunks_iter_mut(Axis(0), BLOCK)
+        .zip(days_since_last.chunks_mut(BLOCK))
+        .zip(active_days_90d.chunks_mut(BLOCK))
+        .zip(obs_lead.chunks(BLOCK).zip(obs_times.chunks(BLOCK)))
+        .collect();
+    blocks
+        .into_par_iter()
+        .for_each(|(((mut out, since), active), (leads, times))| {
+            let mut row = vec![0u32; width];
+            for (r, (lead, as_of)) in leads.iter().zip(times).enumerate() {
+                since[r] = f64::NAN;
+                active[r] = 0.0;
+                let (Some(lead), Some(as_of)) = (*lead, *as_of) else {
+                    continue;
+                };
+                let mine = &events[lead];
+                // Events sorted by time: the visible ones are a prefix.
+                let visible = &mine[..mine.partition_point(|e| e.at < as_of)];
+                if visible.is_empty() {
+                    continue;
+                }
+                row.fill(0);
+                let (mut last_day, mut active_days) = (f64::NAN, 0u32);
+                for event in visible {
+                    let age = (as_of - event.at) as f64 * per_day;
+                    for (w, &days) in windows.iter().enumerate() {
+                        if age < days {
+                            let base = w * columns_per_window;
+                            row[base + event.kind as usize] += 1;
+                            if event.detail != u32::MAX {
+                                row[base + plan.event_types.len() + 1 + event.detail as usize] += 1;
+                            }
+                        }
+                    }
+                    if age < 90.0 {
+                        // Ages fall as time rises, so equal floored days are adjacent.
+                        let day = age.floor();
+                        if day != last_day {
+                            active_days += 1;
+                            last_day = day;
                         }
                     }
                 }
-                if age < 90.0 {
-                    // Ages fall as time rises, so equal floored days are adjacent.
-                    let day = age.floor();
-                    if day != last_day {
-                        active_days += 1;
-                        last_day = day;
+                for (c, &count) in row.iter().enumerate() {
+                    if count != 0 {
+                        out[[r, c]] = f64::from(count);
                     }
                 }
+                if let Some(last) = visible.last() {
+                    since[r] = (as_of - last.at) as f64 * per_day;
+                }
+                active[r] = f64::from(active_days);
             }
-            let days_since_last = visible.last().map(|e| (as_of - e.at) as f64 * per_day);
-            (counts, days_since_last, active_days)
-        })
-        .collect();
-    let mut activity = Activity {
-        counts: vec![Vec::with_capacity(rows.len()); width],
-        days_since_last: Vec::with_capacity(rows.len()),
-        active_days_90d: Vec::with_capacity(rows.len()),
-    };
-    for (counts, since, days) in rows {
-        for (column, value) in activity.counts.iter_mut().zip(counts) {
-            column.push(value);
-        }
-        activity.days_since_last.push(since);
-        activity.active_days_90d.push(days);
-    }
-    Ok(activity)
+        });
+    Ok(())
 }
 
 /// The interactions of the observed leads, encoded and grouped by lead, each lead's in

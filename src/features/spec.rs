@@ -9,7 +9,6 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::activity::{activity, ActivityPlan};
 use super::cutoffs::WON_LABEL;
 use super::numeric::log_helps;
 use super::rules::RuleFeatures;
@@ -242,11 +241,32 @@ impl FeatureSpec {
     }
 
     /// One row per observation (in order): `lead_id`, `as_of`, then every feature as
-    /// Float64 without nulls. Interactions at or after an observation's `as_of` are
+    /// Float64 without nulls (see [`matrix`](Self::matrix), which this names).
+    pub fn build(
+        &self,
+        leads: &DataFrame,
+        interactions: &DataFrame,
+        observations: &DataFrame,
+        rules: Option<&PointModel>,
+    ) -> Result<DataFrame> {
+        let x = self.matrix(leads, interactions, observations, rules)?;
+        let mut columns = vec![
+            observations.column(LEAD_ID)?.clone(),
+            observations.column(AS_OF)?.clone(),
+        ];
+        for (name, values) in self.names().into_iter().zip(x.columns()) {
+            columns.push(Column::new(name.into(), values.to_vec()));
+        }
+        Ok(DataFrame::new(observations.height(), columns)?)
+    }
+
+    /// What [`build`](Self::build) gives, by polars joins and expressions: the oracle
+    /// the matrix is tested against. Interactions at or after an observation's `as_of` are
     /// invisible to it. An attribute column the spec knows but `leads` lacks counts as
     /// missing for every lead. `rules` is the rule model the spec was learned with, when
     /// it has rule features (scoring passes the artifact's).
-    pub fn build(
+    #[cfg(test)]
+    pub(crate) fn build_by_join(
         &self,
         leads: &DataFrame,
         interactions: &DataFrame,
@@ -288,7 +308,7 @@ impl FeatureSpec {
             .lazy()
             .select([col(LEAD_ID), col(AS_OF)])
             .with_row_index(OBSERVATION, None);
-        let activity = self.activity_frame(interactions, observations)?.lazy();
+        let activity = self.activity_by_join(interactions, observed.clone())?;
         let features = self.expressions();
         let mut select = vec![col(LEAD_ID), col(AS_OF)];
         select.extend(
@@ -323,49 +343,6 @@ impl FeatureSpec {
                     .into(),
             }),
         }
-    }
-
-    /// Per observation (`__observation`, then the `act:` columns): counts per event
-    /// type, detail and window, last activity, active days, from the one-pass engine.
-    fn activity_frame(
-        &self,
-        interactions: &DataFrame,
-        observations: &DataFrame,
-    ) -> Result<DataFrame> {
-        let plan = ActivityPlan {
-            event_types: &self.event_types,
-            details: &self.details,
-            windows: &WINDOWS,
-        };
-        let found = activity(&plan, interactions, observations)?;
-        let n = observations.height();
-        let mut columns = vec![
-            Column::new(OBSERVATION.into(), (0..n as IdxSize).collect::<Vec<_>>()),
-            Column::new(
-                activity_column("days_since_last").into(),
-                found.days_since_last,
-            ),
-            Column::new(
-                activity_column("active_days_90d").into(),
-                found.active_days_90d,
-            ),
-        ];
-        let mut counts = found.counts.into_iter();
-        for window in WINDOWS {
-            let names = self
-                .event_types
-                .iter()
-                .map(|e| count_name(e, window))
-                .chain([count_name(OTHER, window)])
-                .chain(self.details.iter().map(|(e, d)| detail_name(e, d, window)));
-            for name in names {
-                // The engine returns one column per (window, event or detail) in this
-                // order; a shortfall would be a bug, caught by DataFrame::new's height.
-                let values = counts.next().unwrap_or_default();
-                columns.push(Column::new(activity_column(&name).into(), values));
-            }
-        }
-        Ok(DataFrame::new(n, columns)?)
     }
 
     /// The same by a polars join of every observation with its lead's interactions:
@@ -479,6 +456,15 @@ impl FeatureSpec {
             log1p(activity("active_days_90d").fill_null(lit(0))),
         ));
         found.push(("lead_age_days_log".into(), log1p(lead_age)));
+        found.extend(self.attribute_expressions());
+        found
+    }
+
+    /// (name, expression) of every categorical and numeric feature, over the lead's
+    /// attribute columns (namespaced by [`attribute_column`]).
+    pub(super) fn attribute_expressions(&self) -> Vec<(String, Expr)> {
+        let log1p = |e: Expr| (e.cast(DataType::Float64) + lit(1.0)).log(lit(std::f64::consts::E));
+        let mut found = Vec::new();
         for (column, values) in &self.categoricals {
             let text = col(attribute_column(column)).cast(DataType::String);
             for value in values {
@@ -600,6 +586,7 @@ pub const NUMERIC_LOG: &str = "_log";
 
 /// The bucket for event types without features of their own.
 pub const OTHER: &str = "<other>";
+#[cfg(test)]
 const OBSERVATION: &str = "__observation";
 const LEAD_CREATED: &str = "__created_at";
 #[cfg(test)]
@@ -611,7 +598,7 @@ fn is_placeholder(value: &str) -> bool {
     value.starts_with('<') && value.ends_with('>')
 }
 
-fn attribute_column(name: &str) -> String {
+pub(super) fn attribute_column(name: &str) -> String {
     format!("attr:{name}")
 }
 
@@ -689,12 +676,16 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
-        /// The one-pass engine and the polars join give the same activity for every
-        /// observation: same counts per window, same recency, same active days.
+        /// The matrix written by the one-pass engine and the polars joins and
+        /// expressions give the same features for every observation, to the bit: same
+        /// counts per window, recency, active days, age, categories and numbers, for
+        /// leads the table has and one it lacks (`L4`).
         #[test]
         fn the_engine_agrees_with_the_join(
             events in events(),
-            cutoffs in prop::collection::vec((0u8..4, 0i64..800), 1..12),
+            cutoffs in prop::collection::vec((0u8..5, 0i64..800), 1..12),
+            tiers in prop::collection::vec(0u8..4, 4),
+            sizes in prop::collection::vec(0u8..6, 4),
         ) {
             let quarter = MICROS_PER_DAY / 4;
             let start = 1_700_000_000_000_000i64;
@@ -710,35 +701,34 @@ mod tests {
                 Column::new(LEAD_ID.into(), cutoffs.iter().map(|c| format!("L{}", c.0)).collect::<Vec<_>>()),
                 micros(AS_OF, cutoffs.iter().map(|c| start + c.1 * quarter).collect()),
             ]).unwrap();
-            let spec = spec();
-            let engine = spec.activity_frame(&interactions, &observations).unwrap();
-            let observed = observations
-                .clone()
-                .lazy()
-                .select([col(LEAD_ID), col(AS_OF)])
-                .with_row_index(OBSERVATION, None);
-            let joined = observed
-                .clone()
-                .join(
-                    spec.activity_by_join(&interactions, observed).unwrap(),
-                    [col(OBSERVATION)],
-                    [col(OBSERVATION)],
-                    JoinArgs::new(JoinType::Left),
-                )
-                .sort([OBSERVATION], SortMultipleOptions::default())
-                .collect()
-                .unwrap();
-            for column in engine.columns().iter().skip(1) {
-                let name = column.name().as_str();
-                let ours = column.cast(&DataType::Float64).unwrap();
-                let theirs = joined.column(name).unwrap().cast(&DataType::Float64).unwrap();
-                let (ours, theirs) = (ours.f64().unwrap(), theirs.f64().unwrap());
-                for (o, (a, b)) in ours.iter().zip(theirs.iter()).enumerate() {
-                    // The join has no row for an observation that saw nothing: its
-                    // counts are 0 and its recency is missing, as the engine says.
-                    let b = if name == activity_column("days_since_last") { b } else { Some(b.unwrap_or(0.0)) };
-                    prop_assert_eq!(a, b, "{} of observation {}", name, o);
-                }
+            let leads = DataFrame::new_infer_height(vec![
+                Column::new(LEAD_ID.into(), (0..4).map(|l| format!("L{l}")).collect::<Vec<_>>()),
+                micros(CREATED_AT, (0..4).map(|l| start - (l as i64) * 37 * quarter).collect()),
+                Column::new("tier".into(), tiers.iter().map(|t| ["a", "b", "z"].get(*t as usize).copied()).collect::<Vec<_>>()),
+                Column::new("size".into(), sizes.iter().map(|v| match v { 0 => None, 1 => Some(f64::NAN), 2 => Some(-12.5), _ => Some(*v as f64 * 3.0) }).collect::<Vec<_>>()),
+            ]).unwrap();
+            let spec = FeatureSpec {
+                categoricals: vec![("tier".into(), vec!["a".into(), "b".into()]), ("region".into(), vec!["eu".into()])],
+                numerics: vec!["size".into()],
+                numeric_logs: vec!["size".into()],
+                ..spec()
+            };
+            let engine = spec.matrix(&leads, &interactions, &observations, None).unwrap();
+            let oracle = crate::model::matrix::to_matrix(
+                &spec
+                    .build_by_join(&leads, &interactions, &observations, None)
+                    .unwrap()
+                    .drop_many([LEAD_ID, AS_OF]),
+            )
+            .unwrap();
+            prop_assert_eq!(engine.dim(), oracle.dim());
+            let names = spec.names();
+            for ((r, c), &a) in engine.indexed_iter() {
+                let b = oracle[[r, c]];
+                prop_assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "{} of observation {}: {} against {}", names[c], r, a, b
+                );
             }
         }
     }

@@ -7,7 +7,6 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::drift::{reference, DriftReference};
-use super::matrix::to_matrix;
 use super::sample::whole_leads;
 use super::select::{choose_l2, rows_of, L2Choice, L2Trial, L2_GRID, SEARCH_ROWS};
 use super::train::{FitParams, LinearModel};
@@ -22,7 +21,7 @@ use crate::features::cutoffs::{
     WON_LABEL,
 };
 use crate::features::spec::{FeatureSpec, SpecParams};
-use crate::points::{observations_at, PointModel, AS_OF};
+use crate::points::{observations_at, PointModel};
 use crate::progress::Progress;
 
 /// Closed deals of each class needed before leadscore agrees to train.
@@ -363,11 +362,7 @@ pub fn train_model(
     stage("training: drift reference");
     let as_of = data_as_of(tables)?;
     let base = observations_at(&tables.leads, as_of)?;
-    let x_base = to_matrix(
-        &spec
-            .build(&tables.leads, &tables.interactions, &base, Some(&points))?
-            .drop_many([LEAD_ID, AS_OF]),
-    )?;
+    let x_base = spec.matrix(&tables.leads, &tables.interactions, &base, Some(&points))?;
     let (x_base, _) = linear.prepare(&x_base);
     let drift = reference(&x_base, &linear.probabilities_prepared(&x_base).to_vec());
     stages.finish_and_clear();
@@ -446,13 +441,12 @@ pub fn design(
     observations: &DataFrame,
     rules: &PointModel,
 ) -> Result<(Array2<f64>, Vec<bool>)> {
-    let features = spec.build(
+    let matrix = spec.matrix(
         &tables.leads,
         &tables.interactions,
         observations,
         Some(rules),
     )?;
-    let matrix = to_matrix(&features.drop_many([LEAD_ID, AS_OF]))?;
     let won = observations
         .column(WON_LABEL)?
         .bool()?

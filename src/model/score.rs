@@ -4,7 +4,6 @@
 use ndarray::Array2;
 use polars::prelude::*;
 
-use super::matrix::to_matrix;
 use super::reasons::reasons;
 use super::train::CLIP_MARGIN_SD;
 use super::Model;
@@ -67,21 +66,14 @@ pub fn score_observations(
         .points
         .evaluate(leads, interactions, &observations, with_breakdown)?;
     let points = rule_scores.scores;
-    let features = model
-        .spec
-        .build(leads, interactions, &observations, Some(&model.points))?
-        .drop_many([LEAD_ID, AS_OF]);
-    let built: Vec<String> = features
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    if built != model.feature_names {
+    if model.spec.names() != model.feature_names {
         return Err(Error::Artifact {
             reason: "the model's feature list does not match its feature spec".into(),
         });
     }
-    let raw = to_matrix(&features)?;
+    let raw = model
+        .spec
+        .matrix(leads, interactions, &observations, Some(&model.points))?;
     let (x, outside_range) = model.linear.prepare(&raw);
     let probability = model.linear.probabilities_prepared(&x).to_vec();
     // The artifact's consistency check makes this impossible; a published NaN would be
