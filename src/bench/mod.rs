@@ -20,6 +20,7 @@ use crate::data::{load, InputPaths, LoadOptions};
 use crate::error::{Error, Result};
 use crate::eval::metrics::{log_loss, roc_auc};
 use crate::features::cutoffs::{training_observations, CutoffParams};
+use crate::features::events::EventIndex;
 use crate::features::spec::{FeatureSpec, SpecParams};
 use crate::model::pipeline::{design, split_by_close};
 use crate::model::score::score_of;
@@ -111,10 +112,12 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         Ok((spec, train, test))
     })?;
     let built = stage(&mut stages, "features", || {
-        let (x_train, y_train) = design(&spec, &tables, &train, &unused_rules)?;
-        let (x_test, y_test) = design(&spec, &tables, &test, &unused_rules)?;
+        let events = EventIndex::new(&tables.leads, &tables.interactions)?;
+        let (x_train, y_train) = design(&spec, &tables, &events, &train, &unused_rules)?;
+        let (x_test, y_test) = design(&spec, &tables, &events, &test, &unused_rules)?;
         let base = observations_at(&tables.leads, settings.as_of)?;
-        let x_base = spec.matrix(&tables.leads, &tables.interactions, &base, None)?;
+        let x_base =
+            spec.matrix_indexed(&events, &tables.leads, &tables.interactions, &base, None)?;
         Ok(Built {
             spec,
             x_train,

@@ -8,13 +8,12 @@
 //! (kept as the test oracle), bit for bit: the same formulas, evaluated in the same
 //! floating-point order.
 
-use std::collections::HashMap;
-
 use ndarray::{s, Array2, ArrayViewMut1, Axis, ShapeBuilder};
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::activity::{activity_into, ActivityPlan};
+use super::events::EventIndex;
 use super::spec::{FeatureSpec, WINDOWS};
 use crate::data::columns::*;
 use crate::data::timestamp::MICROS_PER_DAY;
@@ -47,6 +46,20 @@ impl FeatureSpec {
         observations: &DataFrame,
         rules: Option<&PointModel>,
     ) -> Result<Array2<f64>> {
+        let index = EventIndex::new(leads, interactions)?;
+        self.matrix_indexed(&index, leads, interactions, observations, rules)
+    }
+
+    /// The same from interactions already indexed (by [`EventIndex::new`] over these
+    /// `leads` and `interactions`): a command building several matrices indexes once.
+    pub fn matrix_indexed(
+        &self,
+        index: &EventIndex,
+        leads: &DataFrame,
+        interactions: &DataFrame,
+        observations: &DataFrame,
+        rules: Option<&PointModel>,
+    ) -> Result<Array2<f64>> {
         let rule_columns =
             match (&self.rules, rules) {
                 (None, _) => None,
@@ -70,12 +83,16 @@ impl FeatureSpec {
             windows: &WINDOWS,
         };
         let counted = plan.width();
+        let lead_of = lead_rows(leads, observations)?;
+        let as_of = observations.column(AS_OF)?.to_physical_repr();
+        let as_of: Vec<Option<i64>> = as_of.i64()?.iter().collect();
         let mut since = vec![f64::NAN; n];
         let mut active = vec![0.0; n];
         activity_into(
             &plan,
-            interactions,
-            observations,
+            index,
+            &lead_of,
+            &as_of,
             x.slice_mut(s![.., ..counted]),
             &mut since,
             &mut active,
@@ -88,12 +105,10 @@ impl FeatureSpec {
 
         // Recency, activity days and age: per observation, from its lead's creation.
         let leads = with_missing_attributes(self, leads)?;
-        let lead_of = lead_rows(&leads, observations)?;
         let created = leads.column(CREATED_AT)?.to_physical_repr();
         let created: Vec<Option<i64>> = created.i64()?.iter().collect();
-        let as_of = observations.column(AS_OF)?.to_physical_repr();
         let per_day = 1.0 / MICROS_PER_DAY as f64;
-        for (r, as_of) in as_of.i64()?.iter().enumerate() {
+        for (r, &as_of) in as_of.iter().enumerate() {
             let created = lead_of[r].and_then(|l| created.get(l).copied().flatten());
             let lead_age = match (as_of, created) {
                 (Some(as_of), Some(created)) => {
@@ -211,7 +226,7 @@ fn with_missing_attributes(spec: &FeatureSpec, leads: &DataFrame) -> Result<Data
 /// For each observation, its lead's row in `leads` (`None` when the table lacks it).
 fn lead_rows(leads: &DataFrame, observations: &DataFrame) -> Result<Vec<Option<usize>>> {
     let ids = leads.column(LEAD_ID)?.str()?;
-    let mut row_of: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+    let mut row_of: PlHashMap<&str, usize> = PlHashMap::with_capacity(ids.len());
     for (row, id) in ids.iter().enumerate() {
         if let Some(id) = id {
             // A lead listed twice (which validation refuses) keeps its first row.

@@ -20,6 +20,7 @@ use crate::features::cutoffs::{
     evaluation_dates, open_at_dates, training_observations, typical_open_time, ValidCutoffParams,
     WON_LABEL,
 };
+use crate::features::events::EventIndex;
 use crate::features::spec::{FeatureSpec, SpecParams};
 use crate::points::{observations_at, PointModel};
 use crate::progress::Progress;
@@ -244,6 +245,7 @@ pub fn train_model(
 
     let spec_params = SpecParams::default();
     stage("training: features of the earlier deals");
+    let events = EventIndex::new(&tables.leads, &tables.interactions)?;
     let spec = FeatureSpec::learn(
         &tables.leads,
         &tables.interactions,
@@ -251,8 +253,8 @@ pub fn train_model(
         &spec_params,
         rules_as_features,
     )?;
-    let (x_train, y_train) = design(&spec, tables, &train, &points)?;
-    let (x_test, y_test) = design(&spec, tables, &test, &points)?;
+    let (x_train, y_train) = design(&spec, tables, &events, &train, &points)?;
+    let (x_test, y_test) = design(&spec, tables, &events, &test, &points)?;
     let mut fit = fit.clone();
     let mut l2_search = Vec::new();
     let mut l2_note = None;
@@ -339,7 +341,7 @@ pub fn train_model(
             .map(|&c| c < split)
             .collect();
         let later = observations.filter(&earlier.iter().map(|&e| !e).collect())?;
-        let (x_later, _) = design(&spec, tables, &later, &points)?;
+        let (x_later, _) = design(&spec, tables, &events, &later, &points)?;
         let won = observations
             .column(WON_LABEL)?
             .bool()?
@@ -348,7 +350,7 @@ pub fn train_model(
             .collect();
         (interleave(&x_train, &x_later, &earlier), won)
     } else {
-        design(&spec_all, tables, &observations, &points)?
+        design(&spec_all, tables, &events, &observations, &points)?
     };
     let spec = spec_all;
     if plain_penalty {
@@ -362,7 +364,13 @@ pub fn train_model(
     stage("training: drift reference");
     let as_of = data_as_of(tables)?;
     let base = observations_at(&tables.leads, as_of)?;
-    let x_base = spec.matrix(&tables.leads, &tables.interactions, &base, Some(&points))?;
+    let x_base = spec.matrix_indexed(
+        &events,
+        &tables.leads,
+        &tables.interactions,
+        &base,
+        Some(&points),
+    )?;
     let (x_base, _) = linear.prepare(&x_base);
     let drift = reference(&x_base, &linear.probabilities_prepared(&x_base).to_vec());
     stages.finish_and_clear();
@@ -438,10 +446,12 @@ fn closed_at(observations: &DataFrame) -> Result<Vec<i64>> {
 pub fn design(
     spec: &FeatureSpec,
     tables: &Tables,
+    events: &EventIndex,
     observations: &DataFrame,
     rules: &PointModel,
 ) -> Result<(Array2<f64>, Vec<bool>)> {
-    let matrix = spec.matrix(
+    let matrix = spec.matrix_indexed(
+        events,
         &tables.leads,
         &tables.interactions,
         observations,
