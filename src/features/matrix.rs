@@ -99,9 +99,13 @@ impl FeatureSpec {
         )?;
         let count_columns: Vec<ArrayViewMut1<f64>> =
             x.axis_iter_mut(Axis(1)).take(counted).collect();
-        count_columns
-            .into_par_iter()
-            .for_each(|mut column| column.mapv_inplace(log1p));
+        count_columns.into_par_iter().for_each(|mut column| {
+            // Most counts are 0, whose log is 0.
+            column
+                .iter_mut()
+                .filter(|v| **v != 0.0)
+                .for_each(|v| *v = log1p(*v))
+        });
 
         // Recency, activity days and age: per observation, from its lead's creation.
         let leads = with_missing_attributes(self, leads)?;
@@ -129,28 +133,32 @@ impl FeatureSpec {
             row[counted + 3] = lead_age.map_or(0.0, log1p);
         }
 
-        // Attributes: evaluated once per lead, gathered into the rows.
+        // Attributes: encoded once per lead, gathered into the rows.
         let attributes = self.attributes_per_lead(&leads)?;
-        let first_attribute = counted + 4;
-        let null_lead = leads.height();
-        let attribute_columns: Vec<(ArrayViewMut1<f64>, &Column)> = x
-            .axis_iter_mut(Axis(1))
-            .skip(first_attribute)
-            .zip(attributes.columns())
+        let mut next = counted + 4;
+        let mut work: Vec<(usize, &LeadAttribute)> = Vec::with_capacity(attributes.len());
+        for attribute in &attributes {
+            work.push((next, attribute));
+            next += attribute.width();
+        }
+        let first_rule = next;
+        // Each attribute owns a contiguous run of columns: hand each its own views.
+        let mut columns: Vec<Option<ArrayViewMut1<f64>>> =
+            x.axis_iter_mut(Axis(1)).map(Some).collect();
+        let jobs: Vec<(Vec<ArrayViewMut1<f64>>, &LeadAttribute)> = work
+            .into_iter()
+            .map(|(first, attribute)| {
+                let mine = (first..first + attribute.width())
+                    .filter_map(|c| columns[c].take())
+                    .collect();
+                (mine, attribute)
+            })
             .collect();
-        attribute_columns
-            .into_par_iter()
-            .try_for_each(|(mut out, values)| -> Result<()> {
-                // No nulls: every expression was filled with 0.
-                let values: Vec<f64> = values.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
-                for (v, lead) in out.iter_mut().zip(&lead_of) {
-                    *v = values[lead.unwrap_or(null_lead)];
-                }
-                Ok(())
-            })?;
+        drop(columns);
+        jobs.into_par_iter()
+            .for_each(|(mut out, attribute)| attribute.write(&mut out, &lead_of));
 
         if let Some(rule_columns) = rule_columns {
-            let first_rule = first_attribute + attributes.width();
             for (j, column) in rule_columns.columns().iter().enumerate() {
                 let values = column.cast(&DataType::Float64)?;
                 for (v, value) in x
@@ -165,36 +173,99 @@ impl FeatureSpec {
         Ok(x)
     }
 
-    /// One row per lead, plus a last row of a lead with every attribute missing (for
-    /// observations of leads the table lacks): every categorical and numeric feature,
-    /// as Float64 without nulls.
-    fn attributes_per_lead(&self, leads: &DataFrame) -> Result<DataFrame> {
-        let attribute_names: Vec<&String> = self
-            .categoricals
-            .iter()
-            .map(|(c, _)| c)
-            .chain(&self.numerics)
-            .collect();
-        let mut selected = leads.select(attribute_names.iter().map(|c| c.as_str()))?;
-        let missing_lead = DataFrame::new(
-            1,
-            selected
-                .columns()
+    /// Every categorical and numeric attribute of the spec, encoded per lead row.
+    fn attributes_per_lead(&self, leads: &DataFrame) -> Result<Vec<LeadAttribute>> {
+        let mut found = Vec::new();
+        for (column, kept) in &self.categoricals {
+            // As the expressions see it: the column as text, compared byte for byte.
+            let text = leads.column(column)?.cast(&DataType::String)?;
+            let code_of: PlHashMap<&str, u32> = kept
                 .iter()
-                .map(|c| Column::full_null(c.name().clone(), 1, c.dtype()))
-                .collect(),
-        )?;
-        selected.vstack_mut(&missing_lead)?;
-        let aliased: Vec<Expr> = attribute_names
-            .iter()
-            .map(|c| col(c.as_str()).alias(super::spec::attribute_column(c)))
-            .collect();
-        let features: Vec<Expr> = self
-            .attribute_expressions()
-            .into_iter()
-            .map(|(name, expr)| expr.cast(DataType::Float64).fill_null(lit(0.0)).alias(name))
-            .collect();
-        Ok(selected.lazy().select(aliased).select(features).collect()?)
+                .enumerate()
+                .map(|(i, v)| (v.as_str(), i as u32))
+                .collect();
+            let other = kept.len() as u32;
+            let codes = text
+                .str()?
+                .iter()
+                .map(|v| match v {
+                    None => other + 1,
+                    Some(v) => code_of.get(v).copied().unwrap_or(other),
+                })
+                .collect();
+            found.push(LeadAttribute::Category {
+                codes,
+                width: kept.len() + 2,
+            });
+        }
+        for column in &self.numerics {
+            let raw = leads.column(column)?.cast(&DataType::Float64)?;
+            // NaN and infinities (a CSV cell "inf", a Parquet NaN) count as missing.
+            let values = raw
+                .f64()?
+                .iter()
+                .map(|v| v.filter(|v| v.is_finite()).unwrap_or(f64::NAN))
+                .collect();
+            found.push(LeadAttribute::Number {
+                values,
+                with_log: self.numeric_logs.contains(column),
+            });
+        }
+        Ok(found)
+    }
+}
+
+/// One attribute of every lead, ready to be gathered into observation rows.
+enum LeadAttribute {
+    /// Per lead: the one-hot column that is 1 (a kept value's, then "other", then
+    /// "missing").
+    Category { codes: Vec<u32>, width: usize },
+    /// Per lead: the value (NaN when missing); its signed log is a feature too when
+    /// `with_log`.
+    Number { values: Vec<f64>, with_log: bool },
+}
+
+impl LeadAttribute {
+    /// Columns: the one-hot columns; or value, log (if any) and missing flag.
+    fn width(&self) -> usize {
+        match self {
+            LeadAttribute::Category { width, .. } => *width,
+            LeadAttribute::Number { with_log, .. } => 2 + usize::from(*with_log),
+        }
+    }
+
+    /// Writes this attribute's columns (zeros on entry) for observations of `lead_of`
+    /// (a lead the table lacks has every attribute missing).
+    fn write(&self, out: &mut [ArrayViewMut1<f64>], lead_of: &[Option<usize>]) {
+        match self {
+            LeadAttribute::Category { codes, width } => {
+                let missing = (*width - 1) as u32;
+                for (r, lead) in lead_of.iter().enumerate() {
+                    let code = lead.map_or(missing, |l| codes[l]);
+                    out[code as usize][r] = 1.0;
+                }
+            }
+            LeadAttribute::Number { values, with_log } => {
+                let value_of = |lead: &Option<usize>| lead.map_or(f64::NAN, |l| values[l]);
+                for (v, lead) in out[0].iter_mut().zip(lead_of) {
+                    *v = value_of(lead);
+                }
+                if *with_log {
+                    for (v, lead) in out[1].iter_mut().zip(lead_of) {
+                        let value = value_of(lead);
+                        *v = if value < 0.0 {
+                            0.0 - log1p(0.0 - value)
+                        } else {
+                            log1p(value)
+                        };
+                    }
+                }
+                let flag = out.len() - 1;
+                for (v, lead) in out[flag].iter_mut().zip(lead_of) {
+                    *v = if value_of(lead).is_nan() { 1.0 } else { 0.0 };
+                }
+            }
+        }
     }
 }
 

@@ -678,8 +678,9 @@ mod tests {
 
         /// The matrix written by the one-pass engine and the polars joins and
         /// expressions give the same features for every observation, to the bit: same
-        /// counts per window, recency, active days, age, categories and numbers, for
-        /// leads the table has and one it lacks (`L4`).
+        /// counts per window, recency, active days, age, categories (text, and a
+        /// boolean read as text) and numbers (floats with NaN, integers), for leads the
+        /// table has and one it lacks (`L4`).
         #[test]
         fn the_engine_agrees_with_the_join(
             events in events(),
@@ -706,10 +707,16 @@ mod tests {
                 micros(CREATED_AT, (0..4).map(|l| start - (l as i64) * 37 * quarter).collect()),
                 Column::new("tier".into(), tiers.iter().map(|t| ["a", "b", "z"].get(*t as usize).copied()).collect::<Vec<_>>()),
                 Column::new("size".into(), sizes.iter().map(|v| match v { 0 => None, 1 => Some(f64::NAN), 2 => Some(-12.5), _ => Some(*v as f64 * 3.0) }).collect::<Vec<_>>()),
+                Column::new("vip".into(), tiers.iter().map(|t| (*t < 3).then_some(*t == 1)).collect::<Vec<_>>()),
+                Column::new("seats".into(), sizes.iter().map(|v| (*v > 1).then_some(*v as i64 * 7 - 20)).collect::<Vec<_>>()),
             ]).unwrap();
             let spec = FeatureSpec {
-                categoricals: vec![("tier".into(), vec!["a".into(), "b".into()]), ("region".into(), vec!["eu".into()])],
-                numerics: vec!["size".into()],
+                categoricals: vec![
+                    ("tier".into(), vec!["a".into(), "b".into()]),
+                    ("region".into(), vec!["eu".into()]),
+                    ("vip".into(), vec!["true".into()]),
+                ],
+                numerics: vec!["size".into(), "seats".into()],
                 numeric_logs: vec!["size".into()],
                 ..spec()
             };
