@@ -9,6 +9,12 @@
 //! `−Σ log σ(y·(X·w + b)) + α/2·‖w‖²` with y = ±1 and the intercept unpenalised,
 //! minimised by argmin's L-BFGS (memory 10) with a More–Thuente line search, stopping on
 //! the gradient's norm. The tests hold it to linfa-logistic's coefficients.
+//!
+//! The standardised matrix is stored in f32 and every sum is taken in f64: a fit reads
+//! the matrix twice per evaluation, so half the bytes is nearly half the time, and half
+//! the memory. Standardised values rounded to 7 digits move no coefficient by more than
+//! 1e-4 (the f64 and f32 fits were compared at 100,000 and 1,000,000 leads; see
+//! bench/README.md).
 
 use std::sync::Mutex;
 
@@ -25,7 +31,7 @@ const BLOCK: usize = 16_384;
 
 /// The objective over a standardised, column-major design matrix.
 pub struct Objective<'a> {
-    x: ArrayView2<'a, f64>,
+    x: ArrayView2<'a, f32>,
     /// +1 for won, −1 for lost.
     y: Vec<f64>,
     alpha: f64,
@@ -37,7 +43,7 @@ pub struct Objective<'a> {
 impl<'a> Objective<'a> {
     /// The objective of `x` (any layout; column-major is fastest) and labels `won`,
     /// with L2 strength `alpha` (summed loss, as linfa-logistic's).
-    pub fn new(x: ArrayView2<'a, f64>, won: &[bool], alpha: f64) -> Self {
+    pub fn new(x: ArrayView2<'a, f32>, won: &[bool], alpha: f64) -> Self {
         Objective {
             x,
             y: won.iter().map(|&w| if w { 1.0 } else { -1.0 }).collect(),
@@ -62,7 +68,7 @@ impl<'a> Objective<'a> {
                         continue;
                     }
                     for (o, &v) in out.iter_mut().zip(column.iter()) {
-                        *o += w * v;
+                        *o += w * f64::from(v);
                     }
                 }
             });
@@ -135,7 +141,7 @@ impl Gradient for Objective<'_> {
                     .column(j)
                     .iter()
                     .zip(&r)
-                    .map(|(&v, &r)| v * r)
+                    .map(|(&v, &r)| f64::from(v) * r)
                     .sum::<f64>()
             })
             .collect();
@@ -189,12 +195,12 @@ pub struct FusedLogistic {
 #[derive(Debug, Clone)]
 pub struct FusedFit(pub Array1<f64>);
 
-impl linfa::traits::Fit<ndarray::Array2<f64>, Array1<bool>, linfa::Error> for FusedLogistic {
+impl linfa::traits::Fit<ndarray::Array2<f32>, Array1<bool>, linfa::Error> for FusedLogistic {
     type Object = FusedFit;
 
     fn fit(
         &self,
-        dataset: &linfa::DatasetBase<ndarray::Array2<f64>, Array1<bool>>,
+        dataset: &linfa::DatasetBase<ndarray::Array2<f32>, Array1<bool>>,
     ) -> std::result::Result<FusedFit, linfa::Error> {
         let x = dataset.records();
         let won = dataset.targets().to_vec();
@@ -237,8 +243,11 @@ mod tests {
             })
             .collect();
         let alpha = 3.0;
+        // Ours reads the matrix in f32; the oracle gets the same values in f64.
+        let x32 = x.mapv(|v| v as f32);
+        let x = x32.mapv(f64::from);
         let ours = minimise(
-            Objective::new(x.view(), &won, alpha),
+            Objective::new(x32.view(), &won, alpha),
             Array1::zeros(7),
             500,
             1e-10,
