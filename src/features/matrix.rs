@@ -107,57 +107,11 @@ impl FeatureSpec {
                 .for_each(|v| *v = log1p(*v))
         });
 
-        // Recency, activity days and age: per observation, from its lead's creation.
         let leads = with_missing_attributes(self, leads)?;
-        let created = leads.column(CREATED_AT)?.to_physical_repr();
-        let created: Vec<Option<i64>> = created.i64()?.iter().collect();
-        let per_day = 1.0 / MICROS_PER_DAY as f64;
-        for (r, &as_of) in as_of.iter().enumerate() {
-            let created = lead_of[r].and_then(|l| created.get(l).copied().flatten());
-            let lead_age = match (as_of, created) {
-                (Some(as_of), Some(created)) => {
-                    Some(((as_of - created) as f64 * per_day).clamp(0.0, MAX_LEAD_AGE_DAYS))
-                }
-                _ => None,
-            };
-            // A lead that never did anything has been silent since it was created.
-            let silent = if since[r].is_nan() {
-                lead_age
-            } else {
-                Some(since[r])
-            };
-            let mut row = x.row_mut(r);
-            row[counted] = silent.map_or(0.0, |d| log1p(d.clamp(0.0, MAX_RECENCY_DAYS)));
-            row[counted + 1] = if since[r].is_nan() { 1.0 } else { 0.0 };
-            row[counted + 2] = log1p(active[r]);
-            row[counted + 3] = lead_age.map_or(0.0, log1p);
-        }
+        write_recency_and_age(&mut x, counted, &leads, &lead_of, &as_of, &since, &active)?;
 
-        // Attributes: encoded once per lead, gathered into the rows.
         let attributes = self.attributes_per_lead(&leads)?;
-        let mut next = counted + 4;
-        let mut work: Vec<(usize, &LeadAttribute)> = Vec::with_capacity(attributes.len());
-        for attribute in &attributes {
-            work.push((next, attribute));
-            next += attribute.width();
-        }
-        let first_rule = next;
-        // Each attribute owns a contiguous run of columns: hand each its own views.
-        let mut columns: Vec<Option<ArrayViewMut1<f64>>> =
-            x.axis_iter_mut(Axis(1)).map(Some).collect();
-        let jobs: Vec<(Vec<ArrayViewMut1<f64>>, &LeadAttribute)> = work
-            .into_iter()
-            .map(|(first, attribute)| {
-                let mine = (first..first + attribute.width())
-                    .filter_map(|c| columns[c].take())
-                    .collect();
-                (mine, attribute)
-            })
-            .collect();
-        drop(columns);
-        jobs.into_par_iter()
-            .for_each(|(mut out, attribute)| attribute.write(&mut out, &lead_of));
-
+        let first_rule = write_attributes(&mut x, counted + 4, &attributes, &lead_of);
         if let Some(rule_columns) = rule_columns {
             for (j, column) in rule_columns.columns().iter().enumerate() {
                 let values = column.cast(&DataType::Float64)?;
@@ -267,6 +221,73 @@ impl LeadAttribute {
             }
         }
     }
+}
+
+/// Columns `first..first + 4`: days since the last activity (the lead's age when it
+/// never acted), never active, active days in the last 90, lead age; each as the
+/// log the spec's expressions take.
+fn write_recency_and_age(
+    x: &mut Array2<f64>,
+    first: usize,
+    leads: &DataFrame,
+    lead_of: &[Option<usize>],
+    as_of: &[Option<i64>],
+    since: &[f64],
+    active: &[f64],
+) -> Result<()> {
+    let created = leads.column(CREATED_AT)?.to_physical_repr();
+    let created: Vec<Option<i64>> = created.i64()?.iter().collect();
+    let per_day = 1.0 / MICROS_PER_DAY as f64;
+    for (r, &as_of) in as_of.iter().enumerate() {
+        let created = lead_of[r].and_then(|l| created.get(l).copied().flatten());
+        let lead_age = match (as_of, created) {
+            (Some(as_of), Some(created)) => {
+                Some(((as_of - created) as f64 * per_day).clamp(0.0, MAX_LEAD_AGE_DAYS))
+            }
+            _ => None,
+        };
+        // A lead that never did anything has been silent since it was created.
+        let silent = if since[r].is_nan() {
+            lead_age
+        } else {
+            Some(since[r])
+        };
+        let mut row = x.row_mut(r);
+        row[first] = silent.map_or(0.0, |d| log1p(d.clamp(0.0, MAX_RECENCY_DAYS)));
+        row[first + 1] = if since[r].is_nan() { 1.0 } else { 0.0 };
+        row[first + 2] = log1p(active[r]);
+        row[first + 3] = lead_age.map_or(0.0, log1p);
+    }
+    Ok(())
+}
+
+/// The attributes' columns from `first` on, each attribute's run written on a core of
+/// its own; returns the column after the last.
+fn write_attributes(
+    x: &mut Array2<f64>,
+    first: usize,
+    attributes: &[LeadAttribute],
+    lead_of: &[Option<usize>],
+) -> usize {
+    let mut next = first;
+    let mut runs = Vec::with_capacity(attributes.len());
+    for attribute in attributes {
+        runs.push((next, attribute));
+        next += attribute.width();
+    }
+    let mut columns: Vec<Option<ArrayViewMut1<f64>>> = x.axis_iter_mut(Axis(1)).map(Some).collect();
+    let jobs: Vec<(Vec<ArrayViewMut1<f64>>, &LeadAttribute)> = runs
+        .into_iter()
+        .map(|(start, attribute)| {
+            let mine = (start..start + attribute.width())
+                .filter_map(|c| columns[c].take())
+                .collect();
+            (mine, attribute)
+        })
+        .collect();
+    jobs.into_par_iter()
+        .for_each(|(mut out, attribute)| attribute.write(&mut out, lead_of));
+    next
 }
 
 /// `leads` with a null column for every attribute the spec knows and the table lacks.
