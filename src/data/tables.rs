@@ -8,12 +8,11 @@
 //! - interactions: `lead_id`, `occurred_at` Datetime(µs), `event_type`, `detail` (nullable).
 //! - outcomes: `lead_id`, `outcome` (`won`/`lost`, lower case), `closed_at` Datetime(µs).
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 
 use super::columns::*;
 use super::source::problem;
+use super::text::each_run;
 use super::timestamp::{parse_timestamp, MICROS_PER_DAY};
 use crate::error::{Problems, Result};
 
@@ -178,10 +177,11 @@ fn text(raw: &DataFrame, name: &str) -> Result<StringChunked> {
 }
 
 fn blank_to_null(values: &StringChunked) -> StringChunked {
-    if !values
-        .iter()
-        .any(|v| v.is_some_and(|s| s.trim().is_empty()))
-    {
+    let mut any_blank = false;
+    each_run(values, |_, _, v| {
+        any_blank |= v.is_some_and(|s| !starts_visibly(s) && s.trim().is_empty());
+    });
+    if !any_blank {
         return values.clone();
     }
     values
@@ -191,24 +191,34 @@ fn blank_to_null(values: &StringChunked) -> StringChunked {
         .with_name(values.name().clone())
 }
 
+/// Whether `text` starts with a printable ASCII character, so that trimming cannot
+/// leave it empty (every whitespace character is either ASCII or starts above 0x7F).
+fn starts_visibly(text: &str) -> bool {
+    matches!(text.as_bytes().first(), Some(0x21..=0x7E))
+}
+
 /// Every value must be present and non-blank.
 fn check_present(file: &str, column: &str, values: &StringChunked, problems: &mut Problems) {
-    for (index, value) in values.iter().enumerate() {
+    each_run(values, |start, len, value| {
         let reason = match value {
+            // The common case, decided without trimming or a second look.
+            Some(v) if starts_visibly(v) && !v.as_bytes().contains(&0) => return,
             None => "required value is empty",
             Some(v) if v.trim().is_empty() => "required value is empty",
             // A NUL byte in an id is a damaged export: no CRM writes one, and ids that
             // differ only after it would print alike.
             Some(v) if v.contains('\0') => "holds a NUL byte (\\0): the export is damaged",
-            Some(_) => continue,
+            Some(_) => return,
         };
-        problems.push(problem(
-            file,
-            Some(spreadsheet_row(index)),
-            Some(column.into()),
-            reason.into(),
-        ));
-    }
+        for index in start..start + len {
+            problems.push(problem(
+                file,
+                Some(spreadsheet_row(index)),
+                Some(column.into()),
+                reason.into(),
+            ));
+        }
+    });
 }
 
 /// Ids must be present; in a table keyed by lead, also unique.
@@ -217,7 +227,7 @@ fn check_ids(file: &str, ids: &StringChunked, unique: bool, problems: &mut Probl
     if !unique {
         return;
     }
-    let mut first_row: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+    let mut first_row: PlHashMap<&str, usize> = PlHashMap::with_capacity(ids.len());
     for (index, id) in ids.iter().enumerate() {
         let Some(id) = id.filter(|v| !v.trim().is_empty()) else {
             continue;
@@ -278,9 +288,9 @@ fn timestamps(file: &str, column: &Column, problems: &mut Problems) -> Result<Co
                 .into_column());
         }
     };
-    if !matches!(column.dtype(), DataType::String) {
-        for index in 0..micros.len() {
-            if micros.get(index).is_none() {
+    if !matches!(column.dtype(), DataType::String) && micros.null_count() > 0 {
+        for (index, value) in micros.iter().enumerate() {
+            if value.is_none() {
                 problems.push(problem(
                     file,
                     Some(spreadsheet_row(index)),
@@ -321,6 +331,19 @@ fn attribute(file: &str, column: &Column, problems: &mut Problems) -> Result<Opt
         return Ok(None);
     };
     let as_text = blank_to_null(as_text.str()?);
+    // A column whose first value is not a number is text: no need to parse the rest.
+    let first_is_text = match as_text.iter().flatten().next() {
+        Some(first) => {
+            StringChunked::from_slice(PlSmallStr::EMPTY, &[first])
+                .cast(&DataType::Float64)?
+                .null_count()
+                > 0
+        }
+        None => false,
+    };
+    if first_is_text {
+        return Ok(Some(as_text.into_column()));
+    }
     let as_number = as_text.cast(&DataType::Float64)?;
     let present = as_text.len() - as_text.null_count();
     if present > 0 && as_number.null_count() == as_text.null_count() {
