@@ -640,33 +640,27 @@ struct ObservedLeads<'a> {
 impl<'a> ObservedLeads<'a> {
     fn of(observations: &'a DataFrame) -> Result<Self> {
         let ids = observations.column(LEAD_ID)?.str()?;
-        let as_of = micros(observations.column(AS_OF)?)?;
+        let as_of: Vec<Option<i64>> = micros(observations.column(AS_OF)?)?.iter().collect();
         let mut index: PlHashMap<&'a str, u32> = PlHashMap::default();
         let mut latest: Vec<Option<i64>> = Vec::new();
         let mut of_row = Vec::with_capacity(ids.len());
-        // Observations come by lead, so most ids repeat the one before.
-        let mut previous: Option<(&str, u32)> = None;
-        for (id, at) in ids.iter().zip(as_of.iter()) {
-            let Some(id) = id else {
-                of_row.push(None);
-                continue;
-            };
-            let lead = match previous {
-                Some((before, lead)) if before == id => lead,
-                _ => {
-                    let next = latest.len() as u32;
-                    let lead = *index.entry(id).or_insert_with(|| {
-                        latest.push(None);
-                        next
-                    });
-                    previous = Some((id, lead));
-                    lead
+        // Observations come by lead: each run of one id is looked up once.
+        crate::data::text::each_run(ids, |start, len, id| {
+            let lead = id.map(|id| {
+                let next = latest.len() as u32;
+                *index.entry(id).or_insert_with(|| {
+                    latest.push(None);
+                    next
+                })
+            });
+            of_row.extend(std::iter::repeat_n(lead, len));
+            if let Some(lead) = lead {
+                let latest = &mut latest[lead as usize];
+                for &at in &as_of[start..start + len] {
+                    *latest = (*latest).max(at);
                 }
-            };
-            of_row.push(Some(lead));
-            let latest = &mut latest[lead as usize];
-            *latest = (*latest).max(at);
-        }
+            }
+        });
         Ok(ObservedLeads {
             index,
             of_row,
@@ -727,11 +721,14 @@ fn visible_events(interactions: &DataFrame, observed: &ObservedLeads) -> Result<
     let events = interactions.column(EVENT_TYPE)?.str()?;
     let details = interactions.column(DETAIL)?.str()?;
     let n = ids.len();
-    let part = |offset: usize, len: usize| EventColumns {
-        ids: ids.slice(offset as i64, len),
-        occurred: occurred.slice(offset as i64, len),
-        events: events.slice(offset as i64, len),
-        details: details.slice(offset as i64, len),
+    let part = |offset: usize, len: usize| {
+        EventColumns {
+            ids: ids.slice(offset as i64, len),
+            occurred: occurred.slice(offset as i64, len),
+            events: events.slice(offset as i64, len),
+            details: details.slice(offset as i64, len),
+        }
+        .aligned()
     };
     // Halves split between two leads' runs.
     let mut middle = n / 2;
@@ -783,6 +780,31 @@ struct EventColumns {
     details: StringChunked,
 }
 
+impl EventColumns {
+    /// The same columns cut into chunks at the same rows (as Parquet row groups are),
+    /// rechunked when they are not.
+    fn aligned(self) -> Self {
+        let lengths = self.ids.chunk_lengths();
+        if lengths.clone().eq(self.occurred.chunk_lengths())
+            && lengths.clone().eq(self.events.chunk_lengths())
+            && lengths.eq(self.details.chunk_lengths())
+        {
+            return self;
+        }
+        EventColumns {
+            ids: self.ids.rechunk().into_owned(),
+            occurred: self.occurred.rechunk().into_owned(),
+            events: self.events.rechunk().into_owned(),
+            details: self.details.rechunk().into_owned(),
+        }
+    }
+}
+
+/// Keys seen in one chunk, by view: a Parquet dictionary gives every row of one value
+/// the same view, so most rows are resolved without reading or hashing their text.
+/// Bounded, for columns that are not dictionary-encoded.
+const VIEW_CACHE: usize = 1 << 12;
+
 /// Distinct leads of one key (an event type or a pair).
 #[derive(Clone, Copy)]
 struct LeadCount {
@@ -833,54 +855,105 @@ impl<'a> EventTally<'a> {
                 seen.insert((lead, key))
             }
         };
-        let mut previous: Option<(&str, Option<u32>)> = None;
         let mut run = u32::MAX;
-        let rows = columns
+        let chunks = columns
             .ids
-            .iter()
-            .zip(columns.occurred.iter())
-            .zip(columns.events.iter().zip(columns.details.iter()));
-        for ((id, at), (event, detail)) in rows {
-            let (Some(id), Some(at), Some(event)) = (id, at, event) else {
-                continue;
+            .downcast_iter()
+            .zip(columns.ids.chunks())
+            .zip(columns.occurred.downcast_iter())
+            .zip(columns.occurred.chunks())
+            .zip(columns.events.downcast_iter().zip(columns.events.chunks()))
+            .zip(
+                columns
+                    .details
+                    .downcast_iter()
+                    .zip(columns.details.chunks()),
+            );
+        let mut event_views: PlHashMap<u128, usize> = PlHashMap::default();
+        let mut pair_views: PlHashMap<(usize, u128), usize> = PlHashMap::default();
+        for (((((ids, id_chunk), occurred), occurred_chunk), events), details) in chunks {
+            let (events, event_chunk) = events;
+            let (details, detail_chunk) = details;
+            let (id_valid, occurred_valid) = (id_chunk.validity(), occurred_chunk.validity());
+            let (event_valid, detail_valid) = (event_chunk.validity(), detail_chunk.validity());
+            let present = |i: usize| {
+                id_valid.is_none_or(|v| v.get_bit(i))
+                    && occurred_valid.is_none_or(|v| v.get_bit(i))
+                    && event_valid.is_none_or(|v| v.get_bit(i))
             };
-            let lead = match previous {
-                Some((before, lead)) if before == id => lead,
-                _ => {
-                    let lead = observed.index.get(id).copied();
-                    previous = Some((id, lead));
-                    lead
+            let (id_views, times): (&[_], &[i64]) = (ids.views(), occurred.values());
+            let (event_view_list, detail_view_list): (&[_], &[_]) =
+                (events.views(), details.views());
+            event_views.clear();
+            pair_views.clear();
+            let mut previous: Option<(u128, Option<u32>)> = None;
+            for i in 0..id_views.len() {
+                if !present(i) {
+                    continue;
                 }
-            };
-            let Some(lead) = lead else {
-                continue;
-            };
-            if observed.latest[lead as usize].is_none_or(|latest| at >= latest) {
-                continue;
-            }
-            if lead != run {
-                if by_runs && tally.active[lead as usize] {
-                    return None;
+                let id_view = id_views[i].as_u128();
+                let lead = match previous {
+                    Some((before, lead)) if before == id_view => lead,
+                    _ => {
+                        let lead = observed.index.get(ids.value(i)).copied();
+                        previous = Some((id_view, lead));
+                        lead
+                    }
+                };
+                let Some(lead) = lead else {
+                    continue;
+                };
+                let at = times[i];
+                if observed.latest[lead as usize].is_none_or(|latest| at >= latest) {
+                    continue;
                 }
-                tally.active[lead as usize] = true;
-                run = lead;
-            }
-            let next = tally.type_names.len();
-            let kind = *tally.types.entry(event).or_insert(next);
-            if kind == next {
-                tally.type_names.push(event);
-                tally.type_leads.push(LeadCount::NEW);
-            }
-            let count = &mut tally.type_leads[kind];
-            if first_time(count, lead, kind << 1) {
-                count.leads += 1;
-            }
-            if let Some(detail) = detail {
-                let next = tally.pair_leads.len();
-                let pair = *tally.pairs.entry((kind, detail)).or_insert(next);
-                if pair == next {
-                    tally.pair_leads.push(LeadCount::NEW);
+                if lead != run {
+                    if by_runs && tally.active[lead as usize] {
+                        return None;
+                    }
+                    tally.active[lead as usize] = true;
+                    run = lead;
                 }
+                let event_view = event_view_list[i].as_u128();
+                let kind = match event_views.get(&event_view) {
+                    Some(&kind) => kind,
+                    None => {
+                        let event = events.value(i);
+                        let next = tally.type_names.len();
+                        let kind = *tally.types.entry(event).or_insert(next);
+                        if kind == next {
+                            tally.type_names.push(event);
+                            tally.type_leads.push(LeadCount::NEW);
+                        }
+                        if event_views.len() < VIEW_CACHE {
+                            event_views.insert(event_view, kind);
+                        }
+                        kind
+                    }
+                };
+                let count = &mut tally.type_leads[kind];
+                if first_time(count, lead, kind << 1) {
+                    count.leads += 1;
+                }
+                if detail_valid.is_some_and(|v| !v.get_bit(i)) {
+                    continue;
+                }
+                let detail_view = detail_view_list[i].as_u128();
+                let pair = match pair_views.get(&(kind, detail_view)) {
+                    Some(&pair) => pair,
+                    None => {
+                        let detail = details.value(i);
+                        let next = tally.pair_leads.len();
+                        let pair = *tally.pairs.entry((kind, detail)).or_insert(next);
+                        if pair == next {
+                            tally.pair_leads.push(LeadCount::NEW);
+                        }
+                        if pair_views.len() < VIEW_CACHE {
+                            pair_views.insert((kind, detail_view), pair);
+                        }
+                        pair
+                    }
+                };
                 let count = &mut tally.pair_leads[pair];
                 if first_time(count, lead, (pair << 1) | 1) {
                     count.leads += 1;
