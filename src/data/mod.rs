@@ -147,6 +147,7 @@ fn closed_before_created(
     let created = created.i64()?;
     let closed = outcomes.column(CLOSED_AT)?.to_physical_repr();
     let mut problems = Problems::default();
+    let mut cursor = None;
     for (index, (id, closed)) in outcomes
         .column(LEAD_ID)?
         .str()?
@@ -157,7 +158,10 @@ fn closed_before_created(
         let (Some(id), Some(closed)) = (id, closed) else {
             continue;
         };
-        let created = known.row(id).and_then(|row| created.get(row));
+        let created = known
+            .rows
+            .find(id, &mut cursor)
+            .and_then(|row| created.get(row));
         if let Some(created) = created.filter(|&c| closed < c) {
             problems.push(source::problem(
                 file,
@@ -273,24 +277,17 @@ pub fn empty_outcomes() -> Result<DataFrame> {
 
 /// The leads table's ids, each with its row.
 struct KnownLeads<'a> {
-    rows: PlHashMap<&'a str, usize>,
+    rows: text::IdIndex<'a>,
 }
 
 impl<'a> KnownLeads<'a> {
     fn of(leads: &'a DataFrame) -> Result<Self> {
+        // Typed leads have an id in every row.
         let ids = leads.column(LEAD_ID)?.str()?;
-        let mut rows = PlHashMap::with_capacity(ids.len());
-        for (row, id) in ids.iter().enumerate() {
-            if let Some(id) = id {
-                // The last row of a repeated id, as a map collected from the column.
-                rows.insert(id, row);
-            }
-        }
-        Ok(KnownLeads { rows })
-    }
-
-    fn row(&self, id: &str) -> Option<usize> {
-        self.rows.get(id).copied()
+        let ids = ids.iter().map(Option::unwrap_or_default).collect();
+        Ok(KnownLeads {
+            rows: text::IdIndex::new(ids),
+        })
     }
 
     /// Calls `unknown` with the index and id of every row of `frame` whose lead is not
@@ -298,12 +295,13 @@ impl<'a> KnownLeads<'a> {
     fn each_unknown(&self, frame: &DataFrame, mut unknown: impl FnMut(usize, &str)) -> Result<()> {
         // Runs of one id are looked up once, and so is a run that repeats the one before.
         let mut previous: Option<(&str, bool)> = None;
+        let mut cursor = None;
         text::each_run(frame.column(LEAD_ID)?.str()?, |start, len, id| {
             let id = id.unwrap_or_default();
             let known = match previous {
                 Some((before, known)) if before == id => known,
                 _ => {
-                    let known = self.rows.contains_key(id);
+                    let known = self.rows.find(id, &mut cursor).is_some();
                     previous = Some((id, known));
                     known
                 }

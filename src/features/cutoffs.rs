@@ -16,6 +16,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::columns::*;
+use crate::data::text::IdIndex;
 use crate::data::timestamp::MICROS_PER_DAY;
 use crate::error::{Error, Result};
 use crate::points::AS_OF;
@@ -157,16 +158,17 @@ fn snapshots_by_deal(
     }
     let created = leads.column(CREATED_AT)?.to_physical_repr();
     let created = created.i64()?;
-    let mut created_of: PlHashMap<&str, Option<i64>> = PlHashMap::with_capacity(leads.height());
-    for (id, at) in leads.column(LEAD_ID)?.str()?.iter().zip(created.iter()) {
-        if let Some(id) = id {
-            if created_of.insert(id, at).is_some() {
-                return Ok(None);
-            }
-        }
+    let lead_ids: Vec<&str> = match leads.column(LEAD_ID)?.str()?.iter().collect() {
+        Some(ids) => ids,
+        None => return Ok(None),
+    };
+    let lead_ids = IdIndex::new(lead_ids);
+    if lead_ids.has_repeats() {
+        return Ok(None);
     }
     let closed = outcomes.column(CLOSED_AT)?.to_physical_repr();
     let closed = closed.i64()?;
+    let mut cursor = None;
     let mut deals: Vec<Deal> = outcomes
         .column(LEAD_ID)?
         .str()?
@@ -175,11 +177,13 @@ fn snapshots_by_deal(
         .zip(outcomes.column(OUTCOME)?.str()?.iter())
         .filter_map(|((id, closed), outcome)| {
             let id = id?;
-            let created = *created_of.get(id)?;
+            let created = created.get(lead_ids.find(id, &mut cursor)?);
             Some((id, created, closed, outcome.map(|o| o == WON)))
         })
         .collect();
-    deals.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    if !deals.is_sorted_by(|a, b| a.0 <= b.0) {
+        deals.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    }
     if deals.windows(2).any(|pair| pair[0].0 == pair[1].0) {
         return Ok(None);
     }

@@ -92,8 +92,31 @@ impl FeatureSpec {
         rules: Option<&PointModel>,
     ) -> Result<Self> {
         let observed = ObservedLeads::of(observations)?;
-        let seen = visible_events(interactions, &observed)?;
+        let training = observed.rows_in(leads.column(LEAD_ID)?.str()?);
+        let attributes = leads
+            .columns()
+            .iter()
+            .filter(|c| c.name().as_str() != LEAD_ID && c.name().as_str() != CREATED_AT);
+        let (numeric, text): (Vec<&Column>, Vec<&Column>) =
+            attributes.partition(|c| c.dtype().is_primitive_numeric());
+        let numerics: Vec<String> = numeric.iter().map(|c| c.name().to_string()).collect();
         let support = params.min_support;
+        // The log tests are the longest part: they run beside the counting.
+        let (counted, numeric_logs) = rayon::join(
+            || -> Result<_> {
+                let seen = visible_events(interactions, &observed)?;
+                let mut categoricals = Vec::new();
+                for column in text {
+                    let values = column.cast(&DataType::String)?;
+                    let kept = kept_categories(values.str()?, &training.rows, support, params)?;
+                    categoricals.push((column.name().to_string(), kept));
+                }
+                Ok((seen, categoricals))
+            },
+            || numerics_worth_a_log(leads, observations, &observed, &training, &numerics),
+        );
+        let (seen, categoricals) = counted?;
+        let numeric_logs = numeric_logs?;
         let mut event_types: Vec<String> = seen
             .types
             .iter()
@@ -114,25 +137,6 @@ impl FeatureSpec {
             .take(params.max_details)
             .map(|(_, pair)| pair)
             .collect();
-
-        let training = observed.rows_in(leads.column(LEAD_ID)?.str()?);
-        let mut categoricals = Vec::new();
-        let mut numerics = Vec::new();
-        for column in leads.columns() {
-            let name = column.name().as_str();
-            if name == LEAD_ID || name == CREATED_AT {
-                continue;
-            }
-            if column.dtype().is_primitive_numeric() {
-                numerics.push(name.to_string());
-                continue;
-            }
-            let text = column.cast(&DataType::String)?;
-            let kept = kept_categories(text.str()?, &training.rows, support, params)?;
-            categoricals.push((name.to_string(), kept));
-        }
-        let numeric_logs =
-            numerics_worth_a_log(leads, observations, &observed, &training, &numerics)?;
         let spec = FeatureSpec {
             event_types,
             details,
@@ -603,16 +607,37 @@ fn kept_categories(
     support: u32,
     params: &SpecParams,
 ) -> Result<Vec<String>> {
-    let mut counts: PlHashMap<&str, u32> = PlHashMap::default();
-    for (value, _) in values.iter().zip(training).filter(|(_, &t)| t) {
-        if let Some(value) = value {
-            *counts.entry(value).or_insert(0) += 1;
+    // Values by first appearance, their training leads, and a cache of their views.
+    let mut places: PlHashMap<&str, usize> = PlHashMap::default();
+    let mut found: Vec<(u32, &str)> = Vec::new();
+    let mut views: ViewCache<usize> = ViewCache::new();
+    let mut row = 0;
+    for (array, chunk) in values.downcast_iter().zip(values.chunks()) {
+        let validity = chunk.validity();
+        views.clear();
+        for (i, view) in array.views().iter().enumerate() {
+            let counted = training[row + i] && validity.is_none_or(|v| v.get_bit(i));
+            if !counted {
+                continue;
+            }
+            let view = view.as_u128();
+            let place = views.get(view).unwrap_or_else(|| {
+                let value = array.value(i);
+                let next = found.len();
+                let place = *places.entry(value).or_insert(next);
+                if place == next {
+                    found.push((0, value));
+                }
+                views.put(view, place);
+                place
+            });
+            found[place].0 += 1;
         }
+        row += array.len();
     }
-    let mut kept: Vec<(u32, &str)> = counts
+    let mut kept: Vec<(u32, &str)> = found
         .into_iter()
-        .filter(|(_, leads)| *leads >= support)
-        .map(|(value, leads)| (leads, value))
+        .filter(|(leads, _)| *leads >= support)
         .collect();
     kept.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     kept.truncate(params.max_categories);
@@ -629,8 +654,8 @@ fn kept_categories(
 /// with each one's latest cutoff: an interaction visible to some snapshot of a lead is
 /// one before that lead's latest cutoff.
 struct ObservedLeads<'a> {
-    /// The number of each lead id.
-    index: PlHashMap<&'a str, u32>,
+    /// The leads' ids, by number.
+    index: crate::data::text::IdIndex<'a>,
     /// Each observation's lead (`None` for a missing id), in row order.
     of_row: Vec<Option<u32>>,
     /// Each lead's latest cutoff (µs); `None` when all of its cutoffs are missing.
@@ -641,28 +666,48 @@ impl<'a> ObservedLeads<'a> {
     fn of(observations: &'a DataFrame) -> Result<Self> {
         let ids = observations.column(LEAD_ID)?.str()?;
         let as_of: Vec<Option<i64>> = micros(observations.column(AS_OF)?)?.iter().collect();
-        let mut index: PlHashMap<&'a str, u32> = PlHashMap::default();
+        let mut in_order: Vec<&'a str> = Vec::new();
         let mut latest: Vec<Option<i64>> = Vec::new();
         let mut of_row = Vec::with_capacity(ids.len());
+        // Ids are hashed only once they stop increasing (observations come sorted).
+        let mut places: Option<PlHashMap<&'a str, usize>> = None;
         // Observations come by lead: each run of one id is looked up once.
         crate::data::text::each_run(ids, |start, len, id| {
             let lead = id.map(|id| {
-                let next = latest.len() as u32;
-                *index.entry(id).or_insert_with(|| {
+                let last = in_order.last().copied();
+                if places.is_none() && last == Some(id) {
+                    return in_order.len() - 1;
+                }
+                if places.is_none() && last.is_none_or(|last| last < id) {
+                    in_order.push(id);
                     latest.push(None);
-                    next
-                })
+                    return in_order.len() - 1;
+                }
+                let places = places.get_or_insert_with(|| {
+                    in_order
+                        .iter()
+                        .enumerate()
+                        .map(|(place, &id)| (id, place))
+                        .collect()
+                });
+                let next = in_order.len();
+                let lead = *places.entry(id).or_insert(next);
+                if lead == next {
+                    in_order.push(id);
+                    latest.push(None);
+                }
+                lead
             });
-            of_row.extend(std::iter::repeat_n(lead, len));
+            of_row.extend(std::iter::repeat_n(lead.map(|l| l as u32), len));
             if let Some(lead) = lead {
-                let latest = &mut latest[lead as usize];
+                let latest = &mut latest[lead];
                 for &at in &as_of[start..start + len] {
                     *latest = (*latest).max(at);
                 }
             }
         });
         Ok(ObservedLeads {
-            index,
+            index: crate::data::text::IdIndex::new(in_order),
             of_row,
             latest,
         })
@@ -673,10 +718,11 @@ impl<'a> ObservedLeads<'a> {
         let mut rows = Vec::with_capacity(ids.len());
         let mut row_of = vec![None; self.latest.len()];
         let mut repeated = false;
+        let mut cursor = None;
         for (row, id) in ids.iter().enumerate() {
-            let lead = id.and_then(|id| self.index.get(id));
-            if let Some(&lead) = lead {
-                repeated |= row_of[lead as usize].replace(row).is_some();
+            let lead = id.and_then(|id| self.index.find(id, &mut cursor));
+            if let Some(lead) = lead {
+                repeated |= row_of[lead].replace(row).is_some();
             }
             rows.push(lead.is_some());
         }
@@ -800,11 +846,6 @@ impl EventColumns {
     }
 }
 
-/// Keys seen in one chunk, by view: a Parquet dictionary gives every row of one value
-/// the same view, so most rows are resolved without reading or hashing their text.
-/// Bounded, for columns that are not dictionary-encoded.
-const VIEW_CACHE: usize = 1 << 12;
-
 /// Distinct leads of one key (an event type or a pair).
 #[derive(Clone, Copy)]
 struct LeadCount {
@@ -831,6 +872,8 @@ struct EventTally<'a> {
     /// The leads that had a visible interaction.
     active: Vec<bool>,
 }
+
+use crate::data::text::ViewCache;
 
 impl<'a> EventTally<'a> {
     /// Counts `columns`. `by_runs` trusts each lead's interactions to be one run and
@@ -869,8 +912,11 @@ impl<'a> EventTally<'a> {
                     .downcast_iter()
                     .zip(columns.details.chunks()),
             );
-        let mut event_views: PlHashMap<u128, usize> = PlHashMap::default();
-        let mut pair_views: PlHashMap<(usize, u128), usize> = PlHashMap::default();
+        // Rows of a Parquet dictionary column share views: most rows' event type and
+        // pair are found by their views, without reading or hashing their text.
+        let mut event_views: ViewCache<usize> = ViewCache::new();
+        let mut pair_views: Vec<ViewCache<usize>> = Vec::new();
+        let mut cursor = None;
         for (((((ids, id_chunk), occurred), occurred_chunk), events), details) in chunks {
             let (events, event_chunk) = events;
             let (details, detail_chunk) = details;
@@ -885,7 +931,7 @@ impl<'a> EventTally<'a> {
             let (event_view_list, detail_view_list): (&[_], &[_]) =
                 (events.views(), details.views());
             event_views.clear();
-            pair_views.clear();
+            pair_views.iter_mut().for_each(ViewCache::clear);
             let mut previous: Option<(u128, Option<u32>)> = None;
             for i in 0..id_views.len() {
                 if !present(i) {
@@ -895,7 +941,8 @@ impl<'a> EventTally<'a> {
                 let lead = match previous {
                     Some((before, lead)) if before == id_view => lead,
                     _ => {
-                        let lead = observed.index.get(ids.value(i)).copied();
+                        let lead = observed.index.find(ids.value(i), &mut cursor);
+                        let lead = lead.map(|l| l as u32);
                         previous = Some((id_view, lead));
                         lead
                     }
@@ -915,8 +962,8 @@ impl<'a> EventTally<'a> {
                     run = lead;
                 }
                 let event_view = event_view_list[i].as_u128();
-                let kind = match event_views.get(&event_view) {
-                    Some(&kind) => kind,
+                let kind = match event_views.get(event_view) {
+                    Some(kind) => kind,
                     None => {
                         let event = events.value(i);
                         let next = tally.type_names.len();
@@ -924,10 +971,9 @@ impl<'a> EventTally<'a> {
                         if kind == next {
                             tally.type_names.push(event);
                             tally.type_leads.push(LeadCount::NEW);
+                            pair_views.push(ViewCache::new());
                         }
-                        if event_views.len() < VIEW_CACHE {
-                            event_views.insert(event_view, kind);
-                        }
+                        event_views.put(event_view, kind);
                         kind
                     }
                 };
@@ -939,8 +985,8 @@ impl<'a> EventTally<'a> {
                     continue;
                 }
                 let detail_view = detail_view_list[i].as_u128();
-                let pair = match pair_views.get(&(kind, detail_view)) {
-                    Some(&pair) => pair,
+                let pair = match pair_views[kind].get(detail_view) {
+                    Some(pair) => pair,
                     None => {
                         let detail = details.value(i);
                         let next = tally.pair_leads.len();
@@ -948,9 +994,7 @@ impl<'a> EventTally<'a> {
                         if pair == next {
                             tally.pair_leads.push(LeadCount::NEW);
                         }
-                        if pair_views.len() < VIEW_CACHE {
-                            pair_views.insert((kind, detail_view), pair);
-                        }
+                        pair_views[kind].put(detail_view, pair);
                         pair
                     }
                 };
