@@ -12,7 +12,7 @@ use polars::prelude::*;
 
 use super::columns::*;
 use super::source::problem;
-use super::text::each_run;
+use super::text::ViewCache;
 use super::timestamp::{parse_timestamp, MICROS_PER_DAY};
 use crate::error::{Problems, Result};
 
@@ -68,15 +68,31 @@ pub fn type_interactions(
         return Ok(None);
     }
     let before = problems.total;
-    let lead_id = text(raw, LEAD_ID)?;
-    check_ids(file, &lead_id, false, problems);
-    let occurred_at = timestamps(file, raw.column(OCCURRED_AT)?, problems)?;
-    let event_type = text(raw, EVENT_TYPE)?;
-    check_present(file, EVENT_TYPE, &event_type, problems);
-    let detail = match raw.column(DETAIL) {
-        Ok(_) => blank_to_null(&text(raw, DETAIL)?),
-        Err(_) => StringChunked::full_null(DETAIL.into(), raw.height()),
-    };
+    // The columns are checked on two cores; their problems are reported column by
+    // column, in the order of a check on one core.
+    let (ids, rest) = rayon::join(
+        || -> Result<_> {
+            let mut found = Problems::default();
+            let lead_id = text(raw, LEAD_ID)?;
+            check_ids(file, &lead_id, false, &mut found);
+            Ok((lead_id, found))
+        },
+        || -> Result<_> {
+            let mut found = Problems::default();
+            let occurred_at = timestamps(file, raw.column(OCCURRED_AT)?, &mut found)?;
+            let event_type = text(raw, EVENT_TYPE)?;
+            check_present(file, EVENT_TYPE, &event_type, &mut found);
+            let detail = match raw.column(DETAIL) {
+                Ok(_) => blank_to_null(&text(raw, DETAIL)?),
+                Err(_) => StringChunked::full_null(DETAIL.into(), raw.height()),
+            };
+            Ok((occurred_at, event_type, detail, found))
+        },
+    );
+    let (lead_id, id_problems) = ids?;
+    let (occurred_at, event_type, detail, other_problems) = rest?;
+    problems.absorb_shifted(id_problems, 0, true);
+    problems.absorb_shifted(other_problems, 0, true);
     if problems.total > before {
         return Ok(None);
     }
@@ -107,9 +123,13 @@ pub fn type_outcomes(
         .enumerate()
         .map(|(index, value)| {
             let value = value.unwrap_or("").trim();
+            // Already `won` or `lost` (the usual case): nothing to lower.
+            if value == WON || value == LOST {
+                return Some(std::borrow::Cow::Borrowed(value));
+            }
             let lower = value.to_ascii_lowercase();
             if lower == WON || lower == LOST {
-                Some(lower)
+                Some(std::borrow::Cow::Owned(lower))
             } else {
                 let shown = if value.is_empty() {
                     "empty".to_string()
@@ -178,9 +198,23 @@ fn text(raw: &DataFrame, name: &str) -> Result<StringChunked> {
 
 fn blank_to_null(values: &StringChunked) -> StringChunked {
     let mut any_blank = false;
-    each_run(values, |_, _, v| {
-        any_blank |= v.is_some_and(|s| !starts_visibly(s) && s.trim().is_empty());
-    });
+    let mut fine: ViewCache<()> = ViewCache::new();
+    for (array, chunk) in values.downcast_iter().zip(values.chunks()) {
+        fine.clear();
+        let validity = chunk.validity();
+        for (i, view) in array.views().iter().enumerate() {
+            let view = view.as_u128();
+            if validity.is_some_and(|v| !v.get_bit(i)) || fine.get(view).is_some() {
+                continue;
+            }
+            let value = array.value(i);
+            if !starts_visibly(value) && value.trim().is_empty() {
+                any_blank = true;
+                break;
+            }
+            fine.put(view, ());
+        }
+    }
     if !any_blank {
         return values.clone();
     }
@@ -199,32 +233,60 @@ fn starts_visibly(text: &str) -> bool {
 
 /// Every value must be present and non-blank.
 fn check_present(file: &str, column: &str, values: &StringChunked, problems: &mut Problems) {
-    each_run(values, |start, len, value| {
-        let reason = match value {
-            // The common case, decided without trimming or a second look.
-            Some(v) if starts_visibly(v) && !v.as_bytes().contains(&0) => return,
-            None => "required value is empty",
-            Some(v) if v.trim().is_empty() => "required value is empty",
-            // A NUL byte in an id is a damaged export: no CRM writes one, and ids that
-            // differ only after it would print alike.
-            Some(v) if v.contains('\0') => "holds a NUL byte (\\0): the export is damaged",
-            Some(_) => return,
-        };
-        for index in start..start + len {
-            problems.push(problem(
-                file,
-                Some(spreadsheet_row(index)),
-                Some(column.into()),
-                reason.into(),
-            ));
+    // Views already found fine are not looked at again (a dictionary's values, a run of
+    // one lead's rows).
+    let mut fine: ViewCache<()> = ViewCache::new();
+    let mut offset = 0;
+    for (array, chunk) in values.downcast_iter().zip(values.chunks()) {
+        fine.clear();
+        let validity = chunk.validity();
+        for (i, view) in array.views().iter().enumerate() {
+            let present = validity.is_none_or(|v| v.get_bit(i));
+            let view = view.as_u128();
+            if present && fine.get(view).is_some() {
+                continue;
+            }
+            let reason = match present.then(|| array.value(i)) {
+                // The common case, decided without trimming.
+                Some(v) if starts_visibly(v) && !v.as_bytes().contains(&0) => None,
+                None => Some("required value is empty"),
+                Some(v) if v.trim().is_empty() => Some("required value is empty"),
+                // A NUL byte in an id is a damaged export: no CRM writes one, and ids
+                // that differ only after it would print alike.
+                Some(v) if v.contains('\0') => {
+                    Some("holds a NUL byte (\\0): the export is damaged")
+                }
+                Some(_) => None,
+            };
+            match reason {
+                None => fine.put(view, ()),
+                Some(reason) => problems.push(problem(
+                    file,
+                    Some(spreadsheet_row(offset + i)),
+                    Some(column.into()),
+                    reason.into(),
+                )),
+            }
         }
-    });
+        offset += array.len();
+    }
 }
 
 /// Ids must be present; in a table keyed by lead, also unique.
 fn check_ids(file: &str, ids: &StringChunked, unique: bool, problems: &mut Problems) {
     check_present(file, LEAD_ID, ids, problems);
     if !unique {
+        return;
+    }
+    // Ids in strictly increasing order (as exports sorted by id are) cannot repeat.
+    let mut previous: Option<&str> = None;
+    let increasing = ids.null_count() == 0
+        && ids.iter().flatten().all(|id| {
+            let above = previous.is_none_or(|p| p < id);
+            previous = Some(id);
+            above
+        });
+    if increasing {
         return;
     }
     let mut first_row: PlHashMap<&str, usize> = PlHashMap::with_capacity(ids.len());
