@@ -10,9 +10,9 @@ pub mod csv_shape;
 pub mod source;
 pub mod summary;
 pub mod tables;
+pub mod text;
 pub mod timestamp;
 
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -99,7 +99,7 @@ pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
     };
     problems.into_result()?;
 
-    let known: HashSet<&str> = leads.column(LEAD_ID)?.str()?.iter().flatten().collect();
+    let known = KnownLeads::of(&leads)?;
     let unknown_in_interactions = unknown_leads(&known, &interactions)?;
     let outcomes_name = paths
         .outcomes
@@ -118,7 +118,8 @@ pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
         }
         problems.into_result()?;
     }
-    closed_before_created(&outcomes_name, &leads, &outcomes)?;
+    closed_before_created(&outcomes_name, &leads, &known, &outcomes)?;
+    drop(known);
     // Counted and reported above; from here on they are ignored, as the warning says, so
     // no later count (the training minimum, say) includes rows that cannot be used.
     let interactions = only_known(&leads, interactions, unknown_in_interactions.rows)?;
@@ -136,17 +137,17 @@ pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
 /// Refuses deals that closed before their lead was created, each with its row: such a
 /// deal can be neither trained on (it was never open) nor explained, and dropping it
 /// silently would hide a broken export.
-fn closed_before_created(file: &str, leads: &DataFrame, outcomes: &DataFrame) -> Result<()> {
+fn closed_before_created(
+    file: &str,
+    leads: &DataFrame,
+    known: &KnownLeads,
+    outcomes: &DataFrame,
+) -> Result<()> {
     let created = leads.column(CREATED_AT)?.to_physical_repr();
-    let created: HashMap<&str, i64> = leads
-        .column(LEAD_ID)?
-        .str()?
-        .iter()
-        .zip(created.i64()?.iter())
-        .filter_map(|(id, at)| Some((id?, at?)))
-        .collect();
+    let created = created.i64()?;
     let closed = outcomes.column(CLOSED_AT)?.to_physical_repr();
     let mut problems = Problems::default();
+    let mut cursor = None;
     for (index, (id, closed)) in outcomes
         .column(LEAD_ID)?
         .str()?
@@ -157,7 +158,11 @@ fn closed_before_created(file: &str, leads: &DataFrame, outcomes: &DataFrame) ->
         let (Some(id), Some(closed)) = (id, closed) else {
             continue;
         };
-        if let Some(&created) = created.get(id).filter(|&&c| closed < c) {
+        let created = known
+            .rows
+            .find(id, &mut cursor)
+            .and_then(|row| created.get(row));
+        if let Some(created) = created.filter(|&c| closed < c) {
             problems.push(source::problem(
                 file,
                 Some(tables::spreadsheet_row(index)),
@@ -270,40 +275,74 @@ pub fn empty_outcomes() -> Result<DataFrame> {
     Ok(DataFrame::new(0, columns)?)
 }
 
-fn unknown_leads(known: &HashSet<&str>, frame: &DataFrame) -> Result<UnknownLeads> {
-    let mut found = UnknownLeads::default();
-    for (index, id) in frame.column(LEAD_ID)?.str()?.iter().enumerate() {
-        let id = id.unwrap_or_default();
-        if !known.contains(id) {
-            found.rows += 1;
-            if found.examples.len() < UNKNOWN_EXAMPLES {
-                found
-                    .examples
-                    .push((spreadsheet_row(index), id.to_string()));
-            }
-        }
+/// The leads table's ids, each with its row.
+struct KnownLeads<'a> {
+    rows: text::IdIndex<'a>,
+}
+
+impl<'a> KnownLeads<'a> {
+    fn of(leads: &'a DataFrame) -> Result<Self> {
+        // Typed leads have an id in every row.
+        let ids = leads.column(LEAD_ID)?.str()?;
+        let ids = ids.iter().map(Option::unwrap_or_default).collect();
+        Ok(KnownLeads {
+            rows: text::IdIndex::new(ids),
+        })
     }
+
+    /// Calls `unknown` with the index and id of every row of `frame` whose lead is not
+    /// known (a missing id counts as ""), in order.
+    fn each_unknown(&self, frame: &DataFrame, mut unknown: impl FnMut(usize, &str)) -> Result<()> {
+        // Runs of one id are looked up once, and so is a run that repeats the one before.
+        let mut previous: Option<(&str, bool)> = None;
+        let mut cursor = None;
+        text::each_run(frame.column(LEAD_ID)?.str()?, |start, len, id| {
+            let id = id.unwrap_or_default();
+            let known = match previous {
+                Some((before, known)) if before == id => known,
+                _ => {
+                    let known = self.rows.find(id, &mut cursor).is_some();
+                    previous = Some((id, known));
+                    known
+                }
+            };
+            if !known {
+                for index in start..start + len {
+                    unknown(index, id);
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+fn unknown_leads(known: &KnownLeads, frame: &DataFrame) -> Result<UnknownLeads> {
+    let mut found = UnknownLeads::default();
+    known.each_unknown(frame, |index, id| {
+        found.rows += 1;
+        if found.examples.len() < UNKNOWN_EXAMPLES {
+            found
+                .examples
+                .push((spreadsheet_row(index), id.to_string()));
+        }
+    })?;
     Ok(found)
 }
 
 fn report_unknown(
     file: &str,
-    known: &HashSet<&str>,
+    known: &KnownLeads,
     frame: &DataFrame,
     problems: &mut Problems,
 ) -> Result<()> {
-    for (index, id) in frame.column(LEAD_ID)?.str()?.iter().enumerate() {
-        let id = id.unwrap_or_default();
-        if !known.contains(id) {
-            problems.push(problem(
-                file,
-                Some(spreadsheet_row(index)),
-                Some(LEAD_ID.into()),
-                format!("lead_id '{id}' is not in the leads table"),
-            ));
-        }
-    }
-    Ok(())
+    known.each_unknown(frame, |index, id| {
+        problems.push(problem(
+            file,
+            Some(spreadsheet_row(index)),
+            Some(LEAD_ID.into()),
+            format!("lead_id '{id}' is not in the leads table"),
+        ));
+    })
 }
 
 impl Tables {

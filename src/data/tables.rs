@@ -8,12 +8,11 @@
 //! - interactions: `lead_id`, `occurred_at` Datetime(µs), `event_type`, `detail` (nullable).
 //! - outcomes: `lead_id`, `outcome` (`won`/`lost`, lower case), `closed_at` Datetime(µs).
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 
 use super::columns::*;
 use super::source::problem;
+use super::text::ViewCache;
 use super::timestamp::{parse_timestamp, MICROS_PER_DAY};
 use crate::error::{Problems, Result};
 
@@ -69,15 +68,31 @@ pub fn type_interactions(
         return Ok(None);
     }
     let before = problems.total;
-    let lead_id = text(raw, LEAD_ID)?;
-    check_ids(file, &lead_id, false, problems);
-    let occurred_at = timestamps(file, raw.column(OCCURRED_AT)?, problems)?;
-    let event_type = text(raw, EVENT_TYPE)?;
-    check_present(file, EVENT_TYPE, &event_type, problems);
-    let detail = match raw.column(DETAIL) {
-        Ok(_) => blank_to_null(&text(raw, DETAIL)?),
-        Err(_) => StringChunked::full_null(DETAIL.into(), raw.height()),
-    };
+    // The columns are checked on two cores; their problems are reported column by
+    // column, in the order of a check on one core.
+    let (ids, rest) = rayon::join(
+        || -> Result<_> {
+            let mut found = Problems::default();
+            let lead_id = text(raw, LEAD_ID)?;
+            check_ids(file, &lead_id, false, &mut found);
+            Ok((lead_id, found))
+        },
+        || -> Result<_> {
+            let mut found = Problems::default();
+            let occurred_at = timestamps(file, raw.column(OCCURRED_AT)?, &mut found)?;
+            let event_type = text(raw, EVENT_TYPE)?;
+            check_present(file, EVENT_TYPE, &event_type, &mut found);
+            let detail = match raw.column(DETAIL) {
+                Ok(_) => blank_to_null(&text(raw, DETAIL)?),
+                Err(_) => StringChunked::full_null(DETAIL.into(), raw.height()),
+            };
+            Ok((occurred_at, event_type, detail, found))
+        },
+    );
+    let (lead_id, id_problems) = ids?;
+    let (occurred_at, event_type, detail, other_problems) = rest?;
+    problems.absorb_shifted(id_problems, 0, true);
+    problems.absorb_shifted(other_problems, 0, true);
     if problems.total > before {
         return Ok(None);
     }
@@ -108,9 +123,13 @@ pub fn type_outcomes(
         .enumerate()
         .map(|(index, value)| {
             let value = value.unwrap_or("").trim();
+            // Already `won` or `lost` (the usual case): nothing to lower.
+            if value == WON || value == LOST {
+                return Some(std::borrow::Cow::Borrowed(value));
+            }
             let lower = value.to_ascii_lowercase();
             if lower == WON || lower == LOST {
-                Some(lower)
+                Some(std::borrow::Cow::Owned(lower))
             } else {
                 let shown = if value.is_empty() {
                     "empty".to_string()
@@ -178,10 +197,25 @@ fn text(raw: &DataFrame, name: &str) -> Result<StringChunked> {
 }
 
 fn blank_to_null(values: &StringChunked) -> StringChunked {
-    if !values
-        .iter()
-        .any(|v| v.is_some_and(|s| s.trim().is_empty()))
-    {
+    let mut any_blank = false;
+    let mut fine: ViewCache<()> = ViewCache::new();
+    for (array, chunk) in values.downcast_iter().zip(values.chunks()) {
+        fine.clear();
+        let validity = chunk.validity();
+        for (i, view) in array.views().iter().enumerate() {
+            let view = view.as_u128();
+            if validity.is_some_and(|v| !v.get_bit(i)) || fine.get(view).is_some() {
+                continue;
+            }
+            let value = array.value(i);
+            if !starts_visibly(value) && value.trim().is_empty() {
+                any_blank = true;
+                break;
+            }
+            fine.put(view, ());
+        }
+    }
+    if !any_blank {
         return values.clone();
     }
     values
@@ -191,23 +225,50 @@ fn blank_to_null(values: &StringChunked) -> StringChunked {
         .with_name(values.name().clone())
 }
 
+/// Whether `text` starts with a printable ASCII character, so that trimming cannot
+/// leave it empty (every whitespace character is either ASCII or starts above 0x7F).
+fn starts_visibly(text: &str) -> bool {
+    matches!(text.as_bytes().first(), Some(0x21..=0x7E))
+}
+
 /// Every value must be present and non-blank.
 fn check_present(file: &str, column: &str, values: &StringChunked, problems: &mut Problems) {
-    for (index, value) in values.iter().enumerate() {
-        let reason = match value {
-            None => "required value is empty",
-            Some(v) if v.trim().is_empty() => "required value is empty",
-            // A NUL byte in an id is a damaged export: no CRM writes one, and ids that
-            // differ only after it would print alike.
-            Some(v) if v.contains('\0') => "holds a NUL byte (\\0): the export is damaged",
-            Some(_) => continue,
-        };
-        problems.push(problem(
-            file,
-            Some(spreadsheet_row(index)),
-            Some(column.into()),
-            reason.into(),
-        ));
+    // Views already found fine are not looked at again (a dictionary's values, a run of
+    // one lead's rows).
+    let mut fine: ViewCache<()> = ViewCache::new();
+    let mut offset = 0;
+    for (array, chunk) in values.downcast_iter().zip(values.chunks()) {
+        fine.clear();
+        let validity = chunk.validity();
+        for (i, view) in array.views().iter().enumerate() {
+            let present = validity.is_none_or(|v| v.get_bit(i));
+            let view = view.as_u128();
+            if present && fine.get(view).is_some() {
+                continue;
+            }
+            let reason = match present.then(|| array.value(i)) {
+                // The common case, decided without trimming.
+                Some(v) if starts_visibly(v) && !v.as_bytes().contains(&0) => None,
+                None => Some("required value is empty"),
+                Some(v) if v.trim().is_empty() => Some("required value is empty"),
+                // A NUL byte in an id is a damaged export: no CRM writes one, and ids
+                // that differ only after it would print alike.
+                Some(v) if v.contains('\0') => {
+                    Some("holds a NUL byte (\\0): the export is damaged")
+                }
+                Some(_) => None,
+            };
+            match reason {
+                None => fine.put(view, ()),
+                Some(reason) => problems.push(problem(
+                    file,
+                    Some(spreadsheet_row(offset + i)),
+                    Some(column.into()),
+                    reason.into(),
+                )),
+            }
+        }
+        offset += array.len();
     }
 }
 
@@ -217,7 +278,18 @@ fn check_ids(file: &str, ids: &StringChunked, unique: bool, problems: &mut Probl
     if !unique {
         return;
     }
-    let mut first_row: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+    // Ids in strictly increasing order (as exports sorted by id are) cannot repeat.
+    let mut previous: Option<&str> = None;
+    let increasing = ids.null_count() == 0
+        && ids.iter().flatten().all(|id| {
+            let above = previous.is_none_or(|p| p < id);
+            previous = Some(id);
+            above
+        });
+    if increasing {
+        return;
+    }
+    let mut first_row: PlHashMap<&str, usize> = PlHashMap::with_capacity(ids.len());
     for (index, id) in ids.iter().enumerate() {
         let Some(id) = id.filter(|v| !v.trim().is_empty()) else {
             continue;
@@ -278,9 +350,9 @@ fn timestamps(file: &str, column: &Column, problems: &mut Problems) -> Result<Co
                 .into_column());
         }
     };
-    if !matches!(column.dtype(), DataType::String) {
-        for index in 0..micros.len() {
-            if micros.get(index).is_none() {
+    if !matches!(column.dtype(), DataType::String) && micros.null_count() > 0 {
+        for (index, value) in micros.iter().enumerate() {
+            if value.is_none() {
                 problems.push(problem(
                     file,
                     Some(spreadsheet_row(index)),
@@ -321,6 +393,19 @@ fn attribute(file: &str, column: &Column, problems: &mut Problems) -> Result<Opt
         return Ok(None);
     };
     let as_text = blank_to_null(as_text.str()?);
+    // A column whose first value is not a number is text: no need to parse the rest.
+    let first_is_text = match as_text.iter().flatten().next() {
+        Some(first) => {
+            StringChunked::from_slice(PlSmallStr::EMPTY, &[first])
+                .cast(&DataType::Float64)?
+                .null_count()
+                > 0
+        }
+        None => false,
+    };
+    if first_is_text {
+        return Ok(Some(as_text.into_column()));
+    }
     let as_number = as_text.cast(&DataType::Float64)?;
     let present = as_text.len() - as_text.null_count();
     if present > 0 && as_number.null_count() == as_text.null_count() {

@@ -90,76 +90,52 @@ impl FeatureSpec {
         params: &SpecParams,
         rules: Option<&PointModel>,
     ) -> Result<Self> {
-        let seen = visible_events(interactions, observations)?;
-        let support = lit(params.min_support);
-        let event_types = seen
-            .clone()
-            .group_by([col(EVENT_TYPE)])
-            .agg([col(LEAD_ID).n_unique().alias("leads")])
-            .filter(col("leads").gt_eq(support.clone()))
-            .sort([EVENT_TYPE], SortMultipleOptions::default())
-            .collect()?;
-        let event_types: Vec<String> = strings(&event_types, EVENT_TYPE)?
-            .into_iter()
-            .filter(|e| !is_placeholder(e))
-            .collect();
-        let details = seen
-            .filter(col(DETAIL).is_not_null())
-            .group_by([col(EVENT_TYPE), col(DETAIL)])
-            .agg([col(LEAD_ID).n_unique().alias("leads")])
-            .filter(col("leads").gt_eq(support.clone()))
-            .sort_by_exprs(
-                [col("leads"), col(EVENT_TYPE), col(DETAIL)],
-                SortMultipleOptions::default().with_order_descending_multi([true, false, false]),
-            )
-            .limit(params.max_details as IdxSize)
-            .collect()?;
-        let details = strings(&details, EVENT_TYPE)?
-            .into_iter()
-            .zip(strings(&details, DETAIL)?)
-            .collect();
-
-        let training_leads = leads.clone().lazy().join(
-            observations
-                .clone()
-                .lazy()
-                .select([col(LEAD_ID)])
-                .unique(None, UniqueKeepStrategy::First),
-            [col(LEAD_ID)],
-            [col(LEAD_ID)],
-            JoinArgs::new(JoinType::Semi),
+        let observed = ObservedLeads::of(observations)?;
+        let training = observed.rows_in(leads.column(LEAD_ID)?.str()?);
+        let attributes = leads
+            .columns()
+            .iter()
+            .filter(|c| c.name().as_str() != LEAD_ID && c.name().as_str() != CREATED_AT);
+        let (numeric, text): (Vec<&Column>, Vec<&Column>) =
+            attributes.partition(|c| c.dtype().is_primitive_numeric());
+        let numerics: Vec<String> = numeric.iter().map(|c| c.name().to_string()).collect();
+        let support = params.min_support;
+        // The log tests are the longest part: they run beside the counting.
+        let (counted, numeric_logs) = rayon::join(
+            || -> Result<_> {
+                let seen = visible_events(interactions, &observed)?;
+                let mut categoricals = Vec::new();
+                for column in text {
+                    let values = column.cast(&DataType::String)?;
+                    let kept = kept_categories(values.str()?, &training.rows, support, params)?;
+                    categoricals.push((column.name().to_string(), kept));
+                }
+                Ok((seen, categoricals))
+            },
+            || numerics_worth_a_log(leads, observations, &observed, &training, &numerics),
         );
-        let mut categoricals = Vec::new();
-        let mut numerics = Vec::new();
-        for column in leads.columns() {
-            let name = column.name().as_str();
-            if name == LEAD_ID || name == CREATED_AT {
-                continue;
-            }
-            if column.dtype().is_primitive_numeric() {
-                numerics.push(name.to_string());
-                continue;
-            }
-            let kept = training_leads
-                .clone()
-                .filter(col(name).is_not_null())
-                .group_by([col(name).cast(DataType::String).alias("value")])
-                .agg([len().alias("leads")])
-                .filter(col("leads").gt_eq(support.clone()))
-                .sort_by_exprs(
-                    [col("leads"), col("value")],
-                    SortMultipleOptions::default().with_order_descending_multi([true, false]),
-                )
-                .limit(params.max_categories as IdxSize)
-                .sort(["value"], SortMultipleOptions::default())
-                .collect()?;
-            let kept = strings(&kept, "value")?
-                .into_iter()
-                .filter(|v| !is_placeholder(v))
-                .collect();
-            categoricals.push((name.to_string(), kept));
-        }
-        let numeric_logs = numerics_worth_a_log(leads, observations, &numerics)?;
+        let (seen, categoricals) = counted?;
+        let numeric_logs = numeric_logs?;
+        let mut event_types: Vec<String> = seen
+            .types
+            .iter()
+            .filter(|(event, leads)| *leads >= support && !is_placeholder(event))
+            .map(|(event, _)| event.clone())
+            .collect();
+        event_types.sort_unstable();
+        let mut details: Vec<(u32, (String, String))> = seen
+            .details
+            .into_iter()
+            .filter(|(_, leads)| *leads >= support)
+            .map(|(pair, leads)| (leads, pair))
+            .collect();
+        // Most leads first, then by name: the pairs are distinct, so the order is total.
+        details.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let details = details
+            .into_iter()
+            .take(params.max_details)
+            .map(|(_, pair)| pair)
+            .collect();
         let spec = FeatureSpec {
             event_types,
             details,
@@ -512,15 +488,66 @@ impl FeatureSpec {
 }
 
 /// The numeric attributes whose signed log predicts the training labels better than
-/// their value, judged over the training observations (one row per snapshot).
+/// their value, judged over the training observations (one row per snapshot), each
+/// column on a core of its own.
 fn numerics_worth_a_log(
+    leads: &DataFrame,
+    observations: &DataFrame,
+    observed: &ObservedLeads,
+    training: &TrainingRows,
+    numerics: &[String],
+) -> Result<Vec<String>> {
+    use rayon::prelude::*;
+    if numerics.is_empty() || observations.column(WON_LABEL).is_err() {
+        return Ok(Vec::new());
+    }
+    if training.repeated {
+        // A lead id that the leads table holds twice gives its observations two rows
+        // each, as a join does.
+        return numerics_worth_a_log_by_join(leads, observations, numerics);
+    }
+    let won: Vec<bool> = observations
+        .column(WON_LABEL)?
+        .bool()?
+        .iter()
+        .map(|w| w.unwrap_or(false))
+        .collect();
+    // Each observation's row in the leads table, as a left join finds it.
+    let rows: Vec<Option<usize>> = observed
+        .of_row
+        .iter()
+        .map(|lead| lead.and_then(|l| training.row_of[l as usize]))
+        .collect();
+    let worth = numerics
+        .par_iter()
+        .map(|column| -> Result<bool> {
+            let by_lead = leads.column(column)?.cast(&DataType::Float64)?;
+            let by_lead: Vec<f64> = by_lead
+                .f64()?
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect();
+            let values: Vec<f64> = rows
+                .iter()
+                .map(|row| row.map_or(f64::NAN, |r| by_lead[r]))
+                .collect();
+            Ok(log_helps(&values, &won))
+        })
+        .collect::<Result<Vec<bool>>>()?;
+    Ok(numerics
+        .iter()
+        .zip(worth)
+        .filter(|(_, worth)| *worth)
+        .map(|(column, _)| column.clone())
+        .collect())
+}
+
+/// [`numerics_worth_a_log`] by a polars join, for a leads table that repeats an id.
+fn numerics_worth_a_log_by_join(
     leads: &DataFrame,
     observations: &DataFrame,
     numerics: &[String],
 ) -> Result<Vec<String>> {
-    if numerics.is_empty() || observations.column(WON_LABEL).is_err() {
-        return Ok(Vec::new());
-    }
     let joined = observations
         .clone()
         .lazy()
@@ -558,25 +585,645 @@ fn numerics_worth_a_log(
     Ok(worth)
 }
 
-/// Interactions visible to at least one observation (strictly before its cutoff), each
-/// once: visible to some snapshot of a lead is before that lead's latest cutoff, so the
-/// join is with one row per lead rather than one per snapshot.
-fn visible_events(interactions: &DataFrame, observations: &DataFrame) -> Result<LazyFrame> {
-    Ok(interactions
-        .clone()
-        .lazy()
-        .join(
+/// The values of a categorical column (as text) that `support` training leads have,
+/// the most frequent `max_categories` of them, by name.
+fn kept_categories(
+    values: &StringChunked,
+    training: &[bool],
+    support: u32,
+    params: &SpecParams,
+) -> Result<Vec<String>> {
+    // Values by first appearance, their training leads, and a cache of their views.
+    let mut places: PlHashMap<&str, usize> = PlHashMap::default();
+    let mut found: Vec<(u32, &str)> = Vec::new();
+    let mut views: ViewCache<usize> = ViewCache::new();
+    let mut row = 0;
+    for (array, chunk) in values.downcast_iter().zip(values.chunks()) {
+        let validity = chunk.validity();
+        views.clear();
+        for (i, view) in array.views().iter().enumerate() {
+            let counted = training[row + i] && validity.is_none_or(|v| v.get_bit(i));
+            if !counted {
+                continue;
+            }
+            let view = view.as_u128();
+            let place = views.get(view).unwrap_or_else(|| {
+                let value = array.value(i);
+                let next = found.len();
+                let place = *places.entry(value).or_insert(next);
+                if place == next {
+                    found.push((0, value));
+                }
+                views.put(view, place);
+                place
+            });
+            found[place].0 += 1;
+        }
+        row += array.len();
+    }
+    let mut kept: Vec<(u32, &str)> = found
+        .into_iter()
+        .filter(|(leads, _)| *leads >= support)
+        .collect();
+    kept.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    kept.truncate(params.max_categories);
+    let mut kept: Vec<String> = kept
+        .into_iter()
+        .map(|(_, value)| value.to_string())
+        .filter(|value| !is_placeholder(value))
+        .collect();
+    kept.sort_unstable();
+    Ok(kept)
+}
+
+/// The leads of the training observations, numbered in order of first appearance,
+/// with each one's latest cutoff: an interaction visible to some snapshot of a lead is
+/// one before that lead's latest cutoff.
+struct ObservedLeads<'a> {
+    /// The leads' ids, by number.
+    index: crate::data::text::IdIndex<'a>,
+    /// Each observation's lead (`None` for a missing id), in row order.
+    of_row: Vec<Option<u32>>,
+    /// Each lead's latest cutoff (µs); `None` when all of its cutoffs are missing.
+    latest: Vec<Option<i64>>,
+}
+
+impl<'a> ObservedLeads<'a> {
+    fn of(observations: &'a DataFrame) -> Result<Self> {
+        let ids = observations.column(LEAD_ID)?.str()?;
+        let as_of: Vec<Option<i64>> = micros(observations.column(AS_OF)?)?.iter().collect();
+        let mut in_order: Vec<&'a str> = Vec::new();
+        let mut latest: Vec<Option<i64>> = Vec::new();
+        let mut of_row = Vec::with_capacity(ids.len());
+        // Ids are hashed only once they stop increasing (observations come sorted).
+        let mut places: Option<PlHashMap<&'a str, usize>> = None;
+        // Observations come by lead: each run of one id is looked up once.
+        crate::data::text::each_run(ids, |start, len, id| {
+            let lead = id.map(|id| {
+                let last = in_order.last().copied();
+                if places.is_none() && last == Some(id) {
+                    return in_order.len() - 1;
+                }
+                if places.is_none() && last.is_none_or(|last| last < id) {
+                    in_order.push(id);
+                    latest.push(None);
+                    return in_order.len() - 1;
+                }
+                let places = places.get_or_insert_with(|| {
+                    in_order
+                        .iter()
+                        .enumerate()
+                        .map(|(place, &id)| (id, place))
+                        .collect()
+                });
+                let next = in_order.len();
+                let lead = *places.entry(id).or_insert(next);
+                if lead == next {
+                    in_order.push(id);
+                    latest.push(None);
+                }
+                lead
+            });
+            of_row.extend(std::iter::repeat_n(lead.map(|l| l as u32), len));
+            if let Some(lead) = lead {
+                let latest = &mut latest[lead];
+                for &at in &as_of[start..start + len] {
+                    *latest = (*latest).max(at);
+                }
+            }
+        });
+        Ok(ObservedLeads {
+            index: crate::data::text::IdIndex::new(in_order),
+            of_row,
+            latest,
+        })
+    }
+
+    /// Which rows of the leads table (`ids`) are observed leads.
+    fn rows_in(&self, ids: &StringChunked) -> TrainingRows {
+        let mut rows = Vec::with_capacity(ids.len());
+        let mut row_of = vec![None; self.latest.len()];
+        let mut repeated = false;
+        let mut cursor = None;
+        for (row, id) in ids.iter().enumerate() {
+            let lead = id.and_then(|id| self.index.find(id, &mut cursor));
+            if let Some(lead) = lead {
+                repeated |= row_of[lead].replace(row).is_some();
+            }
+            rows.push(lead.is_some());
+        }
+        TrainingRows {
+            rows,
+            row_of,
+            repeated,
+        }
+    }
+}
+
+/// The rows of the leads table that training observes.
+struct TrainingRows {
+    /// Whether each row's lead is observed.
+    rows: Vec<bool>,
+    /// The row of each observed lead (by its number in [`ObservedLeads`]).
+    row_of: Vec<Option<usize>>,
+    /// Whether some observed lead has more than one row.
+    repeated: bool,
+}
+
+/// A datetime column as µs.
+fn micros(column: &Column) -> Result<Int64Chunked> {
+    let typed = column.cast(&DataType::Datetime(TimeUnit::Microseconds, None))?;
+    Ok(typed.to_physical_repr().i64()?.clone())
+}
+
+/// How many observed leads did each event type, and each (event type, detail) pair,
+/// strictly before their latest cutoff.
+struct SeenEvents {
+    types: Vec<(String, u32)>,
+    details: Vec<((String, String), u32)>,
+}
+
+/// Counts distinct leads per event type and per (event type, detail) among the
+/// interactions visible to at least one observation. Interactions usually come grouped
+/// by lead: then a lead is counted when it first shows up in a run, in two halves on
+/// two cores; otherwise each (lead, event) is remembered.
+fn visible_events(interactions: &DataFrame, observed: &ObservedLeads) -> Result<SeenEvents> {
+    let ids = interactions.column(LEAD_ID)?.str()?;
+    let occurred = micros(interactions.column(OCCURRED_AT)?)?;
+    let events = interactions.column(EVENT_TYPE)?.str()?;
+    let details = interactions.column(DETAIL)?.str()?;
+    let n = ids.len();
+    let part = |offset: usize, len: usize| {
+        EventColumns {
+            ids: ids.slice(offset as i64, len),
+            occurred: occurred.slice(offset as i64, len),
+            events: events.slice(offset as i64, len),
+            details: details.slice(offset as i64, len),
+        }
+        .aligned()
+    };
+    // Halves split between two leads' runs.
+    let mut middle = n / 2;
+    while middle > 0 && middle < n && ids.get(middle) == ids.get(middle - 1) {
+        middle += 1;
+    }
+    let halves = [part(0, middle), part(middle, n - middle)];
+    let (first, second) = rayon::join(
+        || EventTally::count(&halves[0], observed, true),
+        || EventTally::count(&halves[1], observed, true),
+    );
+    let whole;
+    let tallies = match (first, second) {
+        (Some(first), Some(second)) if first.apart_from(&second) => vec![first, second],
+        _ => {
+            whole = part(0, n);
+            let tally = EventTally::count(&whole, observed, false);
+            vec![tally.expect("counting without runs always finishes")]
+        }
+    };
+    let mut types: PlHashMap<&str, u32> = PlHashMap::default();
+    let mut pairs: PlHashMap<(&str, &str), u32> = PlHashMap::default();
+    for tally in &tallies {
+        for (&event, &at) in &tally.types {
+            *types.entry(event).or_insert(0) += tally.type_leads[at].leads;
+        }
+        for (&(event, detail), &at) in &tally.pairs {
+            let event = tally.type_names[event];
+            *pairs.entry((event, detail)).or_insert(0) += tally.pair_leads[at].leads;
+        }
+    }
+    Ok(SeenEvents {
+        types: types
+            .into_iter()
+            .map(|(event, leads)| (event.to_string(), leads))
+            .collect(),
+        details: pairs
+            .into_iter()
+            .map(|((event, detail), leads)| ((event.to_string(), detail.to_string()), leads))
+            .collect(),
+    })
+}
+
+/// The interaction columns [`visible_events`] reads, for a range of rows.
+struct EventColumns {
+    ids: StringChunked,
+    occurred: Int64Chunked,
+    events: StringChunked,
+    details: StringChunked,
+}
+
+impl EventColumns {
+    /// The same columns cut into chunks at the same rows (as Parquet row groups are),
+    /// rechunked when they are not.
+    fn aligned(self) -> Self {
+        let lengths = self.ids.chunk_lengths();
+        if lengths.clone().eq(self.occurred.chunk_lengths())
+            && lengths.clone().eq(self.events.chunk_lengths())
+            && lengths.eq(self.details.chunk_lengths())
+        {
+            return self;
+        }
+        EventColumns {
+            ids: self.ids.rechunk().into_owned(),
+            occurred: self.occurred.rechunk().into_owned(),
+            events: self.events.rechunk().into_owned(),
+            details: self.details.rechunk().into_owned(),
+        }
+    }
+}
+
+/// Distinct leads of one key (an event type or a pair).
+#[derive(Clone, Copy)]
+struct LeadCount {
+    /// The lead counted last (by runs).
+    last: u32,
+    leads: u32,
+}
+
+impl LeadCount {
+    const NEW: LeadCount = LeadCount {
+        last: u32::MAX,
+        leads: 0,
+    };
+}
+
+/// Distinct-lead counts over a range of interactions.
+struct EventTally<'a> {
+    types: PlHashMap<&'a str, usize>,
+    type_names: Vec<&'a str>,
+    type_leads: Vec<LeadCount>,
+    /// (event type's place in `type_names`, detail).
+    pairs: PlHashMap<(usize, &'a str), usize>,
+    pair_leads: Vec<LeadCount>,
+    /// The leads that had a visible interaction.
+    active: Vec<bool>,
+}
+
+use crate::data::text::ViewCache;
+
+impl<'a> EventTally<'a> {
+    /// Counts `columns`. `by_runs` trusts each lead's interactions to be one run and
+    /// gives up (`None`) when a lead comes back after another; otherwise every (lead,
+    /// key) seen is remembered.
+    fn count(columns: &'a EventColumns, observed: &ObservedLeads, by_runs: bool) -> Option<Self> {
+        let mut tally = EventTally {
+            types: PlHashMap::default(),
+            type_names: Vec::new(),
+            type_leads: Vec::new(),
+            pairs: PlHashMap::default(),
+            pair_leads: Vec::new(),
+            active: vec![false; observed.latest.len()],
+        };
+        let mut seen: PlHashSet<(u32, usize)> = PlHashSet::default();
+        let mut first_time = |count: &mut LeadCount, lead: u32, key: usize| {
+            if by_runs {
+                let new = count.last != lead;
+                count.last = lead;
+                new
+            } else {
+                seen.insert((lead, key))
+            }
+        };
+        let mut run = u32::MAX;
+        let chunks = columns
+            .ids
+            .downcast_iter()
+            .zip(columns.ids.chunks())
+            .zip(columns.occurred.downcast_iter())
+            .zip(columns.occurred.chunks())
+            .zip(columns.events.downcast_iter().zip(columns.events.chunks()))
+            .zip(
+                columns
+                    .details
+                    .downcast_iter()
+                    .zip(columns.details.chunks()),
+            );
+        // Rows of a Parquet dictionary column share views: most rows' event type and
+        // pair are found by their views, without reading or hashing their text.
+        let mut event_views: ViewCache<usize> = ViewCache::new();
+        let mut pair_views: Vec<ViewCache<usize>> = Vec::new();
+        let mut cursor = None;
+        for (((((ids, id_chunk), occurred), occurred_chunk), events), details) in chunks {
+            let (events, event_chunk) = events;
+            let (details, detail_chunk) = details;
+            let (id_valid, occurred_valid) = (id_chunk.validity(), occurred_chunk.validity());
+            let (event_valid, detail_valid) = (event_chunk.validity(), detail_chunk.validity());
+            let present = |i: usize| {
+                id_valid.is_none_or(|v| v.get_bit(i))
+                    && occurred_valid.is_none_or(|v| v.get_bit(i))
+                    && event_valid.is_none_or(|v| v.get_bit(i))
+            };
+            let (id_views, times): (&[_], &[i64]) = (ids.views(), occurred.values());
+            let (event_view_list, detail_view_list): (&[_], &[_]) =
+                (events.views(), details.views());
+            event_views.clear();
+            pair_views.iter_mut().for_each(ViewCache::clear);
+            let mut previous: Option<(u128, Option<u32>)> = None;
+            for i in 0..id_views.len() {
+                if !present(i) {
+                    continue;
+                }
+                let id_view = id_views[i].as_u128();
+                let lead = match previous {
+                    Some((before, lead)) if before == id_view => lead,
+                    _ => {
+                        let lead = observed.index.find(ids.value(i), &mut cursor);
+                        let lead = lead.map(|l| l as u32);
+                        previous = Some((id_view, lead));
+                        lead
+                    }
+                };
+                let Some(lead) = lead else {
+                    continue;
+                };
+                let at = times[i];
+                if observed.latest[lead as usize].is_none_or(|latest| at >= latest) {
+                    continue;
+                }
+                if lead != run {
+                    if by_runs && tally.active[lead as usize] {
+                        return None;
+                    }
+                    tally.active[lead as usize] = true;
+                    run = lead;
+                }
+                let event_view = event_view_list[i].as_u128();
+                let kind = match event_views.get(event_view) {
+                    Some(kind) => kind,
+                    None => {
+                        let event = events.value(i);
+                        let next = tally.type_names.len();
+                        let kind = *tally.types.entry(event).or_insert(next);
+                        if kind == next {
+                            tally.type_names.push(event);
+                            tally.type_leads.push(LeadCount::NEW);
+                            pair_views.push(ViewCache::new());
+                        }
+                        event_views.put(event_view, kind);
+                        kind
+                    }
+                };
+                let count = &mut tally.type_leads[kind];
+                if first_time(count, lead, kind << 1) {
+                    count.leads += 1;
+                }
+                if detail_valid.is_some_and(|v| !v.get_bit(i)) {
+                    continue;
+                }
+                let detail_view = detail_view_list[i].as_u128();
+                let pair = match pair_views[kind].get(detail_view) {
+                    Some(pair) => pair,
+                    None => {
+                        let detail = details.value(i);
+                        let next = tally.pair_leads.len();
+                        let pair = *tally.pairs.entry((kind, detail)).or_insert(next);
+                        if pair == next {
+                            tally.pair_leads.push(LeadCount::NEW);
+                        }
+                        pair_views[kind].put(detail_view, pair);
+                        pair
+                    }
+                };
+                let count = &mut tally.pair_leads[pair];
+                if first_time(count, lead, (pair << 1) | 1) {
+                    count.leads += 1;
+                }
+            }
+        }
+        Some(tally)
+    }
+
+    /// Whether no lead has visible interactions in both tallies (so counts add up).
+    fn apart_from(&self, other: &EventTally) -> bool {
+        !self.active.iter().zip(&other.active).any(|(a, b)| *a && *b)
+    }
+}
+
+/// The spec learned by polars queries (how [`FeatureSpec::learn`] used to do it): the
+/// oracle the counting above is tested against.
+#[cfg(test)]
+mod learn_oracle {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn strings(frame: &DataFrame, column: &str) -> Vec<String> {
+        frame
+            .column(column)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn by_polars(
+        leads: &DataFrame,
+        interactions: &DataFrame,
+        observations: &DataFrame,
+        params: &SpecParams,
+    ) -> FeatureSpec {
+        let seen = interactions
+            .clone()
+            .lazy()
+            .join(
+                observations
+                    .clone()
+                    .lazy()
+                    .group_by([col(LEAD_ID)])
+                    .agg([col(AS_OF).max()]),
+                [col(LEAD_ID)],
+                [col(LEAD_ID)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .filter(col(OCCURRED_AT).lt(col(AS_OF)))
+            .select([col(LEAD_ID), col(EVENT_TYPE), col(DETAIL)]);
+        let support = lit(params.min_support);
+        let event_types = seen
+            .clone()
+            .group_by([col(EVENT_TYPE)])
+            .agg([col(LEAD_ID).n_unique().alias("leads")])
+            .filter(col("leads").gt_eq(support.clone()))
+            .sort([EVENT_TYPE], SortMultipleOptions::default())
+            .collect()
+            .unwrap();
+        let event_types = strings(&event_types, EVENT_TYPE)
+            .into_iter()
+            .filter(|e| !is_placeholder(e))
+            .collect();
+        let details = seen
+            .filter(col(DETAIL).is_not_null())
+            .group_by([col(EVENT_TYPE), col(DETAIL)])
+            .agg([col(LEAD_ID).n_unique().alias("leads")])
+            .filter(col("leads").gt_eq(support.clone()))
+            .sort_by_exprs(
+                [col("leads"), col(EVENT_TYPE), col(DETAIL)],
+                SortMultipleOptions::default().with_order_descending_multi([true, false, false]),
+            )
+            .limit(params.max_details as IdxSize)
+            .collect()
+            .unwrap();
+        let details = strings(&details, EVENT_TYPE)
+            .into_iter()
+            .zip(strings(&details, DETAIL))
+            .collect();
+        let training_leads = leads.clone().lazy().join(
             observations
                 .clone()
                 .lazy()
-                .group_by([col(LEAD_ID)])
-                .agg([col(AS_OF).max()]),
+                .select([col(LEAD_ID)])
+                .unique(None, UniqueKeepStrategy::First),
             [col(LEAD_ID)],
             [col(LEAD_ID)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col(OCCURRED_AT).lt(col(AS_OF)))
-        .select([col(LEAD_ID), col(EVENT_TYPE), col(DETAIL)]))
+            JoinArgs::new(JoinType::Semi),
+        );
+        let mut categoricals = Vec::new();
+        let mut numerics = Vec::new();
+        for column in leads.columns() {
+            let name = column.name().as_str();
+            if name == LEAD_ID || name == CREATED_AT {
+                continue;
+            }
+            if column.dtype().is_primitive_numeric() {
+                numerics.push(name.to_string());
+                continue;
+            }
+            let kept = training_leads
+                .clone()
+                .filter(col(name).is_not_null())
+                .group_by([col(name).cast(DataType::String).alias("value")])
+                .agg([len().alias("leads")])
+                .filter(col("leads").gt_eq(support.clone()))
+                .sort_by_exprs(
+                    [col("leads"), col("value")],
+                    SortMultipleOptions::default().with_order_descending_multi([true, false]),
+                )
+                .limit(params.max_categories as IdxSize)
+                .sort(["value"], SortMultipleOptions::default())
+                .collect()
+                .unwrap();
+            let kept = strings(&kept, "value")
+                .into_iter()
+                .filter(|v| !is_placeholder(v))
+                .collect();
+            categoricals.push((name.to_string(), kept));
+        }
+        let numeric_logs = if numerics.is_empty() || observations.column(WON_LABEL).is_err() {
+            Vec::new()
+        } else {
+            numerics_worth_a_log_by_join(leads, observations, &numerics).unwrap()
+        };
+        FeatureSpec {
+            event_types,
+            details,
+            categoricals,
+            numerics,
+            numeric_logs,
+            rules: None,
+        }
+    }
+
+    fn micros(column: &str, values: Vec<i64>) -> Column {
+        Int64Chunked::from_vec(column.into(), values)
+            .into_datetime(TimeUnit::Microseconds, None)
+            .into_column()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// The counting learns the spec the polars queries learn, whether the
+        /// interactions come grouped by lead, sorted by time or shuffled, with leads
+        /// that are never observed and observations of leads the table lacks.
+        #[test]
+        fn learning_agrees_with_the_polars_queries(
+            mut events in prop::collection::vec((0u8..12, 0i64..60, 0u8..5, 0u8..6), 0..150),
+            cutoffs in prop::collection::vec((0u8..14, 0i64..60, any::<bool>()), 0..30),
+            attributes in prop::collection::vec((0u8..6, 0u32..1000), 12),
+            order in 0u8..3,
+            min_support in 1u32..4,
+            max_details in 0usize..6,
+            max_categories in 0usize..4,
+        ) {
+            match order {
+                0 => events.sort_by_key(|e| e.0),
+                1 => events.sort_by_key(|e| e.1),
+                _ => {}
+            }
+            let day = 86_400_000_000i64;
+            let kinds = ["open", "visit", "call", "<other>", "demo"];
+            let details = [Some("/pricing"), Some("news"), None, Some("/home"), Some("a"), None];
+            let values = [Some("x"), Some("y"), None, Some("<missing>"), Some("z"), Some("y")];
+            let leads = DataFrame::new_infer_height(vec![
+                Column::new(LEAD_ID.into(), (0..12).map(|i| format!("L{i}")).collect::<Vec<_>>()),
+                micros(CREATED_AT, vec![0; 12]),
+                Column::new("kind".into(), attributes.iter().map(|a| values[a.0 as usize]).collect::<Vec<_>>()),
+                Column::new("size".into(), attributes.iter().map(|a| (a.1 as f64).powi(2) - 40.0).collect::<Vec<_>>()),
+            ]).unwrap();
+            let interactions = DataFrame::new_infer_height(vec![
+                Column::new(LEAD_ID.into(), events.iter().map(|e| format!("L{}", e.0)).collect::<Vec<_>>()),
+                micros(OCCURRED_AT, events.iter().map(|e| e.1 * day).collect()),
+                Column::new(EVENT_TYPE.into(), events.iter().map(|e| kinds[e.2 as usize]).collect::<Vec<_>>()),
+                Column::new(DETAIL.into(), events.iter().map(|e| details[e.3 as usize]).collect::<Vec<_>>()),
+            ]).unwrap();
+            let mut cutoffs = cutoffs;
+            cutoffs.sort_by_key(|c| (format!("L{}", c.0), c.1));
+            let observations = DataFrame::new_infer_height(vec![
+                Column::new(LEAD_ID.into(), cutoffs.iter().map(|c| format!("L{}", c.0)).collect::<Vec<_>>()),
+                micros(AS_OF, cutoffs.iter().map(|c| c.1 * day).collect()),
+                Column::new(WON_LABEL.into(), cutoffs.iter().map(|c| c.2).collect::<Vec<_>>()),
+            ]).unwrap();
+            let params = SpecParams { min_support, max_categories, max_details };
+            let learned = FeatureSpec::learn(&leads, &interactions, &observations, &params, None).unwrap();
+            prop_assert_eq!(learned, by_polars(&leads, &interactions, &observations, &params));
+        }
+    }
+
+    /// Interactions are counted in two halves split between two leads: a lead whose
+    /// run straddles the middle, or who comes back later, is still counted once.
+    #[test]
+    fn halves_never_count_a_lead_twice() {
+        for (shift, back) in [
+            (0, 0),
+            (1, 0),
+            (999, 0),
+            (1000, 0),
+            (1001, 0),
+            (0, 10),
+            (1, 3000),
+        ] {
+            let mut ids: Vec<String> = (0..4000)
+                .map(|i| format!("L{}", (i + shift) / 1000))
+                .collect();
+            ids.extend((0..back).map(|_| "L0".to_string()));
+            let n = ids.len();
+            let distinct = ids.iter().collect::<std::collections::BTreeSet<_>>().len() as u32;
+            let interactions = DataFrame::new_infer_height(vec![
+                Column::new(LEAD_ID.into(), ids),
+                micros(OCCURRED_AT, vec![0; n]),
+                Column::new(EVENT_TYPE.into(), vec!["open"; n]),
+                Column::new(DETAIL.into(), vec![Some("news"); n]),
+            ])
+            .unwrap();
+            let observations = DataFrame::new_infer_height(vec![
+                Column::new(LEAD_ID.into(), ["L0", "L1", "L2", "L3", "L4", "L5"]),
+                micros(AS_OF, vec![1; 6]),
+            ])
+            .unwrap();
+            let observed = ObservedLeads::of(&observations).unwrap();
+            let seen = visible_events(&interactions, &observed).unwrap();
+            assert_eq!(
+                seen.types,
+                vec![("open".to_string(), distinct)],
+                "shift {shift}, back {back}"
+            );
+            assert_eq!(
+                seen.details,
+                vec![(("open".to_string(), "news".to_string()), distinct)]
+            );
+        }
+    }
 }
 
 /// Suffix of a numeric attribute's value feature.
@@ -616,16 +1263,6 @@ fn count_name(event: &str, window: Option<u32>) -> String {
 
 fn detail_name(event: &str, detail: &str, window: Option<u32>) -> String {
     format!("{event}[{detail}]_{}", window_suffix(window))
-}
-
-fn strings(frame: &DataFrame, column: &str) -> Result<Vec<String>> {
-    Ok(frame
-        .column(column)?
-        .str()?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect())
 }
 
 #[cfg(test)]
