@@ -2,9 +2,9 @@
 """The Python peer of `leadscore bench`: the same job done the way a competent analyst
 would, with polars for the features and scikit-learn for the logistic model.
 
-Same files, same training rows (snapshots 1 day before each close, then every 14 days
-back while the lead existed, at most 6; the earlier 80% of deals by close time train,
-the later 20% are held out), same features (read from leadscore's report, which holds
+Same files, same training rows (snapshots at lead ages 0, 7, 14, 28, ... days while the
+deal was open, at most 8, as `leadscore train` takes them; the earlier 80% of deals by
+close time train, the later 20% are held out), same features (read from leadscore's report, which holds
 the learned feature spec: which event types, pages and categories get a column) and the
 same regularisation (leadscore's L2 per row `l2` is scikit-learn's C = 1 / (l2 * rows)).
 Each stage's wall time and peak memory go into a JSON report shaped like leadscore's.

@@ -152,8 +152,27 @@ impl LinearModel {
 
     /// Log-odds of winning for each row of `x` (raw features; see [`prepare`](Self::prepare)).
     pub fn log_odds(&self, x: &Array2<f64>) -> Array1<f64> {
-        let (x, _) = self.prepare(x);
-        self.log_odds_prepared(&x)
+        // Block by block, so that scoring millions of rows copies one block at a time,
+        // not the matrix; each block column-major like the matrix, so every row's sum
+        // runs in the same order and gives the same bits.
+        const BLOCK: usize = 65_536;
+        let mut out = Array1::zeros(x.nrows());
+        for (rows, mut found) in x
+            .axis_chunks_iter(Axis(0), BLOCK)
+            .zip(out.axis_chunks_iter_mut(Axis(0), BLOCK))
+        {
+            let mut block = Array2::zeros(rows.dim().f());
+            block.assign(&rows);
+            bound_in_place(
+                &mut block,
+                &self.lower,
+                &self.upper,
+                &self.spread,
+                &self.fill,
+            );
+            found.assign(&self.log_odds_prepared(&block));
+        }
+        out
     }
 
     /// Log-odds of rows already prepared.
@@ -171,8 +190,7 @@ impl LinearModel {
 
     /// Probability of winning for each row of `x`.
     pub fn probabilities(&self, x: &Array2<f64>) -> Array1<f64> {
-        let (x, _) = self.prepare(x);
-        self.probabilities_prepared(&x)
+        self.log_odds(x).mapv(|z| 1.0 / (1.0 + (-z).exp()))
     }
 
     /// Probability of winning for rows already prepared.
