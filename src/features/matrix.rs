@@ -291,7 +291,7 @@ fn write_attributes(
 }
 
 /// `leads` with a null column for every attribute the spec knows and the table lacks.
-fn with_missing_attributes(spec: &FeatureSpec, leads: &DataFrame) -> Result<DataFrame> {
+pub(super) fn with_missing_attributes(spec: &FeatureSpec, leads: &DataFrame) -> Result<DataFrame> {
     let mut leads = leads.clone();
     let attributes = spec
         .categoricals

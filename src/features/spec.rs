@@ -249,26 +249,7 @@ impl FeatureSpec {
         observations: &DataFrame,
         rules: Option<&PointModel>,
     ) -> Result<DataFrame> {
-        let mut leads = leads.clone();
-        let attributes = self
-            .categoricals
-            .iter()
-            .map(|(c, _)| c)
-            .chain(&self.numerics);
-        for column in attributes {
-            if leads.column(column).is_err() {
-                let dtype = if self.numerics.contains(column) {
-                    DataType::Float64
-                } else {
-                    DataType::String
-                };
-                leads.with_column(Column::full_null(
-                    column.as_str().into(),
-                    leads.height(),
-                    &dtype,
-                ))?;
-            }
-        }
+        let leads = super::matrix::with_missing_attributes(self, leads)?;
         // Lead columns and activity aggregates get namespaces of their own, so that an
         // attribute called `as_of` or `email_open_7d` cannot be mistaken for another.
         let mut lead_columns = vec![col(LEAD_ID), col(CREATED_AT).alias(LEAD_CREATED)];

@@ -342,13 +342,10 @@ pub fn train_model(
             .collect();
         let later = observations.filter(&earlier.iter().map(|&e| !e).collect())?;
         let (x_later, _) = design(&spec, tables, &events, &later, &points)?;
-        let won = observations
-            .column(WON_LABEL)?
-            .bool()?
-            .iter()
-            .map(|w| w.unwrap_or(false))
-            .collect();
-        (interleave(&x_train, &x_later, &earlier), won)
+        (
+            interleave(&x_train, &x_later, &earlier),
+            won_labels(&observations)?,
+        )
     } else {
         design(&spec_all, tables, &events, &observations, &points)?
     };
@@ -457,13 +454,17 @@ pub fn design(
         observations,
         Some(rules),
     )?;
-    let won = observations
+    Ok((matrix, won_labels(observations)?))
+}
+
+/// Whether each observation's deal was won, in row order.
+fn won_labels(observations: &DataFrame) -> Result<Vec<bool>> {
+    Ok(observations
         .column(WON_LABEL)?
         .bool()?
         .iter()
         .map(|w| w.unwrap_or(false))
-        .collect();
-    Ok((matrix, won))
+        .collect())
 }
 
 /// Rows of `first` where `take_first` holds and of `second` elsewhere, each in order:
