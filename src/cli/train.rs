@@ -16,7 +16,7 @@ use crate::model::artifact::encode;
 use crate::model::backtest::known_at;
 use crate::model::select::L2Choice;
 use crate::model::train::{ClassWeight, FitParams};
-use crate::model::{train_model, Model};
+use crate::model::{train_model, Model, TrainChoices};
 use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 use crate::points::PointModel;
@@ -64,6 +64,10 @@ pub struct TrainArgs {
     /// What to do with rows naming a lead_id the leads table lacks.
     #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
     pub unknown_leads: UnknownLeadPolicy,
+    /// Training rows (snapshots) taken at most: above it, whole leads are sampled,
+    /// stratified by outcome (the same data gives the same sample), and `train` says so.
+    #[arg(long, default_value_t = crate::model::pipeline::MAX_TRAINING_ROWS, value_name = "N", value_parser = clap::value_parser!(usize))]
+    pub max_training_rows: usize,
 }
 
 /// Runs the command: metrics on stdout, the artifact written atomically.
@@ -121,8 +125,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
         points,
         &cutoffs,
         &fit,
-        args.l2,
-        rule_features,
+        TrainChoices {
+            l2: args.l2,
+            rule_features,
+            max_training_rows: args.max_training_rows,
+        },
         &Progress::stderr(),
     )?;
     for warning in warnings {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::score::score_leads;
 use super::select::L2Choice;
 use super::train::FitParams;
-use super::train_model;
+use super::{train_model, TrainChoices};
 use crate::data::columns::*;
 use crate::data::Tables;
 use crate::error::{Error, Result};
@@ -71,8 +71,10 @@ pub fn backtest(
         points.clone(),
         &setting.cutoffs,
         &setting.fit,
-        setting.l2,
-        rule_features,
+        TrainChoices {
+            rule_features,
+            ..TrainChoices::new(setting.l2)
+        },
         progress,
     )?;
     let judged = open_then_closed(tables, at)?;

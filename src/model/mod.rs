@@ -14,4 +14,4 @@ pub mod select;
 pub mod solver;
 pub mod train;
 
-pub use pipeline::{train_model, Model};
+pub use pipeline::{train_model, Model, TrainChoices};

@@ -306,3 +306,44 @@ fn a_rule_file_given_to_train_feeds_its_scores_to_the_model() {
         .contains("points from the rules")
         || r["reasons"].as_str().unwrap().contains("fit grade")));
 }
+
+#[test]
+fn max_training_rows_samples_whole_leads_and_says_so() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = generate(&root.path().join("crm"), 1_500, 37, "csv");
+    let (a, b) = (root.path().join("a.model"), root.path().join("b.model"));
+    let sampled = |out: &std::path::Path| {
+        leadscore()
+            .arg("train")
+            .arg("--leads")
+            .arg(dir.join("leads.csv"))
+            .arg("--interactions")
+            .arg(dir.join("interactions.csv"))
+            .arg("--outcomes")
+            .arg(dir.join("outcomes.csv"))
+            .args(["--max-training-rows", "1500", "--out"])
+            .arg(out)
+            .assert()
+            .success()
+            .stderr(contains("snapshots (whole leads, stratified by outcome"))
+    };
+    sampled(&a);
+    sampled(&b);
+    assert!(
+        std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+        "the same data gives the same sample"
+    );
+    leadscore()
+        .arg("train")
+        .arg("--leads")
+        .arg(dir.join("leads.csv"))
+        .arg("--interactions")
+        .arg(dir.join("interactions.csv"))
+        .arg("--outcomes")
+        .arg(dir.join("outcomes.csv"))
+        .args(["--max-training-rows", "many", "--out"])
+        .arg(root.path().join("c.model"))
+        .assert()
+        .code(2);
+    assert!(!root.path().join("c.model").exists());
+}
