@@ -370,6 +370,9 @@ pub fn train_model(
         log_loss: log_loss(&probability, &y_test),
         brier: brier(&probability, &y_test),
     };
+    // Only the earlier deals' rows are needed from here on; a million-lead history's
+    // holdout matrix is gigabytes.
+    drop(x_test);
 
     // The shipped model learns from every deal.
     stage("training: features of all deals");
@@ -395,6 +398,7 @@ pub fn train_model(
     } else {
         design(&spec_all, tables, &events, &observations, &points)?
     };
+    drop(x_train);
     let spec = spec_all;
     if plain_penalty {
         fit.l2 = 1.0 / x_all.nrows().max(1) as f64;
