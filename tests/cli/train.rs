@@ -6,6 +6,15 @@ use predicates::str::contains;
 use crate::util::{generate, leadscore, Fixture};
 
 fn train(dir: &std::path::Path, out: &std::path::Path) -> assert_cmd::assert::Assert {
+    train_with(dir, &[], out)
+}
+
+/// `train` on the CSV tables in `dir` with `settings` added.
+fn train_with(
+    dir: &std::path::Path,
+    settings: &[&str],
+    out: &std::path::Path,
+) -> assert_cmd::assert::Assert {
     leadscore()
         .arg("train")
         .arg("--leads")
@@ -14,6 +23,7 @@ fn train(dir: &std::path::Path, out: &std::path::Path) -> assert_cmd::assert::As
         .arg(dir.join("interactions.csv"))
         .arg("--outcomes")
         .arg(dir.join("outcomes.csv"))
+        .args(settings)
         .arg("--out")
         .arg(out)
         .assert()
@@ -313,17 +323,7 @@ fn max_training_rows_samples_whole_leads_and_says_so() {
     let dir = generate(&root.path().join("crm"), 1_500, 37, "csv");
     let (a, b) = (root.path().join("a.model"), root.path().join("b.model"));
     let sampled = |out: &std::path::Path| {
-        leadscore()
-            .arg("train")
-            .arg("--leads")
-            .arg(dir.join("leads.csv"))
-            .arg("--interactions")
-            .arg(dir.join("interactions.csv"))
-            .arg("--outcomes")
-            .arg(dir.join("outcomes.csv"))
-            .args(["--max-training-rows", "1500", "--out"])
-            .arg(out)
-            .assert()
+        train_with(&dir, &["--max-training-rows", "1500"], out)
             .success()
             .stderr(contains("snapshots (whole leads, stratified by outcome"))
     };
@@ -333,17 +333,11 @@ fn max_training_rows_samples_whole_leads_and_says_so() {
         std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
         "the same data gives the same sample"
     );
-    leadscore()
-        .arg("train")
-        .arg("--leads")
-        .arg(dir.join("leads.csv"))
-        .arg("--interactions")
-        .arg(dir.join("interactions.csv"))
-        .arg("--outcomes")
-        .arg(dir.join("outcomes.csv"))
-        .args(["--max-training-rows", "many", "--out"])
-        .arg(root.path().join("c.model"))
-        .assert()
-        .code(2);
+    train_with(
+        &dir,
+        &["--max-training-rows", "many"],
+        &root.path().join("c.model"),
+    )
+    .code(2);
     assert!(!root.path().join("c.model").exists());
 }
