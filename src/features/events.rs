@@ -8,6 +8,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::data::columns::*;
+use crate::data::text::{each_run, IdIndex};
 use crate::error::Result;
 
 /// One interaction, encoded.
@@ -37,34 +38,36 @@ pub struct EventIndex {
 }
 
 impl EventIndex {
-    /// Indexes the interactions of the leads in `leads` (by row); interactions of other
-    /// leads (which loading reports and drops) or without a time are left out.
+    /// Indexes the interactions of the leads in `leads` (by row; a lead listed twice,
+    /// which validation refuses, is found at its last row); interactions of other leads
+    /// (which loading reports and drops) or without a time are left out.
     pub fn new(leads: &DataFrame, interactions: &DataFrame) -> Result<Self> {
         let lead_ids = leads.column(LEAD_ID)?.str()?;
-        let mut lead_row: PlHashMap<&str, u32> = PlHashMap::with_capacity(lead_ids.len());
-        for (row, id) in lead_ids.iter().enumerate() {
-            if let Some(id) = id {
-                // A lead listed twice (which validation refuses) keeps its first row.
-                lead_row.entry(id).or_insert(row as u32);
-            }
-        }
+        let lead_index = IdIndex::new(lead_ids.iter().map(|id| id.unwrap_or("")).collect());
         let ids = interactions.column(LEAD_ID)?.str()?;
         let times = interactions.column(OCCURRED_AT)?.to_physical_repr();
         let times = times.i64()?;
         // Pass 1: each interaction's lead row (u32::MAX when it has none), and how many
-        // each lead has.
+        // each lead has. Ids are looked up once per run of equal ids (an export grouped
+        // by lead needs one look-up per lead).
         let mut counts = vec![0usize; lead_ids.len()];
-        let rows: Vec<u32> = ids
-            .iter()
-            .zip(times.iter())
-            .map(|(id, at)| match (id.and_then(|id| lead_row.get(id)), at) {
-                (Some(&row), Some(_)) => {
-                    counts[row as usize] += 1;
-                    row
+        let mut rows = vec![u32::MAX; ids.len()];
+        let mut cursor = None;
+        each_run(ids, |start, len, id| {
+            let Some(row) = id.and_then(|id| lead_index.find(id, &mut cursor)) else {
+                return;
+            };
+            rows[start..start + len].fill(row as u32);
+            counts[row] += len;
+        });
+        if times.null_count() > 0 {
+            for (row, at) in rows.iter_mut().zip(times.iter()) {
+                if at.is_none() && *row != u32::MAX {
+                    counts[*row as usize] -= 1;
+                    *row = u32::MAX;
                 }
-                _ => u32::MAX,
-            })
-            .collect();
+            }
+        }
         let mut starts = Vec::with_capacity(counts.len() + 1);
         let mut total = 0;
         for count in &counts {
@@ -156,13 +159,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn groups_by_lead_row_in_time_order_and_skips_unknown_leads() {
+    fn groups_by_lead_row_in_time_order_and_skips_unknown_leads_and_missing_times() {
         let leads = df!(LEAD_ID => ["a", "b", "c"]).unwrap();
         let interactions = df!(
-            LEAD_ID => ["b", "a", "x", "b", "b"],
-            OCCURRED_AT => [30i64, 10, 5, 20, 30],
-            EVENT_TYPE => [Some("open"), Some("visit"), Some("open"), None, Some("visit")],
-            DETAIL => [None, Some("/p"), None, Some("/p"), Some("/q")],
+            LEAD_ID => ["b", "a", "x", "b", "b", "a"],
+            OCCURRED_AT => [Some(30i64), Some(10), Some(5), Some(20), Some(30), None],
+            EVENT_TYPE => [Some("open"), Some("visit"), Some("open"), None, Some("visit"), Some("open")],
+            DETAIL => [None, Some("/p"), None, Some("/p"), Some("/q"), None],
         )
         .unwrap();
         let index = EventIndex::new(&leads, &interactions).unwrap();

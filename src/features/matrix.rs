@@ -16,6 +16,7 @@ use super::activity::{activity_into, ActivityPlan};
 use super::events::EventIndex;
 use super::spec::{FeatureSpec, WINDOWS};
 use crate::data::columns::*;
+use crate::data::text::{each_run, IdIndex};
 use crate::data::timestamp::MICROS_PER_DAY;
 use crate::error::{Error, Result};
 use crate::points::{PointModel, AS_OF};
@@ -315,20 +316,18 @@ pub(super) fn with_missing_attributes(spec: &FeatureSpec, leads: &DataFrame) -> 
     Ok(leads)
 }
 
-/// For each observation, its lead's row in `leads` (`None` when the table lacks it).
+/// For each observation, its lead's row in `leads` (`None` when the table lacks it),
+/// found as [`EventIndex`] finds it.
 fn lead_rows(leads: &DataFrame, observations: &DataFrame) -> Result<Vec<Option<usize>>> {
     let ids = leads.column(LEAD_ID)?.str()?;
-    let mut row_of: PlHashMap<&str, usize> = PlHashMap::with_capacity(ids.len());
-    for (row, id) in ids.iter().enumerate() {
-        if let Some(id) = id {
-            // A lead listed twice (which validation refuses) keeps its first row.
-            row_of.entry(id).or_insert(row);
+    let index = IdIndex::new(ids.iter().map(|id| id.unwrap_or("")).collect());
+    let observed = observations.column(LEAD_ID)?.str()?;
+    let mut rows = vec![None; observed.len()];
+    let mut cursor = None;
+    each_run(observed, |start, len, id| {
+        if let Some(row) = id.and_then(|id| index.find(id, &mut cursor)) {
+            rows[start..start + len].fill(Some(row));
         }
-    }
-    Ok(observations
-        .column(LEAD_ID)?
-        .str()?
-        .iter()
-        .map(|id| id.and_then(|id| row_of.get(id).copied()))
-        .collect())
+    });
+    Ok(rows)
 }
