@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use ndarray::Array2;
+use rayon::prelude::*;
 
 use super::train::LinearModel;
 use crate::features::spec::{Topic, OTHER};
@@ -24,7 +25,9 @@ const NOTABLE: f64 = 0.05;
 /// holds them as the weights saw them (imputed, clipped): what the contributions are
 /// computed from, so an imputed value contributes nothing and is never cited; nor is a
 /// value outside the training range.
-/// Features about one thing (`topics`) are summed into one reason.
+/// Features about one thing (`topics`) are summed into one reason. Rows are worded in
+/// parallel blocks; each row's words depend on that row alone, so the order of the work
+/// does not show in the output.
 pub fn reasons(
     linear: &LinearModel,
     names: &[String],
@@ -32,41 +35,129 @@ pub fn reasons(
     raw: &Array2<f64>,
     prepared: &Array2<f64>,
 ) -> Vec<String> {
-    let mut out = Vec::with_capacity(raw.nrows());
-    for (raw_row, row) in raw.rows().into_iter().zip(prepared.rows()) {
-        let raw_row = raw_row.to_vec();
-        let mut by_topic: BTreeMap<&Topic, (f64, Members)> = BTreeMap::new();
-        for (j, &value) in row.iter().enumerate() {
-            let c = linear.weights[j] * (value - linear.means[j]) / linear.scales[j];
-            let entry = by_topic.entry(&topics[j]).or_default();
-            entry.0 += c;
-            entry.1.push((c, j));
-        }
-        // A value outside what training saw is an extrapolation: it still counts in the
-        // probability (bounded), but history cannot vouch for it, so it is not a reason.
-        let unseen = |members: &Members| {
-            members.iter().any(|&(_, j)| {
-                let v = raw_row[j];
-                v.is_finite() && (v < linear.lower[j] || v > linear.upper[j])
-            })
+    let grouping = TopicGrouping::new(topics);
+    let rows: Vec<usize> = (0..raw.nrows()).collect();
+    rows.par_chunks(ROWS_PER_TASK)
+        .flat_map_iter(|block| {
+            let mut scratch = RowScratch::new(names.len(), grouping.members.len());
+            block
+                .iter()
+                .map(|&i| row_reasons(linear, names, &grouping, raw, prepared, i, &mut scratch))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Rows worded per parallel task: enough to amortise the task, small enough to balance.
+const ROWS_PER_TASK: usize = 4096;
+
+/// The features of each topic, with topics numbered in their sorted order, so that ties
+/// between equally strong topics break the same way as sorting the topics themselves.
+struct TopicGrouping<'a> {
+    /// Topic number of each feature column.
+    topic_of: Vec<usize>,
+    /// The topics, by number.
+    topics: Vec<&'a Topic>,
+    /// Each topic's feature columns, ascending.
+    members: Vec<Vec<usize>>,
+}
+
+impl<'a> TopicGrouping<'a> {
+    fn new(topics: &'a [Topic]) -> Self {
+        let sorted: BTreeMap<&Topic, usize> = {
+            let mut distinct: Vec<&Topic> = topics.iter().collect();
+            distinct.sort();
+            distinct.dedup();
+            distinct
+                .into_iter()
+                .enumerate()
+                .map(|(n, t)| (t, n))
+                .collect()
         };
-        let mut notable: Vec<(f64, &Topic, Members)> = by_topic
-            .into_iter()
-            .filter(|(_, (sum, members))| sum.abs() > NOTABLE && !unseen(members))
-            .map(|(topic, (sum, members))| (sum, topic, members))
-            .collect();
-        notable.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then(a.1.cmp(b.1)));
-        let words: Vec<String> = notable
-            .iter()
-            .take(REASONS_SHOWN)
-            .filter_map(|(sum, topic, members)| {
-                let text = topic_words(topic, members, names, &raw_row)?;
-                Some(format!("{} {text}", if *sum > 0.0 { "+" } else { "-" }))
-            })
-            .collect();
-        out.push(words.join("; "));
+        let topic_of: Vec<usize> = topics.iter().map(|t| sorted[t]).collect();
+        let mut members = vec![Vec::new(); sorted.len()];
+        for (j, &t) in topic_of.iter().enumerate() {
+            members[t].push(j);
+        }
+        TopicGrouping {
+            topic_of,
+            topics: sorted.keys().copied().collect(),
+            members,
+        }
     }
-    out
+}
+
+/// Buffers one row's wording reuses, so that a row allocates only its words.
+struct RowScratch {
+    raw_row: Vec<f64>,
+    contribution: Vec<f64>,
+    topic_sum: Vec<f64>,
+    notable: Vec<(f64, usize)>,
+    members: Members,
+}
+
+impl RowScratch {
+    fn new(columns: usize, topics: usize) -> Self {
+        RowScratch {
+            raw_row: vec![0.0; columns],
+            contribution: vec![0.0; columns],
+            topic_sum: vec![0.0; topics],
+            notable: Vec::with_capacity(topics),
+            members: Vec::new(),
+        }
+    }
+}
+
+/// The reasons string of row `i`.
+fn row_reasons(
+    linear: &LinearModel,
+    names: &[String],
+    grouping: &TopicGrouping,
+    raw: &Array2<f64>,
+    prepared: &Array2<f64>,
+    i: usize,
+    scratch: &mut RowScratch,
+) -> String {
+    let RowScratch {
+        raw_row,
+        contribution,
+        topic_sum,
+        notable,
+        members,
+    } = scratch;
+    topic_sum.iter_mut().for_each(|s| *s = 0.0);
+    for j in 0..names.len() {
+        raw_row[j] = raw[[i, j]];
+        let c = linear.weights[j] * (prepared[[i, j]] - linear.means[j]) / linear.scales[j];
+        contribution[j] = c;
+        topic_sum[grouping.topic_of[j]] += c;
+    }
+    // A value outside what training saw is an extrapolation: it still counts in the
+    // probability (bounded), but history cannot vouch for it, so it is not a reason.
+    let unseen = |t: usize| {
+        grouping.members[t].iter().any(|&j| {
+            let v = raw_row[j];
+            v.is_finite() && (v < linear.lower[j] || v > linear.upper[j])
+        })
+    };
+    notable.clear();
+    notable.extend(
+        topic_sum
+            .iter()
+            .enumerate()
+            .filter(|&(t, sum)| sum.abs() > NOTABLE && !unseen(t))
+            .map(|(t, &sum)| (sum, t)),
+    );
+    notable.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()).then(a.1.cmp(&b.1)));
+    let mut words = Vec::with_capacity(REASONS_SHOWN);
+    for &(sum, t) in notable.iter().take(REASONS_SHOWN) {
+        members.clear();
+        members.extend(grouping.members[t].iter().map(|&j| (contribution[j], j)));
+        if let Some(text) = topic_words(grouping.topics[t], members, names, raw_row) {
+            words.push(format!("{} {text}", if sum > 0.0 { "+" } else { "-" }));
+        }
+    }
+    words.join("; ")
 }
 
 /// A topic in words, from the lead's raw values of its features.
