@@ -17,12 +17,15 @@
 //! 1e-4 (the f64 and f32 fits were compared at 100,000 and 1,000,000 leads; see
 //! bench/README.md).
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
-use ndarray::{s, Array1, ArrayView1, ArrayView2, Axis};
+use ndarray::{s, Array1, ArrayView2};
+
+use super::kernels;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -34,9 +37,16 @@ const TASK_ROWS: usize = 65_536;
 /// Bytes of a row block that should stay in a core's cache between X·w and Xᵀr.
 const BLOCK_BYTES: usize = 384 * 1024;
 
-/// The objective over a standardised, column-major design matrix.
+/// Columns a kernel takes at once: each element of r is loaded and stored once per
+/// group rather than once per column.
+const GROUP: usize = 4;
+
+/// The objective over a standardised design matrix, held column-major.
 pub struct Objective<'a> {
-    x: ArrayView2<'a, f32>,
+    /// X's values, column after column.
+    x: Cow<'a, [f32]>,
+    rows: usize,
+    columns: usize,
     /// +1 for won, −1 for lost.
     y: Vec<f64>,
     alpha: f64,
@@ -49,24 +59,46 @@ pub struct Objective<'a> {
 type Evaluation = (Array1<f64>, f64, Array1<f64>);
 
 impl<'a> Objective<'a> {
-    /// The objective of `x` (any layout; column-major is fastest) and labels `won`,
-    /// with L2 strength `alpha` (summed loss, as linfa-logistic's).
+    /// The objective of `x` (any layout; a column-major one is read in place, others
+    /// copied) and labels `won`, with L2 strength `alpha` (summed loss, as
+    /// linfa-logistic's).
     pub fn new(x: ArrayView2<'a, f32>, won: &[bool], alpha: f64) -> Self {
+        let (rows, columns) = x.dim();
+        // Xᵀ in row-major order is X column after column.
+        let transposed = x.reversed_axes();
+        let values = match transposed.to_slice() {
+            Some(values) => Cow::Borrowed(values),
+            None => Cow::Owned(transposed.iter().copied().collect()),
+        };
         Objective {
-            x,
+            x: values,
+            rows,
+            columns,
             y: won.iter().map(|&w| if w { 1.0 } else { -1.0 }).collect(),
             alpha,
             last: Mutex::new(None),
         }
     }
 
+    /// Rows `start..stop` of column `j`.
+    fn column(&self, j: usize, start: usize, stop: usize) -> &[f32] {
+        &self.x[j * self.rows + start..j * self.rows + stop]
+    }
+
     /// Cost and gradient at `p` (weights, then the intercept) in one pass over X: each
     /// block of rows gives its X·w + b, its loss and its residuals, and adds its Xᵀr
     /// while its columns are still in cache.
     fn evaluate(&self, p: &Array1<f64>) -> (f64, Array1<f64>) {
-        let (rows, columns) = self.x.dim();
+        let (rows, columns) = (self.rows, self.columns);
         let weights = p.slice(s![..columns]);
         let intercept = p[columns];
+        // Columns with a weight: a zero weight adds nothing to X·w.
+        let weighted: Vec<(usize, f64)> = weights
+            .iter()
+            .enumerate()
+            .filter(|&(_, &w)| w != 0.0)
+            .map(|(j, &w)| (j, w))
+            .collect();
         let block = (BLOCK_BYTES / (4 * columns.max(1))).clamp(64, TASK_ROWS);
         let tasks = rows.div_ceil(TASK_ROWS);
         let partials: Vec<(f64, Vec<f64>)> = (0..tasks)
@@ -79,13 +111,14 @@ impl<'a> Objective<'a> {
                 let mut start = task * TASK_ROWS;
                 while start < end {
                     let stop = (start + block).min(end);
-                    let part = self.x.slice(s![start..stop, ..]);
                     let r = &mut r[..stop - start];
                     r.fill(intercept);
-                    for (column, &w) in part.axis_iter(Axis(1)).zip(weights.iter()) {
-                        if w != 0.0 {
-                            add_scaled(r, w, column);
-                        }
+                    for group in weighted.chunks(GROUP) {
+                        let group: Vec<(f64, &[f32])> = group
+                            .iter()
+                            .map(|&(j, w)| (w, self.column(j, start, stop)))
+                            .collect();
+                        kernels::add_scaled(r, &group);
                     }
                     // r = (σ(y·z) − 1)·y: the derivative of the loss in z.
                     for (r, &y) in r.iter_mut().zip(&self.y[start..stop]) {
@@ -93,8 +126,12 @@ impl<'a> Objective<'a> {
                         loss -= log_sigma;
                         *r = (sigma - 1.0) * y;
                     }
-                    for (sum, column) in sums.iter_mut().zip(part.axis_iter(Axis(1))) {
-                        *sum += dot(column, r);
+                    for (first, group) in sums[..columns].chunks_mut(GROUP).enumerate() {
+                        let first = first * GROUP;
+                        let group_columns: Vec<&[f32]> = (first..first + group.len())
+                            .map(|j| self.column(j, start, stop))
+                            .collect();
+                        kernels::add_dots(group, &group_columns, r);
                     }
                     sums[columns] += r.iter().sum::<f64>();
                     start = stop;
@@ -131,92 +168,6 @@ impl<'a> Objective<'a> {
         }
         (cost, gradient)
     }
-}
-
-/// out += w·column, in f64.
-fn add_scaled(out: &mut [f64], w: f64, column: ArrayView1<f32>) {
-    match column.as_slice() {
-        Some(values) => {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU was just found to have AVX2, the function's only need.
-                return unsafe { add_scaled_avx2(out, w, values) };
-            }
-            add_scaled_slices(out, w, values)
-        }
-        None => {
-            for (o, &v) in out.iter_mut().zip(column.iter()) {
-                *o += w * f64::from(v);
-            }
-        }
-    }
-}
-
-/// column·r, in f64.
-fn dot(column: ArrayView1<f32>, r: &[f64]) -> f64 {
-    match column.as_slice() {
-        Some(values) => {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU was just found to have AVX2, the function's only need.
-                return unsafe { dot_avx2(values, r) };
-            }
-            dot_slices(values, r)
-        }
-        None => column.iter().zip(r).map(|(&v, &r)| f64::from(v) * r).sum(),
-    }
-}
-
-/// [`add_scaled_slices`] compiled for AVX2 (4 doubles per instruction instead of 2).
-/// Multiplications and additions stay separate (no fused multiply-add), so the bits are
-/// those of the portable build.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn add_scaled_avx2(out: &mut [f64], w: f64, values: &[f32]) {
-    add_scaled_slices(out, w, values)
-}
-
-/// [`dot_slices`] compiled for AVX2, with the same bits (see [`add_scaled_avx2`]).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn dot_avx2(values: &[f32], r: &[f64]) -> f64 {
-    dot_slices(values, r)
-}
-
-#[inline(always)]
-fn add_scaled_slices(out: &mut [f64], w: f64, values: &[f32]) {
-    for (o, &v) in out.iter_mut().zip(values) {
-        *o += w * f64::from(v);
-    }
-}
-
-/// Lanes of [`dot_slices`]: independent running sums, so that the additions need not
-/// wait for one another and the compiler can put them in vector registers.
-const LANES: usize = 8;
-
-/// values·r in a fixed order (lane k sums elements k, k + 8, …; the lanes are added
-/// last), so the bits do not depend on the vector width of the machine.
-#[inline(always)]
-fn dot_slices(values: &[f32], r: &[f64]) -> f64 {
-    let n = values.len().min(r.len());
-    let (values, r) = (&values[..n], &r[..n]);
-    let mut lanes = [0.0f64; LANES];
-    let mut values_chunks = values.chunks_exact(LANES);
-    let mut r_chunks = r.chunks_exact(LANES);
-    for (v, r) in (&mut values_chunks).zip(&mut r_chunks) {
-        for k in 0..LANES {
-            lanes[k] += f64::from(v[k]) * r[k];
-        }
-    }
-    for (k, (&v, &r)) in values_chunks
-        .remainder()
-        .iter()
-        .zip(r_chunks.remainder())
-        .enumerate()
-    {
-        lanes[k] += f64::from(v) * r;
-    }
-    lanes.iter().sum()
 }
 
 /// (log σ(t), σ(t)), stable for large |t|, from one exponential.
@@ -322,34 +273,6 @@ mod tests {
     use ndarray::{Array2, ShapeBuilder};
 
     #[test]
-    fn vector_kernels_give_the_portable_bits() {
-        let values: Vec<f32> = (0..1_003)
-            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
-            .collect();
-        let r: Vec<f64> = (0..1_003)
-            .map(|i| ((i * 53 % 97) as f64 - 48.0) / 3.1)
-            .collect();
-        let naive: f64 = values.iter().zip(&r).map(|(&v, &r)| f64::from(v) * r).sum();
-        let ours = dot_slices(&values, &r);
-        assert!((ours - naive).abs() < 1e-9 * naive.abs().max(1.0));
-        let mut portable = r.clone();
-        add_scaled_slices(&mut portable, 0.37, &values);
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was just found, the functions' only need.
-            let dot = unsafe { dot_avx2(&values, &r) };
-            let mut added = r.clone();
-            // SAFETY: as above.
-            unsafe { add_scaled_avx2(&mut added, 0.37, &values) };
-            assert_eq!(dot.to_bits(), ours.to_bits());
-            assert!(added
-                .iter()
-                .zip(&portable)
-                .all(|(a, b)| a.to_bits() == b.to_bits()));
-        }
-    }
-
-    #[test]
     fn the_optimum_is_linfa_logistic_s() {
         // 3,000 rows, 6 standardised-looking columns, labels from a noisy linear rule.
         let n = 3_000;
@@ -375,6 +298,17 @@ mod tests {
             1e-10,
         )
         .unwrap();
+        // A row-major matrix is copied column-major first: the same fit, bit for bit.
+        let row_major = x32.as_standard_layout().to_owned();
+        assert!(row_major.is_standard_layout());
+        let from_rows = minimise(
+            Objective::new(row_major.view(), &won, alpha),
+            Array1::zeros(7),
+            500,
+            1e-10,
+        )
+        .unwrap();
+        assert_eq!(from_rows, ours);
         let labels: Array1<bool> = won.iter().copied().collect();
         let theirs = LogisticRegression::default()
             .alpha(alpha)

@@ -210,6 +210,20 @@ pub struct PreparedRows {
     dataset: Dataset<f32, bool, ndarray::Ix1>,
 }
 
+/// Mean and population standard deviation, in two passes over the values (no
+/// cancellation), each sum in order.
+fn mean_and_spread(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let (count, total) = values
+        .clone()
+        .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
+    if count == 0 {
+        return (0.0, 0.0);
+    }
+    let mean = total / count as f64;
+    let squares: f64 = values.map(|v| (v - mean) * (v - mean)).sum();
+    (mean, (squares / count as f64).sqrt())
+}
+
 impl PreparedRows {
     /// Prepares `x` (n × p, any layout) with labels `won`.
     pub fn new(x: &Array2<f64>, won: &[bool]) -> Result<Self> {
@@ -244,8 +258,7 @@ impl PreparedRows {
                     &bounds.spread[j..=j],
                     &bounds.fill[j..=j],
                 );
-                let mean = column.mean_axis(Axis(0)).map_or(0.0, |m| m[0]);
-                let spread = column.std_axis(Axis(0), 0.0)[0];
+                let (mean, spread) = mean_and_spread(column.iter().copied());
                 // Indicator columns (one-hot categories, missing flags) are centred but
                 // not scaled, as scikit-learn's one-hot encoding leaves them: scaling a
                 // rare category up makes its weight cheap under the penalty, and on the
@@ -412,6 +425,17 @@ fn bound_in_place(
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn mean_and_spread_are_the_population_moments() {
+        let (mean, spread) = mean_and_spread([1.0, 2.0, 3.0, 4.0].into_iter());
+        assert_eq!(mean, 2.5);
+        assert!((spread - 1.25f64.sqrt()).abs() < 1e-15);
+        // A large offset does not cancel the spread away.
+        let (mean, spread) = mean_and_spread([1e9 + 1.0, 1e9 + 3.0].into_iter());
+        assert_eq!((mean, spread), (1e9 + 2.0, 1.0));
+        assert_eq!(mean_and_spread(std::iter::empty()), (0.0, 0.0));
+    }
 
     #[test]
     fn won_gets_higher_probability_whichever_class_is_more_frequent() {
