@@ -90,9 +90,10 @@ pub struct JobReport {
 /// Runs the job, printing each stage's time on stderr as it ends.
 pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
     let mut stages = Vec::new();
-    let tables = stage(&mut stages, "read", || {
+    let mut tables = stage(&mut stages, "read", || {
         load(&settings.paths, LoadOptions::default())
     })?;
+    let interactions_read = tables.interactions.height();
     // `design` takes a rule model for specs with rule features; this spec has none, so
     // the built-in rules are passed and never evaluated.
     let unused_rules = PointModel::from_option(None)?;
@@ -113,6 +114,9 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
     })?;
     let built = stage(&mut stages, "features", || {
         let events = EventIndex::new(&tables.leads, &tables.interactions)?;
+        // Past the index nothing reads the interactions (the spec has no rule features):
+        // letting them go leaves memory for the matrices.
+        tables.interactions = DataFrame::empty();
         let (x_train, y_train) = design(&spec, &tables, &events, &train, &unused_rules)?;
         let (x_test, y_test) = design(&spec, &tables, &events, &test, &unused_rules)?;
         let base = observations_at(&tables.leads, settings.as_of)?;
@@ -130,8 +134,20 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
     let model = stage(&mut stages, "train", || {
         LinearModel::fit(&built.x_train, &built.y_train, &settings.fit)
     })?;
+    // The training rows are needed only for the fit's own log loss: taken now, the
+    // matrix is let go before scoring.
+    let fitted = model.probabilities(&built.x_train).to_vec();
+    let Built {
+        spec,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        x_base,
+    } = built;
+    drop(x_train);
     let probability = stage(&mut stages, "score", || {
-        Ok(model.probabilities(&built.x_base).to_vec())
+        Ok(model.probabilities(&x_base).to_vec())
     })?;
     stage(&mut stages, "write", || {
         let score: Vec<u32> = probability.iter().map(|&p| score_of(p)).collect();
@@ -146,26 +162,25 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         write_table(&mut scores, &settings.out, "--out")
     })?;
 
-    let holdout = model.probabilities(&built.x_test).to_vec();
-    let fitted = model.probabilities(&built.x_train).to_vec();
+    let holdout = model.probabilities(&x_test).to_vec();
     // Means of the observed values (a missing number is imputed with exactly this).
     let feature_means = model.means.clone();
     Ok(JobReport {
         tool: "leadscore",
         stages,
         leads: tables.leads.height(),
-        interactions: tables.interactions.height(),
-        train_rows: built.y_train.len(),
-        holdout_rows: built.y_test.len(),
+        interactions: interactions_read,
+        train_rows: y_train.len(),
+        holdout_rows: y_test.len(),
         scored: probability.len(),
         l2: settings.fit.l2,
         gradient_tolerance: settings.fit.gradient_tolerance,
-        holdout_roc_auc: roc_auc(&holdout, &built.y_test).unwrap_or(f64::NAN),
-        holdout_log_loss: log_loss(&holdout, &built.y_test),
-        train_log_loss: log_loss(&fitted, &built.y_train),
-        feature_names: built.spec.names(),
+        holdout_roc_auc: roc_auc(&holdout, &y_test).unwrap_or(f64::NAN),
+        holdout_log_loss: log_loss(&holdout, &y_test),
+        train_log_loss: log_loss(&fitted, &y_train),
+        feature_names: spec.names(),
         feature_means,
-        spec: built.spec,
+        spec,
     })
 }
 

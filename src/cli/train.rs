@@ -111,6 +111,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let tables = match until {
         Some(at) => {
             let known = known_at(&tables, at)?;
+            // Only what was known is trained on: the whole history need not stay in memory.
+            drop(tables);
             eprintln!(
                 "learning from what was known before {}: {} closed deals",
                 format_timestamp(at),
@@ -121,7 +123,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         None => tables,
     };
     let (model, warnings) = train_model(
-        &tables,
+        tables,
         points,
         &cutoffs,
         &fit,

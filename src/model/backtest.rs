@@ -66,8 +66,9 @@ pub fn backtest(
     progress: &Progress,
 ) -> Result<BacktestRow> {
     let known = known_at(tables, at)?;
+    let trained_on = known.outcomes.height();
     let (model, _warnings) = train_model(
-        &known,
+        known,
         points.clone(),
         &setting.cutoffs,
         &setting.fit,
@@ -95,7 +96,7 @@ pub fn backtest(
     Ok(BacktestRow {
         at,
         setting: setting.name.clone(),
-        trained_on: known.outcomes.height(),
+        trained_on,
         judged: won.len(),
         base_rate: won.iter().filter(|&&w| w).count() as f64 / won.len() as f64,
         roc_auc: roc_auc(&probability, &won).unwrap_or(f64::NAN),

@@ -2,7 +2,7 @@
 //! features learned on earlier deals → a logistic fit → metrics on later deals → the
 //! final fit on all deals, packed with everything scoring needs into a [`Model`].
 
-use ndarray::{Array2, ShapeBuilder};
+use ndarray::Array2;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -198,7 +198,7 @@ impl TrainChoices {
 
 /// Trains on the closed leads of `tables`, showing its stages on `progress`.
 pub fn train_model(
-    tables: &Tables,
+    mut tables: Tables,
     points: PointModel,
     cutoffs: &ValidCutoffParams,
     fit: &FitParams,
@@ -299,8 +299,40 @@ pub fn train_model(
         &spec_params,
         rules_as_features,
     )?;
-    let (x_train, y_train) = design(&spec, tables, &events, &train, &points)?;
-    let (x_test, y_test) = design(&spec, tables, &events, &test, &points)?;
+    // The shipped model learns from every deal, with what every deal teaches.
+    let spec_all = FeatureSpec::learn(
+        &tables.leads,
+        &tables.interactions,
+        &observations,
+        &spec_params,
+        rules_as_features,
+    )?;
+    let as_of = data_as_of(&tables)?;
+    let data_fingerprint = fingerprint(&tables)?;
+    if !rule_features {
+        // From here on only rule features would read the interactions: the index holds
+        // what the features need, so the frame is let go to leave room for the matrices.
+        tables.interactions = DataFrame::empty();
+    }
+    let closed_observations = closed_at(&observations)?;
+    let earlier_rows: Vec<usize> = (0..observations.height())
+        .filter(|&i| closed_observations[i] < split)
+        .collect();
+    // When both specs agree, one matrix of all deals serves both fits: the holdout fit
+    // takes its earlier rows in place. Otherwise the earlier deals get their own.
+    let first = if spec_all == spec {
+        TrainingMatrix {
+            x: design(&spec, &tables, &events, &observations, &points)?.0,
+            rows: Some(earlier_rows),
+        }
+    } else {
+        TrainingMatrix {
+            x: design(&spec, &tables, &events, &train, &points)?.0,
+            rows: None,
+        }
+    };
+    let y_train = won_labels(&train)?;
+    let (x_test, y_test) = design(&spec, &tables, &events, &test, &points)?;
     let mut fit = fit.clone();
     let mut l2_search = Vec::new();
     let mut l2_note = None;
@@ -312,13 +344,19 @@ pub fn train_model(
         let on_fit = |done: usize, total: usize| {
             stages.set_message(format!("training: L2 search, fit {done} of {total}"));
         };
-        let search = SearchRows::of(&train, &x_train, &y_train, &closed_train)?;
-        let (x_search, y_search, closed_search) = search.rows(&x_train, &y_train, &closed_train);
-        match choose_l2(x_search, y_search, closed_search, &L2_GRID, &fit, &on_fit)? {
+        let search = SearchRows::of(&train, &first, &y_train, &closed_train)?;
+        match choose_l2(
+            &search.x,
+            &search.won,
+            &search.closed,
+            &L2_GRID,
+            &fit,
+            &on_fit,
+        )? {
             Some(chosen) => {
                 // The same total penalty on all rows as on the sample (a fixed prior):
                 // per row it shrinks as the rows grow.
-                fit.l2 = chosen.l2 * y_search.len() as f64 / y_train.len() as f64;
+                fit.l2 = chosen.l2 * search.won.len() as f64 / y_train.len() as f64;
                 l2_search = chosen.trials;
                 plain_penalty = chosen.plain;
                 start = chosen.start;
@@ -327,10 +365,10 @@ pub fn train_model(
                     warnings.push(widened.clone());
                     notes.push(widened);
                 }
-                if search.sampled() {
+                if search.sampled {
                     notes.push(format!(
                         "the search fitted a sample of {} of the {} training rows (whole leads, stratified by outcome) and chose {} per row there: the same total penalty on all rows is {:.3e} per row",
-                        y_search.len(),
+                        search.won.len(),
                         y_train.len(),
                         chosen.l2,
                         fit.l2
@@ -352,10 +390,16 @@ pub fn train_model(
     // fold for the holdout model, the holdout model for the final one (when the spec
     // learned on all deals has as many features; otherwise it starts cold).
     if plain_penalty {
-        fit.l2 = 1.0 / x_train.nrows().max(1) as f64;
+        fit.l2 = 1.0 / y_train.len().max(1) as f64;
     }
     stage("training: holdout fit");
-    let holdout_fit = LinearModel::fit_from(&x_train, &y_train, &fit, start.as_ref())?;
+    let holdout_fit = LinearModel::fit_rows_from(
+        &first.x,
+        first.rows.as_deref(),
+        &y_train,
+        &fit,
+        start.as_ref(),
+    )?;
     let holdout_model = holdout_fit.model;
     let probability = holdout_model.probabilities(&x_test).to_vec();
     let holdout = Holdout {
@@ -370,46 +414,29 @@ pub fn train_model(
         log_loss: log_loss(&probability, &y_test),
         brier: brier(&probability, &y_test),
     };
-    // Only the earlier deals' rows are needed from here on; a million-lead history's
-    // holdout matrix is gigabytes.
+    // A million-lead history's holdout matrix is gigabytes.
     drop(x_test);
 
-    // The shipped model learns from every deal.
     stage("training: features of all deals");
-    let spec_all = FeatureSpec::learn(
-        &tables.leads,
-        &tables.interactions,
-        &observations,
-        &spec_params,
-        rules_as_features,
-    )?;
-    let (x_all, y_all) = if spec_all == spec {
-        // The same columns: the earlier deals' rows are built already.
-        let earlier: Vec<bool> = closed_at(&observations)?
-            .iter()
-            .map(|&c| c < split)
-            .collect();
-        let later = observations.filter(&earlier.iter().map(|&e| !e).collect())?;
-        let (x_later, _) = design(&spec, tables, &events, &later, &points)?;
-        (
-            interleave(&x_train, &x_later, &earlier),
-            won_labels(&observations)?,
-        )
-    } else {
-        design(&spec_all, tables, &events, &observations, &points)?
+    let x_all = match first.rows {
+        Some(_) => first.x,
+        None => {
+            drop(first);
+            design(&spec_all, &tables, &events, &observations, &points)?.0
+        }
     };
-    drop(x_train);
+    let y_all = won_labels(&observations)?;
     let spec = spec_all;
     if plain_penalty {
         fit.l2 = 1.0 / x_all.nrows().max(1) as f64;
     }
     stage("training: final fit");
     let linear = LinearModel::fit_from(&x_all, &y_all, &fit, Some(&holdout_fit.state))?.model;
+    drop(x_all);
     // The drift reference is the lead base as a nightly run would have scored it at
     // the end of the training data: like for like with later runs, which also score
     // the whole base as of one time (training snapshots of closed deals would not be).
     stage("training: drift reference");
-    let as_of = data_as_of(tables)?;
     let base = observations_at(&tables.leads, as_of)?;
     let x_base = spec.matrix_indexed(
         &events,
@@ -432,7 +459,7 @@ pub fn train_model(
         l2_search,
         l2_note,
         drift,
-        data_fingerprint: fingerprint(tables)?,
+        data_fingerprint,
         data_as_of: as_of,
         holdout,
     };
@@ -517,65 +544,50 @@ fn won_labels(observations: &DataFrame) -> Result<Vec<bool>> {
         .collect())
 }
 
-/// Rows of `first` where `take_first` holds and of `second` elsewhere, each in order:
-/// the matrix of all observations from the matrices of two complementary subsets.
-fn interleave(first: &Array2<f64>, second: &Array2<f64>, take_first: &[bool]) -> Array2<f64> {
-    let mut out = Array2::zeros((take_first.len(), first.ncols()).f());
-    for ((mut column, a), b) in out
-        .columns_mut()
-        .into_iter()
-        .zip(first.columns())
-        .zip(second.columns())
-    {
-        let (mut a, mut b) = (a.iter(), b.iter());
-        for (v, &from_first) in column.iter_mut().zip(take_first) {
-            // The two subsets' row counts are those of `take_first`'s two values.
-            *v = *if from_first { a.next() } else { b.next() }.unwrap_or(&f64::NAN);
-        }
-    }
-    out
+/// The matrix the holdout fit learns from: the rows `rows` of `x` (all deals' matrix),
+/// or all of `x` (the earlier deals' own) when `None`.
+struct TrainingMatrix {
+    x: Array2<f64>,
+    rows: Option<Vec<usize>>,
 }
 
 /// The training rows the L2 search fits: all of them, or whole leads stratified by
 /// outcome when there are more than [`SEARCH_ROWS`] (the penalty matters less the more
 /// rows there are, and the search's 24 fits would cost more than the rest of `train`).
 struct SearchRows {
-    /// Rows of the sample, when it is one.
-    sample: Option<(Array2<f64>, Vec<bool>, Vec<i64>)>,
+    x: Array2<f64>,
+    won: Vec<bool>,
+    closed: Vec<i64>,
+    /// Whether the rows are a sample.
+    sampled: bool,
 }
 
 impl SearchRows {
-    fn of(train: &DataFrame, x: &Array2<f64>, won: &[bool], closed: &[i64]) -> Result<Self> {
-        if won.len() <= SEARCH_ROWS {
-            return Ok(SearchRows { sample: None });
-        }
-        let ids = train.column(LEAD_ID)?.str()?;
-        let leads: Vec<&str> = ids.iter().map(|id| id.unwrap_or("")).collect();
-        let kept = whole_leads(&leads, won, SEARCH_ROWS);
+    /// From the training rows `train` (observations), their matrix, labels and close
+    /// times.
+    fn of(
+        train: &DataFrame,
+        matrix: &TrainingMatrix,
+        won: &[bool],
+        closed: &[i64],
+    ) -> Result<Self> {
+        let kept: Vec<usize> = if won.len() <= SEARCH_ROWS {
+            (0..won.len()).collect()
+        } else {
+            let ids = train.column(LEAD_ID)?.str()?;
+            let leads: Vec<&str> = ids.iter().map(|id| id.unwrap_or("")).collect();
+            whole_leads(&leads, won, SEARCH_ROWS)
+        };
+        let in_matrix: Vec<usize> = match &matrix.rows {
+            Some(rows) => kept.iter().map(|&i| rows[i]).collect(),
+            None => kept.clone(),
+        };
         Ok(SearchRows {
-            sample: Some((
-                rows_of(x, &kept),
-                kept.iter().map(|&i| won[i]).collect(),
-                kept.iter().map(|&i| closed[i]).collect(),
-            )),
+            x: rows_of(&matrix.x, &in_matrix),
+            won: kept.iter().map(|&i| won[i]).collect(),
+            closed: kept.iter().map(|&i| closed[i]).collect(),
+            sampled: kept.len() < won.len(),
         })
-    }
-
-    fn sampled(&self) -> bool {
-        self.sample.is_some()
-    }
-
-    /// The search's matrix, labels and close times.
-    fn rows<'a>(
-        &'a self,
-        x: &'a Array2<f64>,
-        won: &'a [bool],
-        closed: &'a [i64],
-    ) -> (&'a Array2<f64>, &'a [bool], &'a [i64]) {
-        match &self.sample {
-            Some((x, won, closed)) => (x, won, closed),
-            None => (x, won, closed),
-        }
     }
 }
 
@@ -618,28 +630,4 @@ fn data_as_of(tables: &Tables) -> Result<i64> {
     .flatten()
     .max()
     .unwrap_or(0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ndarray::array;
-
-    #[test]
-    fn interleaving_two_subsets_restores_the_row_order() {
-        let first = array![[1.0, 10.0], [3.0, 30.0]];
-        let second = array![[2.0, 20.0], [4.0, 40.0], [5.0, 50.0]];
-        let merged = interleave(&first, &second, &[true, false, true, false, false]);
-        assert_eq!(
-            merged,
-            array![
-                [1.0, 10.0],
-                [2.0, 20.0],
-                [3.0, 30.0],
-                [4.0, 40.0],
-                [5.0, 50.0]
-            ]
-        );
-        assert!(merged.t().is_standard_layout(), "column-major");
-    }
 }

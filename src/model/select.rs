@@ -100,7 +100,7 @@ pub fn choose_l2(
         .map(|(fit_rows, check_rows)| {
             let y_fit: Vec<bool> = fit_rows.iter().map(|&i| won[i]).collect();
             Ok(Fold {
-                fit: PreparedRows::new(&rows_of(x, &fit_rows), &y_fit)?,
+                fit: PreparedRows::of_rows(x, Some(&fit_rows), &y_fit)?,
                 x_check: rows_of(x, &check_rows),
                 y_check: check_rows.iter().map(|&i| won[i]).collect(),
             })

@@ -141,8 +141,20 @@ impl LinearModel {
         params: &FitParams,
         start: Option<&SolverState>,
     ) -> Result<Fitted> {
+        Self::fit_rows_from(x, None, won, params, start)
+    }
+
+    /// The same on some of `x`'s rows (`rows`; all when `None`), labelled `won` in that
+    /// order: a subset is fitted without copying it out of the matrix.
+    pub fn fit_rows_from(
+        x: &Array2<f64>,
+        rows: Option<&[usize]>,
+        won: &[bool],
+        params: &FitParams,
+        start: Option<&SolverState>,
+    ) -> Result<Fitted> {
         params.check()?;
-        PreparedRows::new(x, won)?.fit(params, start)
+        PreparedRows::of_rows(x, rows, won)?.fit(params, start)
     }
     /// `x` as the weights expect it: missing values imputed, values far outside the
     /// training range clipped; and per feature, how many rows lay outside that range.
@@ -227,7 +239,13 @@ fn mean_and_spread(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
 impl PreparedRows {
     /// Prepares `x` (n × p, any layout) with labels `won`.
     pub fn new(x: &Array2<f64>, won: &[bool]) -> Result<Self> {
-        if x.nrows() != won.len() || x.nrows() == 0 {
+        Self::of_rows(x, None, won)
+    }
+
+    /// Prepares the rows `rows` of `x` (all when `None`), labelled `won` in that order.
+    pub fn of_rows(x: &Array2<f64>, rows: Option<&[usize]>, won: &[bool]) -> Result<Self> {
+        let n = rows.map_or(x.nrows(), <[usize]>::len);
+        if n != won.len() || n == 0 || rows.is_some_and(|r| r.iter().any(|&i| i >= x.nrows())) {
             return Err(Error::setting(
                 "training rows",
                 "no rows, or features and labels differ in length",
@@ -239,8 +257,8 @@ impl PreparedRows {
                 "need both won and lost deals",
             ));
         }
-        let bounds = Bounds::learn(x);
-        let mut standardised = Array2::<f32>::zeros((x.nrows(), x.ncols()).f());
+        let bounds = Bounds::learn(x, rows);
+        let mut standardised = Array2::<f32>::zeros((n, x.ncols()).f());
         let columns: Vec<_> = standardised
             .axis_iter_mut(Axis(1))
             .zip(x.axis_iter(Axis(1)))
@@ -250,7 +268,11 @@ impl PreparedRows {
             .into_par_iter()
             .map(|(j, (mut out, raw))| {
                 // The column bounded and imputed, then its mean and spread.
-                let mut column = raw.to_owned().insert_axis(Axis(1));
+                let mut column = match rows {
+                    Some(rows) => rows.iter().map(|&i| raw[i]).collect(),
+                    None => raw.to_owned(),
+                }
+                .insert_axis(Axis(1));
                 bound_in_place(
                     &mut column,
                     &bounds.lower[j..=j],
@@ -347,9 +369,9 @@ struct Bounds {
 pub const CLIP_MARGIN_SD: f64 = 3.0;
 
 impl Bounds {
-    /// From the observed (non-NaN) values of each column; a column never observed is
-    /// pinned to 0.
-    fn learn(x: &Array2<f64>) -> Bounds {
+    /// From the observed (non-NaN) values of each column over `rows` (all when `None`);
+    /// a column never observed is pinned to 0.
+    fn learn(x: &Array2<f64>, rows: Option<&[usize]>) -> Bounds {
         let mut bounds = Bounds {
             lower: Vec::with_capacity(x.ncols()),
             upper: Vec::with_capacity(x.ncols()),
@@ -357,29 +379,37 @@ impl Bounds {
             fill: Vec::with_capacity(x.ncols()),
         };
         for column in x.columns() {
-            let (mut low, mut high, mut sum, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0);
-            for &v in column.iter().filter(|v| v.is_finite()) {
-                low = low.min(v);
-                high = high.max(v);
-                sum += v;
-                n += 1;
-            }
-            if n == 0 {
-                (low, high, sum, n) = (0.0, 0.0, 0.0, 1);
-            }
-            let mean = (sum / n as f64).clamp(low, high);
-            let squares: f64 = column
-                .iter()
-                .filter(|v| v.is_finite())
-                .map(|v| (v - mean) * (v - mean))
-                .sum();
+            let (low, high, spread, fill) = match rows {
+                Some(rows) => column_bounds(rows.iter().map(|&i| column[i])),
+                None => column_bounds(column.iter().copied()),
+            };
             bounds.lower.push(low);
             bounds.upper.push(high);
-            bounds.spread.push((squares / n as f64).sqrt());
-            bounds.fill.push(mean);
+            bounds.spread.push(spread);
+            bounds.fill.push(fill);
         }
         bounds
     }
+}
+
+/// (lowest, highest, spread, mean) of a column's observed (finite) values.
+fn column_bounds(values: impl Iterator<Item = f64> + Clone) -> (f64, f64, f64, f64) {
+    let (mut low, mut high, mut sum, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0);
+    for v in values.clone().filter(|v| v.is_finite()) {
+        low = low.min(v);
+        high = high.max(v);
+        sum += v;
+        n += 1;
+    }
+    if n == 0 {
+        (low, high, sum, n) = (0.0, 0.0, 0.0, 1);
+    }
+    let mean = (sum / n as f64).clamp(low, high);
+    let squares: f64 = values
+        .filter(|v| v.is_finite())
+        .map(|v| (v - mean) * (v - mean))
+        .sum();
+    (low, high, (squares / n as f64).sqrt(), mean)
 }
 
 /// A copy of `x` with missing values filled and values far outside the training range
@@ -425,6 +455,29 @@ fn bound_in_place(
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn a_subset_fits_in_place_as_its_copy_does() {
+        let x = Array2::from_shape_fn((40, 3).f(), |(i, j)| {
+            if (i + j) % 11 == 0 {
+                f64::NAN
+            } else {
+                ((i * 7 + j * 13) % 17) as f64 - 0.5 * j as f64
+            }
+        });
+        let won: Vec<bool> = (0..40).map(|i| (i * 5) % 7 < 3).collect();
+        let rows: Vec<usize> = (0..40).filter(|i| i % 3 != 1).collect();
+        let subset_won: Vec<bool> = rows.iter().map(|&i| won[i]).collect();
+        let params = FitParams::default();
+        let copied = LinearModel::fit(&x.select(Axis(0), &rows), &subset_won, &params).unwrap();
+        let in_place = LinearModel::fit_rows_from(&x, Some(&rows), &subset_won, &params, None)
+            .unwrap()
+            .model;
+        assert_eq!(in_place, copied);
+        assert!(
+            LinearModel::fit_rows_from(&x, Some(&[0, 40]), &[true, false], &params, None).is_err()
+        );
+    }
 
     #[test]
     fn mean_and_spread_are_the_population_moments() {
