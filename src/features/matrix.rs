@@ -31,6 +31,132 @@ pub fn log1p(x: f64) -> f64 {
 const MAX_LEAD_AGE_DAYS: f64 = 3650.0;
 const MAX_RECENCY_DAYS: f64 = 365.0;
 
+/// Rows of one set of observations' feature matrix, written on demand (see
+/// [`FeatureSpec::writer`]): the whole matrix at once, or partition by partition.
+pub struct MatrixWriter<'a> {
+    spec: &'a FeatureSpec,
+    index: &'a EventIndex,
+    width: usize,
+    lead_of: Vec<Option<usize>>,
+    as_of: Vec<Option<i64>>,
+    /// Each lead's creation time.
+    created: Vec<Option<i64>>,
+    attributes: Vec<LeadAttribute>,
+    /// The rule features' values, one vector per column (empty without rule features).
+    rule_columns: Vec<Vec<f64>>,
+}
+
+/// Rows per partition of an f32 matrix: the f64 partition is about 200 MiB at 200
+/// features.
+const PARTITION_ROWS: usize = 131_072;
+
+impl MatrixWriter<'_> {
+    /// Observations (rows of the whole matrix).
+    pub fn len(&self) -> usize {
+        self.lead_of.len()
+    }
+
+    /// Whether there are no observations.
+    pub fn is_empty(&self) -> bool {
+        self.lead_of.is_empty()
+    }
+
+    /// Features (columns).
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The observations `range` (rows of the whole matrix) as a column-major matrix.
+    pub fn rows(&self, range: std::ops::Range<usize>) -> Result<Array2<f64>> {
+        if range.end > self.len() || range.start > range.end {
+            return Err(Error::Polars(PolarsError::ShapeMismatch(
+                "rows outside the observations".into(),
+            )));
+        }
+        let n = range.len();
+        let mut x = Array2::<f64>::zeros((n, self.width).f());
+        let lead_of = &self.lead_of[range.clone()];
+        let as_of = &self.as_of[range.clone()];
+
+        // Activity counts, then their log.
+        let plan = ActivityPlan {
+            event_types: &self.spec.event_types,
+            details: &self.spec.details,
+            windows: &WINDOWS,
+        };
+        let counted = plan.width();
+        let mut since = vec![f64::NAN; n];
+        let mut active = vec![0.0; n];
+        activity_into(
+            &plan,
+            self.index,
+            lead_of,
+            as_of,
+            x.slice_mut(s![.., ..counted]),
+            &mut since,
+            &mut active,
+        )?;
+        let count_columns: Vec<ArrayViewMut1<f64>> =
+            x.axis_iter_mut(Axis(1)).take(counted).collect();
+        count_columns.into_par_iter().for_each(|mut column| {
+            // Most counts are 0, whose log is 0.
+            column
+                .iter_mut()
+                .filter(|v| **v != 0.0)
+                .for_each(|v| *v = log1p(*v))
+        });
+
+        write_recency_and_age(
+            &mut x,
+            counted,
+            &self.created,
+            lead_of,
+            as_of,
+            &since,
+            &active,
+        );
+        let first_rule = write_attributes(&mut x, counted + 4, &self.attributes, lead_of);
+        for (j, values) in self.rule_columns.iter().enumerate() {
+            x.column_mut(first_rule + j)
+                .iter_mut()
+                .zip(&values[range.clone()])
+                .for_each(|(v, &value)| *v = value);
+        }
+        Ok(x)
+    }
+
+    /// The whole matrix in f32, partition by partition; `each_partition` sees every
+    /// partition's f64 rows (the exact values) before they are rounded and let go.
+    pub fn rows_f32(&self, each_partition: impl FnMut(&Array2<f64>)) -> Result<Array2<f32>> {
+        self.rows_f32_by(PARTITION_ROWS, each_partition)
+    }
+
+    /// [`rows_f32`](Self::rows_f32) with partitions of `partition_rows`.
+    pub(super) fn rows_f32_by(
+        &self,
+        partition_rows: usize,
+        mut each_partition: impl FnMut(&Array2<f64>),
+    ) -> Result<Array2<f32>> {
+        let mut x = Array2::<f32>::zeros((self.len(), self.width).f());
+        let mut start = 0;
+        while start < self.len() {
+            let stop = (start + partition_rows.max(1)).min(self.len());
+            let part = self.rows(start..stop)?;
+            each_partition(&part);
+            let mut target = x.slice_mut(s![start..stop, ..]);
+            let columns: Vec<_> = target
+                .axis_iter_mut(Axis(1))
+                .zip(part.axis_iter(Axis(1)))
+                .collect();
+            columns.into_par_iter().for_each(|(mut out, values)| {
+                out.iter_mut().zip(values).for_each(|(o, &v)| *o = v as f32)
+            });
+            start = stop;
+        }
+        Ok(x)
+    }
+}
+
 impl FeatureSpec {
     /// Every feature of every observation (`lead_id`, `as_of`), in [`names`] order, as
     /// an n × p column-major matrix without missing values except the NaN of a
@@ -61,6 +187,36 @@ impl FeatureSpec {
         observations: &DataFrame,
         rules: Option<&PointModel>,
     ) -> Result<Array2<f64>> {
+        let writer = self.writer(index, leads, interactions, observations, rules)?;
+        writer.rows(0..writer.len())
+    }
+
+    /// The same matrix in f32 (each value the f64 one rounded), built in partitions of
+    /// rows so that the f64 values exist for one partition at a time: half the memory
+    /// of a training matrix, for the fit, which reads its matrix in f32 anyway.
+    pub fn matrix_indexed_f32(
+        &self,
+        index: &EventIndex,
+        leads: &DataFrame,
+        interactions: &DataFrame,
+        observations: &DataFrame,
+        rules: Option<&PointModel>,
+    ) -> Result<Array2<f32>> {
+        let writer = self.writer(index, leads, interactions, observations, rules)?;
+        writer.rows_f32(|_| {})
+    }
+
+    /// What building rows of a matrix needs, found once for all `observations`:
+    /// each observation's lead row and cutoff, the attributes encoded per lead, the rule
+    /// features (when the spec has them).
+    pub fn writer<'a>(
+        &'a self,
+        index: &'a EventIndex,
+        leads: &DataFrame,
+        interactions: &DataFrame,
+        observations: &DataFrame,
+        rules: Option<&PointModel>,
+    ) -> Result<MatrixWriter<'a>> {
         let rule_columns =
             match (&self.rules, rules) {
                 (None, _) => None,
@@ -73,59 +229,33 @@ impl FeatureSpec {
                             .into(),
                 }),
             };
-        let n = observations.height();
-        let p = self.names().len();
-        let mut x = Array2::<f64>::zeros((n, p).f());
-
-        // Activity counts, then their log.
-        let plan = ActivityPlan {
-            event_types: &self.event_types,
-            details: &self.details,
-            windows: &WINDOWS,
+        let rule_columns = match rule_columns {
+            Some(frame) => frame
+                .columns()
+                .iter()
+                .map(|column| {
+                    let values = column.cast(&DataType::Float64)?;
+                    Ok(values.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect())
+                })
+                .collect::<Result<Vec<Vec<f64>>>>()?,
+            None => Vec::new(),
         };
-        let counted = plan.width();
         let lead_of = lead_rows(leads, observations)?;
         let as_of = observations.column(AS_OF)?.to_physical_repr();
         let as_of: Vec<Option<i64>> = as_of.i64()?.iter().collect();
-        let mut since = vec![f64::NAN; n];
-        let mut active = vec![0.0; n];
-        activity_into(
-            &plan,
-            index,
-            &lead_of,
-            &as_of,
-            x.slice_mut(s![.., ..counted]),
-            &mut since,
-            &mut active,
-        )?;
-        let count_columns: Vec<ArrayViewMut1<f64>> =
-            x.axis_iter_mut(Axis(1)).take(counted).collect();
-        count_columns.into_par_iter().for_each(|mut column| {
-            // Most counts are 0, whose log is 0.
-            column
-                .iter_mut()
-                .filter(|v| **v != 0.0)
-                .for_each(|v| *v = log1p(*v))
-        });
-
         let leads = with_missing_attributes(self, leads)?;
-        write_recency_and_age(&mut x, counted, &leads, &lead_of, &as_of, &since, &active)?;
-
-        let attributes = self.attributes_per_lead(&leads)?;
-        let first_rule = write_attributes(&mut x, counted + 4, &attributes, &lead_of);
-        if let Some(rule_columns) = rule_columns {
-            for (j, column) in rule_columns.columns().iter().enumerate() {
-                let values = column.cast(&DataType::Float64)?;
-                for (v, value) in x
-                    .column_mut(first_rule + j)
-                    .iter_mut()
-                    .zip(values.f64()?.iter())
-                {
-                    *v = value.unwrap_or(0.0);
-                }
-            }
-        }
-        Ok(x)
+        let created = leads.column(CREATED_AT)?.to_physical_repr();
+        let created: Vec<Option<i64>> = created.i64()?.iter().collect();
+        Ok(MatrixWriter {
+            spec: self,
+            index,
+            width: self.names().len(),
+            lead_of,
+            as_of,
+            created,
+            attributes: self.attributes_per_lead(&leads)?,
+            rule_columns,
+        })
     }
 
     /// Every categorical and numeric attribute of the spec, encoded per lead row.
@@ -230,14 +360,12 @@ impl LeadAttribute {
 fn write_recency_and_age(
     x: &mut Array2<f64>,
     first: usize,
-    leads: &DataFrame,
+    created: &[Option<i64>],
     lead_of: &[Option<usize>],
     as_of: &[Option<i64>],
     since: &[f64],
     active: &[f64],
-) -> Result<()> {
-    let created = leads.column(CREATED_AT)?.to_physical_repr();
-    let created: Vec<Option<i64>> = created.i64()?.iter().collect();
+) {
     let per_day = 1.0 / MICROS_PER_DAY as f64;
     for (r, &as_of) in as_of.iter().enumerate() {
         let created = lead_of[r].and_then(|l| created.get(l).copied().flatten());
@@ -259,7 +387,6 @@ fn write_recency_and_age(
         row[first + 2] = log1p(active[r]);
         row[first + 3] = lead_age.map_or(0.0, log1p);
     }
-    Ok(())
 }
 
 /// The attributes' columns from `first` on, each attribute's run written on a core of

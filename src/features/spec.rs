@@ -1347,6 +1347,16 @@ mod tests {
             )
             .unwrap();
             prop_assert_eq!(engine.dim(), oracle.dim());
+            // Partition by partition, the same rows; in f32, each value rounded.
+            let index = crate::features::events::EventIndex::new(&leads, &interactions).unwrap();
+            let writer = spec.writer(&index, &leads, &interactions, &observations, None).unwrap();
+            let mut partitions = Vec::new();
+            let rounded = writer.rows_f32_by(3, |part| partitions.push(part.clone())).unwrap();
+            let views: Vec<_> = partitions.iter().map(|p| p.view()).collect();
+            let joined = ndarray::concatenate(ndarray::Axis(0), &views).unwrap();
+            prop_assert!(joined.iter().zip(engine.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
+            prop_assert!(rounded.iter().zip(engine.iter()).all(|(a, b)| a.to_bits() == (*b as f32).to_bits()));
+            prop_assert_eq!(rounded.dim(), engine.dim());
             let names = spec.names();
             for ((r, c), &a) in engine.indexed_iter() {
                 let b = oracle[[r, c]];
