@@ -22,11 +22,11 @@ use crate::eval::metrics::{log_loss, roc_auc};
 use crate::features::cutoffs::{training_observations, CutoffParams};
 use crate::features::events::EventIndex;
 use crate::features::spec::{FeatureSpec, SpecParams};
-use crate::model::pipeline::{design, split_by_close};
+use crate::model::pipeline::{split_by_close, won_labels};
 use crate::model::score::score_of;
-use crate::model::train::{FitParams, LinearModel};
+use crate::model::train::{FitParams, PreparedRows};
 use crate::output::write_table;
-use crate::points::{observations_at, PointModel};
+use crate::points::observations_at;
 
 /// What the job reads, when it scores, how strongly it regularises, where scores go.
 #[derive(Debug, Clone)]
@@ -94,9 +94,6 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         load(&settings.paths, LoadOptions::default())
     })?;
     let interactions_read = tables.interactions.height();
-    // `design` takes a rule model for specs with rule features; this spec has none, so
-    // the built-in rules are passed and never evaluated.
-    let unused_rules = PointModel::from_option(None)?;
     // Learning which event types, pages and categories get a column is leadscore's own
     // work; the peer is handed the result, so it is timed apart from building features.
     let (spec, train, test) = stage(&mut stages, "spec", || {
@@ -117,26 +114,36 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         // Past the index nothing reads the interactions (the spec has no rule features):
         // letting them go leaves memory for the matrices.
         tables.interactions = DataFrame::empty();
-        let (x_train, y_train) = design(&spec, &tables, &events, &train, &unused_rules)?;
-        let (x_test, y_test) = design(&spec, &tables, &events, &test, &unused_rules)?;
+        // Matrices in f32, as `train` keeps them; the training matrix's column means are
+        // taken from the exact f64 values as each partition is built.
+        let matrix = |observations: &DataFrame, means: Option<&mut ColumnMeans>| {
+            let writer = spec.writer(
+                &events,
+                &tables.leads,
+                &tables.interactions,
+                observations,
+                None,
+            )?;
+            match means {
+                Some(means) => writer.rows_f32(|part| means.add(part)),
+                None => writer.rows_f32(|_| {}),
+            }
+        };
+        let mut means = ColumnMeans::new(spec.names().len());
+        let x_train = matrix(&train, Some(&mut means))?;
+        let x_test = matrix(&test, None)?;
         let base = observations_at(&tables.leads, settings.as_of)?;
-        let x_base =
-            spec.matrix_indexed(&events, &tables.leads, &tables.interactions, &base, None)?;
+        let x_base = matrix(&base, None)?;
         Ok(Built {
+            y_train: won_labels(&train)?,
+            y_test: won_labels(&test)?,
             spec,
             x_train,
-            y_train,
             x_test,
-            y_test,
             x_base,
+            feature_means: means.means(),
         })
     })?;
-    let model = stage(&mut stages, "train", || {
-        LinearModel::fit(&built.x_train, &built.y_train, &settings.fit)
-    })?;
-    // The training rows are needed only for the fit's own log loss: taken now, the
-    // matrix is let go before scoring.
-    let fitted = model.probabilities(&built.x_train).to_vec();
     let Built {
         spec,
         x_train,
@@ -144,8 +151,16 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         x_test,
         y_test,
         x_base,
+        feature_means,
     } = built;
-    drop(x_train);
+    // The training matrix is standardised in place; the fit's own log loss is taken from
+    // it before it goes.
+    let (model, fitted) = stage(&mut stages, "train", || {
+        let prepared = PreparedRows::from_owned(x_train, &y_train)?;
+        let model = prepared.fit(&settings.fit, None)?.model;
+        let fitted = prepared.probabilities(&model);
+        Ok((model, fitted))
+    })?;
     let probability = stage(&mut stages, "score", || {
         Ok(model.probabilities(&x_base).to_vec())
     })?;
@@ -163,8 +178,6 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
     })?;
 
     let holdout = model.probabilities(&x_test).to_vec();
-    // Means of the observed values (a missing number is imputed with exactly this).
-    let feature_means = model.means.clone();
     Ok(JobReport {
         tool: "leadscore",
         stages,
@@ -187,11 +200,51 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
 /// The matrices the features stage builds.
 struct Built {
     spec: FeatureSpec,
-    x_train: Array2<f64>,
+    x_train: Array2<f32>,
     y_train: Vec<bool>,
-    x_test: Array2<f64>,
+    x_test: Array2<f32>,
     y_test: Vec<bool>,
-    x_base: Array2<f64>,
+    x_base: Array2<f32>,
+    /// Means of the training matrix's observed values: what a missing value is imputed
+    /// with, so the means of the matrix the model sees.
+    feature_means: Vec<f64>,
+}
+
+/// Column means of a matrix's observed (finite) values, summed partition by partition.
+struct ColumnMeans {
+    sums: Vec<f64>,
+    counts: Vec<usize>,
+}
+
+impl ColumnMeans {
+    fn new(columns: usize) -> Self {
+        ColumnMeans {
+            sums: vec![0.0; columns],
+            counts: vec![0; columns],
+        }
+    }
+
+    fn add(&mut self, part: &Array2<f64>) {
+        for ((sum, count), column) in self
+            .sums
+            .iter_mut()
+            .zip(&mut self.counts)
+            .zip(part.columns())
+        {
+            for &v in column.iter().filter(|v| v.is_finite()) {
+                *sum += v;
+                *count += 1;
+            }
+        }
+    }
+
+    fn means(&self) -> Vec<f64> {
+        self.sums
+            .iter()
+            .zip(&self.counts)
+            .map(|(&s, &n)| if n == 0 { 0.0 } else { s / n as f64 })
+            .collect()
+    }
 }
 
 /// Runs `work` as the stage `name`, recording its wall time and peak memory.

@@ -320,19 +320,22 @@ pub fn train_model(
         .collect();
     // When both specs agree, one matrix of all deals serves both fits: the holdout fit
     // takes its earlier rows in place. Otherwise the earlier deals get their own.
+    // Training matrices are f32 (see `FeatureSpec::matrix_indexed_f32`): the fit reads
+    // f32, and half the memory is what lets a large history train on one machine.
     let first = if spec_all == spec {
         TrainingMatrix {
-            x: design(&spec, &tables, &events, &observations, &points)?.0,
+            x: design_f32(&spec, &tables, &events, &observations, &points)?,
             rows: Some(earlier_rows),
         }
     } else {
         TrainingMatrix {
-            x: design(&spec, &tables, &events, &train, &points)?.0,
+            x: design_f32(&spec, &tables, &events, &train, &points)?,
             rows: None,
         }
     };
     let y_train = won_labels(&train)?;
-    let (x_test, y_test) = design(&spec, &tables, &events, &test, &points)?;
+    let x_test = design_f32(&spec, &tables, &events, &test, &points)?;
+    let y_test = won_labels(&test)?;
     let mut fit = fit.clone();
     let mut l2_search = Vec::new();
     let mut l2_note = None;
@@ -422,7 +425,7 @@ pub fn train_model(
         Some(_) => first.x,
         None => {
             drop(first);
-            design(&spec_all, &tables, &events, &observations, &points)?.0
+            design_f32(&spec_all, &tables, &events, &observations, &points)?
         }
     };
     let y_all = won_labels(&observations)?;
@@ -431,8 +434,8 @@ pub fn train_model(
         fit.l2 = 1.0 / x_all.nrows().max(1) as f64;
     }
     stage("training: final fit");
-    let linear = LinearModel::fit_from(&x_all, &y_all, &fit, Some(&holdout_fit.state))?.model;
-    drop(x_all);
+    // The matrix is standardised in place and let go with the fit.
+    let linear = LinearModel::fit_owned(x_all, &y_all, &fit, Some(&holdout_fit.state))?.model;
     // The drift reference is the lead base as a nightly run would have scored it at
     // the end of the training data: like for like with later runs, which also score
     // the whole base as of one time (training snapshots of closed deals would not be).
@@ -534,8 +537,26 @@ pub fn design(
     Ok((matrix, won_labels(observations)?))
 }
 
+/// The f32 feature matrix of some observations (see
+/// [`FeatureSpec::matrix_indexed_f32`]).
+fn design_f32(
+    spec: &FeatureSpec,
+    tables: &Tables,
+    events: &EventIndex,
+    observations: &DataFrame,
+    rules: &PointModel,
+) -> Result<Array2<f32>> {
+    spec.matrix_indexed_f32(
+        events,
+        &tables.leads,
+        &tables.interactions,
+        observations,
+        Some(rules),
+    )
+}
+
 /// Whether each observation's deal was won, in row order.
-fn won_labels(observations: &DataFrame) -> Result<Vec<bool>> {
+pub fn won_labels(observations: &DataFrame) -> Result<Vec<bool>> {
     Ok(observations
         .column(WON_LABEL)?
         .bool()?
@@ -547,7 +568,7 @@ fn won_labels(observations: &DataFrame) -> Result<Vec<bool>> {
 /// The matrix the holdout fit learns from: the rows `rows` of `x` (all deals' matrix),
 /// or all of `x` (the earlier deals' own) when `None`.
 struct TrainingMatrix {
-    x: Array2<f64>,
+    x: Array2<f32>,
     rows: Option<Vec<usize>>,
 }
 

@@ -11,7 +11,7 @@ use ndarray::{Array2, Axis, ShapeBuilder};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::train::{ClassWeight, FitParams, PreparedRows, SolverState};
+use super::train::{ClassWeight, Feature, FitParams, PreparedRows, SolverState};
 use crate::error::Result;
 use crate::eval::metrics::{log_loss, roc_auc};
 
@@ -326,9 +326,13 @@ fn folds(won: &[bool], closed_at: &[i64]) -> Option<Vec<(Vec<usize>, Vec<usize>)
 }
 
 /// The given rows of `x`, column-major like every matrix the fitter sees.
-pub fn rows_of(x: &Array2<f64>, rows: &[usize]) -> Array2<f64> {
+pub fn rows_of<T: Feature>(x: &Array2<T>, rows: &[usize]) -> Array2<f64> {
     let mut out = Array2::zeros((rows.len(), x.ncols()).f());
-    out.assign(&x.select(Axis(0), rows));
+    for (mut column, values) in out.axis_iter_mut(Axis(1)).zip(x.axis_iter(Axis(1))) {
+        for (o, &i) in column.iter_mut().zip(rows) {
+            *o = values[i].into();
+        }
+    }
     out
 }
 

@@ -146,8 +146,8 @@ impl LinearModel {
 
     /// The same on some of `x`'s rows (`rows`; all when `None`), labelled `won` in that
     /// order: a subset is fitted without copying it out of the matrix.
-    pub fn fit_rows_from(
-        x: &Array2<f64>,
+    pub fn fit_rows_from<T: Feature>(
+        x: &Array2<T>,
         rows: Option<&[usize]>,
         won: &[bool],
         params: &FitParams,
@@ -156,6 +156,17 @@ impl LinearModel {
         params.check()?;
         PreparedRows::of_rows(x, rows, won)?.fit(params, start)
     }
+
+    /// The same on all of `x`, standardised in place (see [`PreparedRows::from_owned`]).
+    pub fn fit_owned(
+        x: Array2<f32>,
+        won: &[bool],
+        params: &FitParams,
+        start: Option<&SolverState>,
+    ) -> Result<Fitted> {
+        params.check()?;
+        PreparedRows::from_owned(x, won)?.fit(params, start)
+    }
     /// `x` as the weights expect it: missing values imputed, values far outside the
     /// training range clipped; and per feature, how many rows lay outside that range.
     pub fn prepare(&self, x: &Array2<f64>) -> (Array2<f64>, Vec<usize>) {
@@ -163,7 +174,7 @@ impl LinearModel {
     }
 
     /// Log-odds of winning for each row of `x` (raw features; see [`prepare`](Self::prepare)).
-    pub fn log_odds(&self, x: &Array2<f64>) -> Array1<f64> {
+    pub fn log_odds<T: Feature>(&self, x: &Array2<T>) -> Array1<f64> {
         // Block by block, so that scoring millions of rows copies one block at a time,
         // not the matrix; each block column-major like the matrix, so every row's sum
         // runs in the same order and gives the same bits.
@@ -174,7 +185,7 @@ impl LinearModel {
             .zip(out.axis_chunks_iter_mut(Axis(0), BLOCK))
         {
             let mut block = Array2::zeros(rows.dim().f());
-            block.assign(&rows);
+            block.zip_mut_with(&rows, |b, &v| *b = v.into());
             bound_in_place(
                 &mut block,
                 &self.lower,
@@ -201,7 +212,7 @@ impl LinearModel {
     }
 
     /// Probability of winning for each row of `x`.
-    pub fn probabilities(&self, x: &Array2<f64>) -> Array1<f64> {
+    pub fn probabilities<T: Feature>(&self, x: &Array2<T>) -> Array1<f64> {
         self.log_odds(x).mapv(|z| 1.0 / (1.0 + (-z).exp()))
     }
 
@@ -236,6 +247,63 @@ fn mean_and_spread(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
     (mean, (squares / count as f64).sqrt())
 }
 
+/// A raw feature value as a matrix holds it: f64 as built, or f32 for a training
+/// matrix (see [`crate::features::spec::FeatureSpec::matrix_indexed_f32`]).
+pub trait Feature: Copy + Into<f64> + Send + Sync {}
+impl Feature for f64 {}
+impl Feature for f32 {}
+
+/// Refuses a fit without rows, with labels of another length, or of one class only.
+fn check_labels(rows: usize, won: &[bool]) -> Result<()> {
+    if rows != won.len() || rows == 0 {
+        return Err(Error::setting(
+            "training rows",
+            "no rows, or features and labels differ in length",
+        ));
+    }
+    if won.iter().all(|&w| w) || won.iter().all(|&w| !w) {
+        return Err(Error::setting(
+            "training rows",
+            "need both won and lost deals",
+        ));
+    }
+    Ok(())
+}
+
+/// Column `j`'s raw values bounded and imputed, then centred (and scaled) into `out`;
+/// returns the column's (mean, scale).
+fn standardise_column(
+    column: Array1<f64>,
+    bounds: &Bounds,
+    j: usize,
+    mut out: ndarray::ArrayViewMut1<f32>,
+) -> (f64, f64) {
+    let mut column = column.insert_axis(Axis(1));
+    bound_in_place(
+        &mut column,
+        &bounds.lower[j..=j],
+        &bounds.upper[j..=j],
+        &bounds.spread[j..=j],
+        &bounds.fill[j..=j],
+    );
+    let (mean, spread) = mean_and_spread(column.iter().copied());
+    // Indicator columns (one-hot categories, missing flags) are centred but not scaled,
+    // as scikit-learn's one-hot encoding leaves them: scaling a rare category up makes
+    // its weight cheap under the penalty, and on the bank data the model then explained
+    // the won rate by the calendar month (which does not come back next year) instead
+    // of the economy (which does): 0.66 out-of-time ROC AUC against 0.76.
+    let indicator = column.iter().all(|&v| v == 0.0 || v == 1.0);
+    let scale = if spread > 1e-12 && spread.is_finite() && !indicator {
+        spread
+    } else {
+        1.0
+    };
+    for (o, &v) in out.iter_mut().zip(column.iter()) {
+        *o = ((v - mean) / scale) as f32;
+    }
+    (mean, scale)
+}
+
 impl PreparedRows {
     /// Prepares `x` (n × p, any layout) with labels `won`.
     pub fn new(x: &Array2<f64>, won: &[bool]) -> Result<Self> {
@@ -243,20 +311,19 @@ impl PreparedRows {
     }
 
     /// Prepares the rows `rows` of `x` (all when `None`), labelled `won` in that order.
-    pub fn of_rows(x: &Array2<f64>, rows: Option<&[usize]>, won: &[bool]) -> Result<Self> {
+    pub fn of_rows<T: Feature>(
+        x: &Array2<T>,
+        rows: Option<&[usize]>,
+        won: &[bool],
+    ) -> Result<Self> {
         let n = rows.map_or(x.nrows(), <[usize]>::len);
-        if n != won.len() || n == 0 || rows.is_some_and(|r| r.iter().any(|&i| i >= x.nrows())) {
+        if rows.is_some_and(|r| r.iter().any(|&i| i >= x.nrows())) {
             return Err(Error::setting(
                 "training rows",
-                "no rows, or features and labels differ in length",
+                "a chosen row lies outside the matrix",
             ));
         }
-        if won.iter().all(|&w| w) || won.iter().all(|&w| !w) {
-            return Err(Error::setting(
-                "training rows",
-                "need both won and lost deals",
-            ));
-        }
+        check_labels(n, won)?;
         let bounds = Bounds::learn(x, rows);
         let mut standardised = Array2::<f32>::zeros((n, x.ncols()).f());
         let columns: Vec<_> = standardised
@@ -266,47 +333,47 @@ impl PreparedRows {
             .collect();
         let moments: Vec<(f64, f64)> = columns
             .into_par_iter()
-            .map(|(j, (mut out, raw))| {
-                // The column bounded and imputed, then its mean and spread.
-                let mut column = match rows {
-                    Some(rows) => rows.iter().map(|&i| raw[i]).collect(),
-                    None => raw.to_owned(),
-                }
-                .insert_axis(Axis(1));
-                bound_in_place(
-                    &mut column,
-                    &bounds.lower[j..=j],
-                    &bounds.upper[j..=j],
-                    &bounds.spread[j..=j],
-                    &bounds.fill[j..=j],
-                );
-                let (mean, spread) = mean_and_spread(column.iter().copied());
-                // Indicator columns (one-hot categories, missing flags) are centred but
-                // not scaled, as scikit-learn's one-hot encoding leaves them: scaling a
-                // rare category up makes its weight cheap under the penalty, and on the
-                // bank data the model then explained the won rate by the calendar month
-                // (which does not come back next year) instead of the economy (which
-                // does): 0.66 out-of-time ROC AUC against 0.76.
-                let indicator = column.iter().all(|&v| v == 0.0 || v == 1.0);
-                let scale = if spread > 1e-12 && spread.is_finite() && !indicator {
-                    spread
-                } else {
-                    1.0
+            .map(|(j, (out, raw))| {
+                let column = match rows {
+                    Some(rows) => rows.iter().map(|&i| raw[i].into()).collect(),
+                    None => raw.iter().map(|&v| v.into()).collect(),
                 };
-                for (o, &v) in out.iter_mut().zip(column.iter()) {
-                    *o = ((v - mean) / scale) as f32;
-                }
-                (mean, scale)
+                standardise_column(column, &bounds, j, out)
             })
             .collect();
+        Ok(Self::assemble(bounds, moments, won, standardised))
+    }
+
+    /// Prepares all of `x` in place: the raw values are overwritten by the standardised
+    /// ones, so a training matrix costs its own memory only.
+    pub fn from_owned(mut x: Array2<f32>, won: &[bool]) -> Result<Self> {
+        check_labels(x.nrows(), won)?;
+        let bounds = Bounds::learn(&x, None);
+        let columns: Vec<_> = x.axis_iter_mut(Axis(1)).enumerate().collect();
+        let moments: Vec<(f64, f64)> = columns
+            .into_par_iter()
+            .map(|(j, out)| {
+                let column = out.iter().map(|&v| f64::from(v)).collect();
+                standardise_column(column, &bounds, j, out)
+            })
+            .collect();
+        Ok(Self::assemble(bounds, moments, won, x))
+    }
+
+    fn assemble(
+        bounds: Bounds,
+        moments: Vec<(f64, f64)>,
+        won: &[bool],
+        standardised: Array2<f32>,
+    ) -> Self {
         let labels: Array1<bool> = won.iter().copied().collect();
-        Ok(PreparedRows {
+        PreparedRows {
             bounds,
             means: moments.iter().map(|m| m.0).collect(),
             scales: moments.iter().map(|m| m.1).collect(),
             won: won.to_vec(),
             dataset: Dataset::new(standardised, labels),
-        })
+        }
     }
 
     /// Rows.
@@ -350,6 +417,20 @@ impl PreparedRows {
         };
         Ok(Fitted { model, state })
     }
+
+    /// `model`'s probability for each of these rows, from their standardised values
+    /// (what the fit saw): the training matrix need not be kept beside its prepared copy
+    /// to judge the fit.
+    pub fn probabilities(&self, model: &LinearModel) -> Vec<f64> {
+        let x = self.dataset.records();
+        let mut z = vec![model.intercept; x.nrows()];
+        for (column, &w) in x.axis_iter(Axis(1)).zip(&model.weights) {
+            for (z, &v) in z.iter_mut().zip(column.iter()) {
+                *z += w * f64::from(v);
+            }
+        }
+        z.iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect()
+    }
 }
 
 /// The training range, spread and imputation value of every feature.
@@ -371,7 +452,7 @@ pub const CLIP_MARGIN_SD: f64 = 3.0;
 impl Bounds {
     /// From the observed (non-NaN) values of each column over `rows` (all when `None`);
     /// a column never observed is pinned to 0.
-    fn learn(x: &Array2<f64>, rows: Option<&[usize]>) -> Bounds {
+    fn learn<T: Feature>(x: &Array2<T>, rows: Option<&[usize]>) -> Bounds {
         let mut bounds = Bounds {
             lower: Vec::with_capacity(x.ncols()),
             upper: Vec::with_capacity(x.ncols()),
@@ -380,8 +461,8 @@ impl Bounds {
         };
         for column in x.columns() {
             let (low, high, spread, fill) = match rows {
-                Some(rows) => column_bounds(rows.iter().map(|&i| column[i])),
-                None => column_bounds(column.iter().copied()),
+                Some(rows) => column_bounds(rows.iter().map(|&i| column[i].into())),
+                None => column_bounds(column.iter().map(|&v| v.into())),
             };
             bounds.lower.push(low);
             bounds.upper.push(high);
