@@ -13,6 +13,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod generate;
+pub mod heap;
 pub mod model;
 pub mod output;
 pub mod points;

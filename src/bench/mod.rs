@@ -114,6 +114,7 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         // Past the index nothing reads the interactions (the spec has no rule features):
         // letting them go leaves memory for the matrices.
         tables.interactions = DataFrame::empty();
+        crate::heap::release_freed();
         // Matrices in f32, as `train` keeps them; the training matrix's column means are
         // taken from the exact f64 values as each partition is built.
         let matrix = |observations: &DataFrame, means: Option<&mut ColumnMeans>| {

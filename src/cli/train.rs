@@ -113,6 +113,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             let known = known_at(&tables, at)?;
             // Only what was known is trained on: the whole history need not stay in memory.
             drop(tables);
+            crate::heap::release_freed();
             eprintln!(
                 "learning from what was known before {}: {} closed deals",
                 format_timestamp(at),

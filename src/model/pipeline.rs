@@ -313,6 +313,7 @@ pub fn train_model(
         // From here on only rule features would read the interactions: the index holds
         // what the features need, so the frame is let go to leave room for the matrices.
         tables.interactions = DataFrame::empty();
+        crate::heap::release_freed();
     }
     let closed_observations = closed_at(&observations)?;
     let earlier_rows: Vec<usize> = (0..observations.height())
