@@ -185,7 +185,12 @@ impl LinearModel {
             .zip(out.axis_chunks_iter_mut(Axis(0), BLOCK))
         {
             let mut block = Array2::zeros(rows.dim().f());
-            block.zip_mut_with(&rows, |b, &v| *b = v.into());
+            // Column by column: each column of the block is contiguous in both.
+            for (mut to, from) in block.columns_mut().into_iter().zip(rows.columns()) {
+                to.iter_mut()
+                    .zip(from.iter())
+                    .for_each(|(t, &v)| *t = v.into());
+            }
             bound_in_place(
                 &mut block,
                 &self.lower,
