@@ -442,6 +442,9 @@ pub fn train_model(
     // the whole base as of one time (training snapshots of closed deals would not be).
     stage("training: drift reference");
     let base = observations_at(&tables.leads, as_of)?;
+    // A base of millions of leads is summarised by an even spread of them: quantile
+    // bins need no more, and the matrix with its prepared copy stays bounded.
+    let base = evenly_spread(base, DRIFT_REFERENCE_ROWS)?;
     let x_base = spec.matrix_indexed(
         &events,
         &tables.leads,
@@ -536,6 +539,20 @@ pub fn design(
         Some(rules),
     )?;
     Ok((matrix, won_labels(observations)?))
+}
+
+/// Leads of the base the drift reference is taken from, at most.
+pub const DRIFT_REFERENCE_ROWS: usize = 1_000_000;
+
+/// `frame` itself when it has at most `rows` rows; otherwise `rows` of them evenly
+/// spread over it (row ⌊k·n/rows⌋ for each k), in order.
+fn evenly_spread(frame: DataFrame, rows: usize) -> Result<DataFrame> {
+    let n = frame.height();
+    if n <= rows {
+        return Ok(frame);
+    }
+    let picked: Vec<IdxSize> = (0..rows).map(|k| (k * n / rows) as IdxSize).collect();
+    Ok(frame.take(&IdxCa::from_vec("picked".into(), picked))?)
 }
 
 /// The f32 feature matrix of some observations (see
@@ -652,4 +669,24 @@ fn data_as_of(tables: &Tables) -> Result<i64> {
     .flatten()
     .max()
     .unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_base_is_spread_evenly_and_a_small_one_kept() {
+        let frame = df!("n" => (0..10i64).collect::<Vec<_>>()).unwrap();
+        let spread = evenly_spread(frame.clone(), 4).unwrap();
+        let picked: Vec<i64> = spread
+            .column("n")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(picked, [0, 2, 5, 7]);
+        assert_eq!(evenly_spread(frame.clone(), 10).unwrap(), frame);
+    }
 }
