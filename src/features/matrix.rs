@@ -4,7 +4,7 @@
 //! features costs one matrix of memory, not three (the frame, its copy into a matrix,
 //! and the joins before them).
 //!
-//! The numbers are those of the polars expressions in [`FeatureSpec::build_by_join`]
+//! The numbers are those of the polars expressions in `FeatureSpec::build_by_join`
 //! (kept as the test oracle), bit for bit: the same formulas, evaluated in the same
 //! floating-point order.
 
@@ -125,8 +125,11 @@ impl MatrixWriter<'_> {
         Ok(x)
     }
 
-    /// The whole matrix in f32, partition by partition; `each_partition` sees every
-    /// partition's f64 rows (the exact values) before they are rounded and let go.
+    /// The whole matrix in f32 (each value the f64 one rounded), built partition by
+    /// partition so that the f64 values exist for one partition at a time: half the
+    /// memory of a training matrix, for the fit, which reads its matrix in f32 anyway.
+    /// `each_partition` sees every partition's f64 rows (the exact values) before they
+    /// are rounded and let go.
     pub fn rows_f32(&self, each_partition: impl FnMut(&Array2<f64>)) -> Result<Array2<f32>> {
         self.rows_f32_by(PARTITION_ROWS, each_partition)
     }
@@ -189,21 +192,6 @@ impl FeatureSpec {
     ) -> Result<Array2<f64>> {
         let writer = self.writer(index, leads, interactions, observations, rules)?;
         writer.rows(0..writer.len())
-    }
-
-    /// The same matrix in f32 (each value the f64 one rounded), built in partitions of
-    /// rows so that the f64 values exist for one partition at a time: half the memory
-    /// of a training matrix, for the fit, which reads its matrix in f32 anyway.
-    pub fn matrix_indexed_f32(
-        &self,
-        index: &EventIndex,
-        leads: &DataFrame,
-        interactions: &DataFrame,
-        observations: &DataFrame,
-        rules: Option<&PointModel>,
-    ) -> Result<Array2<f32>> {
-        let writer = self.writer(index, leads, interactions, observations, rules)?;
-        writer.rows_f32(|_| {})
     }
 
     /// What building rows of a matrix needs, found once for all `observations`:

@@ -27,7 +27,7 @@ pub struct TableSink {
 }
 
 impl TableSink {
-    /// Prepares `dir/name.ext`; nothing is visible under that name until [`commit`].
+    /// Prepares `dir/name.ext`; nothing is visible under that name until [`commit`](Self::commit).
     pub fn new(dir: &Path, name: &str, format: FileFormat) -> Self {
         let extension = match format {
             FileFormat::Csv => "csv",

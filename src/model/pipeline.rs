@@ -321,7 +321,7 @@ pub fn train_model(
         .collect();
     // When both specs agree, one matrix of all deals serves both fits: the holdout fit
     // takes its earlier rows in place. Otherwise the earlier deals get their own.
-    // Training matrices are f32 (see `FeatureSpec::matrix_indexed_f32`): the fit reads
+    // Training matrices are f32 (see `MatrixWriter::rows_f32`): the fit reads
     // f32, and half the memory is what lets a large history train on one machine.
     let first = if spec_all == spec {
         TrainingMatrix {
@@ -556,7 +556,7 @@ fn evenly_spread(frame: DataFrame, rows: usize) -> Result<DataFrame> {
 }
 
 /// The f32 feature matrix of some observations (see
-/// [`FeatureSpec::matrix_indexed_f32`]).
+/// [`crate::features::matrix::MatrixWriter::rows_f32`]).
 fn design_f32(
     spec: &FeatureSpec,
     tables: &Tables,
@@ -564,13 +564,14 @@ fn design_f32(
     observations: &DataFrame,
     rules: &PointModel,
 ) -> Result<Array2<f32>> {
-    spec.matrix_indexed_f32(
+    spec.writer(
         events,
         &tables.leads,
         &tables.interactions,
         observations,
         Some(rules),
-    )
+    )?
+    .rows_f32(|_| {})
 }
 
 /// Whether each observation's deal was won, in row order.

@@ -253,7 +253,7 @@ fn mean_and_spread(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
 }
 
 /// A raw feature value as a matrix holds it: f64 as built, or f32 for a training
-/// matrix (see [`crate::features::spec::FeatureSpec::matrix_indexed_f32`]).
+/// matrix (see [`crate::features::matrix::MatrixWriter::rows_f32`]).
 pub trait Feature: Copy + Into<f64> + Send + Sync {}
 impl Feature for f64 {}
 impl Feature for f32 {}
