@@ -311,26 +311,43 @@ fn check_ids(file: &str, ids: &StringChunked, unique: bool, problems: &mut Probl
 fn timestamps(file: &str, column: &Column, problems: &mut Problems) -> Result<Column> {
     let name = column.name().clone();
     let micros: Int64Chunked = match column.dtype() {
-        DataType::String => column
-            .str()?
-            .iter()
-            .enumerate()
-            .map(|(index, value)| {
-                let parsed = value.and_then(parse_timestamp);
-                if parsed.is_none() {
-                    let reason = match value {
-                        None => "required timestamp is empty".to_string(),
-                        Some(text) => format!(
-                            "cannot read '{text}' as a timestamp (expected ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z)"
-                        ),
-                    };
-                    problems.push(problem(file, Some(spreadsheet_row(index)), Some(name.to_string()), reason));
-                }
+        DataType::String => {
+            // Chunk by chunk, so that the times keep the text's chunks: the other columns
+            // of the table have them too, and passes over several columns at once (spec
+            // learning) then need no copy to align them.
+            let mut offset = 0;
+            let mut parsed_chunks = column.str()?.downcast_iter().map(|array| {
+                let parsed: Int64Chunked = array
+                    .iter()
+                    .enumerate()
+                    .map(|(i, value)| {
+                        let parsed = value.and_then(parse_timestamp);
+                        if parsed.is_none() {
+                            let reason = match value {
+                                None => "required timestamp is empty".to_string(),
+                                Some(text) => format!(
+                                    "cannot read '{text}' as a timestamp (expected ISO 8601, e.g. 2026-03-01 or 2026-03-01T09:30:00Z)"
+                                ),
+                            };
+                            problems.push(problem(file, Some(spreadsheet_row(offset + i)), Some(name.to_string()), reason));
+                        }
+                        parsed
+                    })
+                    .collect();
+                offset += array.len();
                 parsed
-            })
-            .collect(),
+            });
+            let mut micros = parsed_chunks
+                .next()
+                .unwrap_or_else(|| Int64Chunked::full_null(name.clone(), 0));
+            for chunk in parsed_chunks {
+                micros.append(&chunk)?;
+            }
+            micros
+        }
         DataType::Datetime(_, zone) => {
-            let in_micros = column.cast(&DataType::Datetime(TimeUnit::Microseconds, zone.clone()))?;
+            let in_micros =
+                column.cast(&DataType::Datetime(TimeUnit::Microseconds, zone.clone()))?;
             in_micros.to_physical_repr().i64()?.clone()
         }
         DataType::Date => {
@@ -412,4 +429,32 @@ fn attribute(file: &str, column: &Column, problems: &mut Problems) -> Result<Opt
         return Ok(Some(as_number.into_column()));
     }
     Ok(Some(as_text.into_column()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsed_times_keep_the_chunks_of_their_text_and_locate_bad_rows() {
+        let mut text =
+            StringChunked::from_slice("occurred_at".into(), &["2026-01-01", "2026-01-02"]);
+        text.append(&StringChunked::from_slice(
+            "occurred_at".into(),
+            &["2026-01-03", "soon"],
+        ))
+        .unwrap();
+        let column = text.into_column();
+        let mut problems = Problems::default();
+        let times = timestamps("i.csv", &column, &mut problems).unwrap();
+        let lengths: Vec<usize> = times.as_materialized_series().chunk_lengths().collect();
+        assert_eq!(lengths, [2, 2]);
+        assert_eq!(problems.total, 1);
+        let found = format!("{:?}", problems);
+        // Row 5 of the file: the header is row 1, "soon" the fourth value.
+        assert!(
+            found.contains("row: Some(5)") && found.contains("soon"),
+            "{found}"
+        );
+    }
 }
