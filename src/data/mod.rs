@@ -83,17 +83,34 @@ pub const UNKNOWN_EXAMPLES: usize = 5;
 /// Reads, types and cross-checks the tables; every problem in all files is reported in
 /// one error (exit status 2).
 pub fn load(paths: &InputPaths, options: LoadOptions) -> Result<Tables> {
-    let mut problems = Problems::default();
-    let leads = read_typed(&paths.leads, &mut problems, tables::type_leads)?;
-    let interactions = read_typed(
-        &paths.interactions,
-        &mut problems,
-        tables::type_interactions,
-    )?;
-    let outcomes = match &paths.outcomes {
-        Some(path) => read_typed(path, &mut problems, tables::type_outcomes)?,
-        None => Some(empty_outcomes()?),
+    // The three files are read at once (the interactions take most of the time); their
+    // problems are reported file by file, in this order.
+    let read = |path: &std::path::Path, typer: Typer| {
+        let mut found = Problems::default();
+        read_typed(path, &mut found, typer).map(|frame| (frame, found))
     };
+    let (interactions, (leads, outcomes)) = rayon::join(
+        || read(&paths.interactions, tables::type_interactions),
+        || {
+            rayon::join(
+                || read(&paths.leads, tables::type_leads),
+                || match &paths.outcomes {
+                    Some(path) => read(path, tables::type_outcomes),
+                    None => Ok((Some(empty_outcomes()?), Problems::default())),
+                },
+            )
+        },
+    );
+    let mut problems = Problems::default();
+    let mut take = |read: Result<(Option<DataFrame>, Problems)>| {
+        read.map(|(frame, found)| {
+            problems.absorb_shifted(found, 0, true);
+            frame
+        })
+    };
+    let leads = take(leads)?;
+    let interactions = take(interactions)?;
+    let outcomes = take(outcomes)?;
     let (Some(leads), Some(interactions), Some(outcomes)) = (leads, interactions, outcomes) else {
         return Err(crate::Error::InvalidInput(problems));
     };

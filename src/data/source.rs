@@ -46,46 +46,57 @@ pub type ReadOutcome = std::result::Result<DataFrame, Problem>;
 /// content that cannot be read as a table is a [`Problem`] located in the file.
 pub fn read_frame(path: &Path) -> Result<ReadOutcome> {
     let format = FileFormat::of(path)?;
-    let bytes = std::fs::read(path).map_err(|e| Error::InputFile {
+    let cannot_read = |e: std::io::Error| Error::InputFile {
         path: path.to_path_buf(),
         reason: format!("cannot read: {e}"),
-    })?;
+    };
     let file = path.display().to_string();
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        let reason = match format {
-            FileFormat::Csv => "the file is empty: expected at least a header row",
-            FileFormat::Parquet => "the file is empty",
-        };
-        return Ok(Err(problem(&file, None, None, reason.into())));
-    }
     Ok(match format {
-        FileFormat::Csv => read_csv(&file, bytes),
-        FileFormat::Parquet => ParquetReader::new(Cursor::new(bytes))
-            .finish()
-            .map_err(|e| {
-                problem(
+        FileFormat::Csv => {
+            let bytes = std::fs::read(path).map_err(cannot_read)?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Err(problem(
                     &file,
                     None,
                     None,
-                    format!("not a readable Parquet file: {e}"),
-                )
-            })
-            .and_then(|frame| {
-                match frame
-                    .get_column_names()
-                    .iter()
-                    .position(|n| n.trim().is_empty())
-                {
-                    Some(index) => Err(problem(
-                        &file,
-                        None,
-                        None,
-                        format!("column {} has no name: every column needs one", index + 1),
-                    )),
-                    None => Ok(frame),
-                }
-            }),
+                    "the file is empty: expected at least a header row".into(),
+                )));
+            }
+            read_csv(&file, bytes)
+        }
+        FileFormat::Parquet => {
+            // Handed over as a file, polars maps it instead of it being copied first.
+            let handle = std::fs::File::open(path).map_err(cannot_read)?;
+            if handle.metadata().map_err(cannot_read)?.len() == 0 {
+                return Ok(Err(problem(&file, None, None, "the file is empty".into())));
+            }
+            read_parquet(&file, handle)
+        }
     })
+}
+
+fn read_parquet(file: &str, handle: std::fs::File) -> ReadOutcome {
+    let frame = ParquetReader::new(handle).finish().map_err(|e| {
+        problem(
+            file,
+            None,
+            None,
+            format!("not a readable Parquet file: {e}"),
+        )
+    })?;
+    match frame
+        .get_column_names()
+        .iter()
+        .position(|n| n.trim().is_empty())
+    {
+        Some(index) => Err(problem(
+            file,
+            None,
+            None,
+            format!("column {} has no name: every column needs one", index + 1),
+        )),
+        None => Ok(frame),
+    }
 }
 
 fn read_csv(file: &str, bytes: Vec<u8>) -> ReadOutcome {
