@@ -68,13 +68,20 @@ impl MatrixWriter<'_> {
 
     /// The observations `range` (rows of the whole matrix) as a column-major matrix.
     pub fn rows(&self, range: std::ops::Range<usize>) -> Result<Array2<f64>> {
-        if range.end > self.len() || range.start > range.end {
+        let mut x = Array2::<f64>::zeros((range.len(), self.width).f());
+        self.write_rows(range, &mut x)?;
+        Ok(x)
+    }
+
+    /// Writes the observations `range` into `x` (that many rows, zeros on entry).
+    fn write_rows(&self, range: std::ops::Range<usize>, x: &mut Array2<f64>) -> Result<()> {
+        if range.end > self.len() || range.start > range.end || x.dim() != (range.len(), self.width)
+        {
             return Err(Error::Polars(PolarsError::ShapeMismatch(
                 "rows outside the observations".into(),
             )));
         }
         let n = range.len();
-        let mut x = Array2::<f64>::zeros((n, self.width).f());
         let lead_of = &self.lead_of[range.clone()];
         let as_of = &self.as_of[range.clone()];
 
@@ -106,23 +113,15 @@ impl MatrixWriter<'_> {
                 .for_each(|v| *v = log1p(*v))
         });
 
-        write_recency_and_age(
-            &mut x,
-            counted,
-            &self.created,
-            lead_of,
-            as_of,
-            &since,
-            &active,
-        );
-        let first_rule = write_attributes(&mut x, counted + 4, &self.attributes, lead_of);
+        write_recency_and_age(x, counted, &self.created, lead_of, as_of, &since, &active);
+        let first_rule = write_attributes(x, counted + 4, &self.attributes, lead_of);
         for (j, values) in self.rule_columns.iter().enumerate() {
             x.column_mut(first_rule + j)
                 .iter_mut()
                 .zip(&values[range.clone()])
                 .for_each(|(v, &value)| *v = value);
         }
-        Ok(x)
+        Ok(())
     }
 
     /// The whole matrix in f32 (each value the f64 one rounded), built partition by
@@ -141,10 +140,17 @@ impl MatrixWriter<'_> {
         mut each_partition: impl FnMut(&Array2<f64>),
     ) -> Result<Array2<f32>> {
         let mut x = Array2::<f32>::zeros((self.len(), self.width).f());
+        // One partition's buffer, cleared and reused: fresh pages cost more than zeros.
+        let mut part = Array2::<f64>::zeros((0, self.width).f());
         let mut start = 0;
         while start < self.len() {
             let stop = (start + partition_rows.max(1)).min(self.len());
-            let part = self.rows(start..stop)?;
+            if part.nrows() == stop - start {
+                part.fill(0.0);
+            } else {
+                part = Array2::zeros((stop - start, self.width).f());
+            }
+            self.write_rows(start..stop, &mut part)?;
             each_partition(&part);
             let mut target = x.slice_mut(s![start..stop, ..]);
             let columns: Vec<_> = target
@@ -152,7 +158,14 @@ impl MatrixWriter<'_> {
                 .zip(part.axis_iter(Axis(1)))
                 .collect();
             columns.into_par_iter().for_each(|(mut out, values)| {
-                out.iter_mut().zip(values).for_each(|(o, &v)| *o = v as f32)
+                match (out.as_slice_mut(), values.as_slice()) {
+                    // Both columns are contiguous (column-major): a plain loop the
+                    // compiler vectorises.
+                    (Some(out), Some(values)) => {
+                        out.iter_mut().zip(values).for_each(|(o, &v)| *o = v as f32)
+                    }
+                    _ => out.iter_mut().zip(values).for_each(|(o, &v)| *o = v as f32),
+                }
             });
             start = stop;
         }

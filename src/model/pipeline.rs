@@ -523,24 +523,6 @@ fn closed_at(observations: &DataFrame) -> Result<Vec<i64>> {
         .collect())
 }
 
-/// The feature matrix and labels of some observations.
-pub fn design(
-    spec: &FeatureSpec,
-    tables: &Tables,
-    events: &EventIndex,
-    observations: &DataFrame,
-    rules: &PointModel,
-) -> Result<(Array2<f64>, Vec<bool>)> {
-    let matrix = spec.matrix_indexed(
-        events,
-        &tables.leads,
-        &tables.interactions,
-        observations,
-        Some(rules),
-    )?;
-    Ok((matrix, won_labels(observations)?))
-}
-
 /// Leads of the base the drift reference is taken from, at most.
 pub const DRIFT_REFERENCE_ROWS: usize = 1_000_000;
 
