@@ -23,14 +23,10 @@ pub fn release_freed() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::memory::resident_mib as resident;
 
     #[test]
     fn freed_small_buffers_leave_the_resident_set() {
-        let resident = || -> Option<f64> {
-            let status = std::fs::read_to_string("/proc/self/status").ok()?;
-            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-            Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? / 1024.0)
-        };
         if !cfg!(all(target_os = "linux", target_env = "gnu")) || resident().is_none() {
             return; // nothing to trim or to measure here
         }

@@ -11,8 +11,18 @@ pub fn reset_peak() {
 
 /// The high-water mark of resident memory since the last reset, in MiB.
 pub fn peak_mib() -> Option<f64> {
+    status_mib("VmHWM:")
+}
+
+/// The resident memory now, in MiB.
+pub fn resident_mib() -> Option<f64> {
+    status_mib("VmRSS:")
+}
+
+/// A size in `/proc/self/status` (given in KiB there), in MiB.
+fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }

@@ -61,11 +61,6 @@ impl MatrixWriter<'_> {
         self.lead_of.is_empty()
     }
 
-    /// Features (columns).
-    pub fn width(&self) -> usize {
-        self.width
-    }
-
     /// The observations `range` (rows of the whole matrix) as a column-major matrix.
     pub fn rows(&self, range: std::ops::Range<usize>) -> Result<Array2<f64>> {
         let mut x = Array2::<f64>::zeros((range.len(), self.width).f());

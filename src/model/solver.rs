@@ -37,10 +37,6 @@ const TASK_ROWS: usize = 65_536;
 /// Bytes of a row block that should stay in a core's cache between X·w and Xᵀr.
 const BLOCK_BYTES: usize = 384 * 1024;
 
-/// Columns a kernel takes at once: each element of r is loaded and stored once per
-/// group rather than once per column.
-const GROUP: usize = 4;
-
 /// The objective over a standardised design matrix, held column-major.
 pub struct Objective<'a> {
     /// X's values, column after column.
@@ -108,31 +104,30 @@ impl<'a> Objective<'a> {
                 let mut loss = 0.0;
                 let mut sums = vec![0.0; columns + 1];
                 let mut r = vec![0.0; block];
+                // The block's column slices, refilled per block (the kernels group them).
+                let mut scaled: Vec<(f64, &[f32])> = Vec::with_capacity(weighted.len());
+                let mut all: Vec<&[f32]> = Vec::with_capacity(columns);
                 let mut start = task * TASK_ROWS;
                 while start < end {
                     let stop = (start + block).min(end);
                     let r = &mut r[..stop - start];
                     r.fill(intercept);
-                    for group in weighted.chunks(GROUP) {
-                        let group: Vec<(f64, &[f32])> = group
+                    scaled.clear();
+                    scaled.extend(
+                        weighted
                             .iter()
-                            .map(|&(j, w)| (w, self.column(j, start, stop)))
-                            .collect();
-                        kernels::add_scaled(r, &group);
-                    }
+                            .map(|&(j, w)| (w, self.column(j, start, stop))),
+                    );
+                    kernels::add_scaled(r, &scaled);
                     // r = (σ(y·z) − 1)·y: the derivative of the loss in z.
                     for (r, &y) in r.iter_mut().zip(&self.y[start..stop]) {
                         let (log_sigma, sigma) = log_sigmoid(y * *r);
                         loss -= log_sigma;
                         *r = (sigma - 1.0) * y;
                     }
-                    for (first, group) in sums[..columns].chunks_mut(GROUP).enumerate() {
-                        let first = first * GROUP;
-                        let group_columns: Vec<&[f32]> = (first..first + group.len())
-                            .map(|j| self.column(j, start, stop))
-                            .collect();
-                        kernels::add_dots(group, &group_columns, r);
-                    }
+                    all.clear();
+                    all.extend((0..columns).map(|j| self.column(j, start, stop)));
+                    kernels::add_dots(&mut sums[..columns], &all, r);
                     sums[columns] += r.iter().sum::<f64>();
                     start = stop;
                 }

@@ -310,11 +310,6 @@ fn standardise_column(
 }
 
 impl PreparedRows {
-    /// Prepares `x` (n × p, any layout) with labels `won`.
-    pub fn new(x: &Array2<f64>, won: &[bool]) -> Result<Self> {
-        Self::of_rows(x, None, won)
-    }
-
     /// Prepares the rows `rows` of `x` (all when `None`), labelled `won` in that order.
     pub fn of_rows<T: Feature>(
         x: &Array2<T>,
