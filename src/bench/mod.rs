@@ -96,21 +96,17 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
     let interactions_read = tables.interactions.height();
     // Learning which event types, pages and categories get a column is leadscore's own
     // work; the peer is handed the result, so it is timed apart from building features.
-    let (spec, train, test) = stage(&mut stages, "spec", || {
+    // Spec learning counts the encoded interactions, so the index is built here.
+    let (spec, events, train, test) = stage(&mut stages, "spec", || {
         let cutoffs = CutoffParams::default().check()?;
         let observations = training_observations(&tables.leads, &tables.outcomes, &cutoffs)?;
         let (train, test, _) = split_by_close(&observations)?;
-        let spec = FeatureSpec::learn(
-            &tables.leads,
-            &tables.interactions,
-            &train,
-            &SpecParams::default(),
-            None,
-        )?;
-        Ok((spec, train, test))
+        let events = EventIndex::new(&tables.leads, &tables.interactions)?;
+        let spec =
+            FeatureSpec::learn(&tables.leads, &events, &train, &SpecParams::default(), None)?;
+        Ok((spec, events, train, test))
     })?;
     let built = stage(&mut stages, "features", || {
-        let events = EventIndex::new(&tables.leads, &tables.interactions)?;
         // Past the index nothing reads the interactions (the spec has no rule features):
         // letting them go leaves memory for the matrices.
         tables.interactions = DataFrame::empty();

@@ -9,10 +9,14 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use rayon::prelude::*;
+
 use super::cutoffs::WON_LABEL;
+use super::events::{EventIndex, NO_DETAIL};
 use super::numeric::log_helps;
 use super::rules::RuleFeatures;
 use crate::data::columns::*;
+use crate::data::text::ViewCache;
 use crate::error::{Error, Result};
 use crate::points::PointModel;
 use crate::points::AS_OF;
@@ -85,7 +89,7 @@ impl FeatureSpec {
     /// With `rules`, the rule model's points and grade become features too.
     pub fn learn(
         leads: &DataFrame,
-        interactions: &DataFrame,
+        events: &EventIndex,
         observations: &DataFrame,
         params: &SpecParams,
         rules: Option<&PointModel>,
@@ -103,7 +107,7 @@ impl FeatureSpec {
         // The log tests are the longest part: they run beside the counting.
         let (counted, numeric_logs) = rayon::join(
             || -> Result<_> {
-                let seen = visible_events(interactions, &observed)?;
+                let seen = visible_events(events, &observed, &training);
                 let mut categoricals = Vec::new();
                 for column in text {
                     let values = column.cast(&DataType::String)?;
@@ -724,259 +728,98 @@ struct SeenEvents {
     details: Vec<((String, String), u32)>,
 }
 
+/// Observed leads per code, counted over a block of leads.
+#[derive(Default)]
+struct CodeTally {
+    /// Leads per event type code.
+    types: Vec<u32>,
+    /// Leads per (event type, detail) code pair.
+    pairs: PlHashMap<(u32, u32), u32>,
+}
+
+impl CodeTally {
+    fn add(mut self, other: CodeTally) -> CodeTally {
+        if self.types.len() < other.types.len() {
+            self.types.resize(other.types.len(), 0);
+        }
+        for (mine, theirs) in self.types.iter_mut().zip(&other.types) {
+            *mine += theirs;
+        }
+        for (pair, leads) in other.pairs {
+            *self.pairs.entry(pair).or_insert(0) += leads;
+        }
+        self
+    }
+}
+
 /// Counts distinct leads per event type and per (event type, detail) among the
-/// interactions visible to at least one observation. Interactions usually come grouped
-/// by lead: then a lead is counted when it first shows up in a run, in two halves on
-/// two cores; otherwise each (lead, event) is remembered.
-fn visible_events(interactions: &DataFrame, observed: &ObservedLeads) -> Result<SeenEvents> {
-    let ids = interactions.column(LEAD_ID)?.str()?;
-    let occurred = micros(interactions.column(OCCURRED_AT)?)?;
-    let events = interactions.column(EVENT_TYPE)?.str()?;
-    let details = interactions.column(DETAIL)?.str()?;
-    let n = ids.len();
-    let part = |offset: usize, len: usize| {
-        EventColumns {
-            ids: ids.slice(offset as i64, len),
-            occurred: occurred.slice(offset as i64, len),
-            events: events.slice(offset as i64, len),
-            details: details.slice(offset as i64, len),
-        }
-        .aligned()
-    };
-    // Halves split between two leads' runs.
-    let mut middle = n / 2;
-    while middle > 0 && middle < n && ids.get(middle) == ids.get(middle - 1) {
-        middle += 1;
-    }
-    let halves = [part(0, middle), part(middle, n - middle)];
-    let (first, second) = rayon::join(
-        || EventTally::count(&halves[0], observed, true),
-        || EventTally::count(&halves[1], observed, true),
-    );
-    let whole;
-    let tallies = match (first, second) {
-        (Some(first), Some(second)) if first.apart_from(&second) => vec![first, second],
-        _ => {
-            whole = part(0, n);
-            let tally = EventTally::count(&whole, observed, false);
-            vec![tally.expect("counting without runs always finishes")]
-        }
-    };
-    let mut types: PlHashMap<&str, u32> = PlHashMap::default();
-    let mut pairs: PlHashMap<(&str, &str), u32> = PlHashMap::default();
-    for tally in &tallies {
-        for (&event, &at) in &tally.types {
-            *types.entry(event).or_insert(0) += tally.type_leads[at].leads;
-        }
-        for (&(event, detail), &at) in &tally.pairs {
-            let event = tally.type_names[event];
-            *pairs.entry((event, detail)).or_insert(0) += tally.pair_leads[at].leads;
-        }
-    }
-    Ok(SeenEvents {
-        types: types
-            .into_iter()
-            .map(|(event, leads)| (event.to_string(), leads))
-            .collect(),
-        details: pairs
-            .into_iter()
-            .map(|((event, detail), leads)| ((event.to_string(), detail.to_string()), leads))
-            .collect(),
-    })
-}
-
-/// The interaction columns [`visible_events`] reads, for a range of rows.
-struct EventColumns {
-    ids: StringChunked,
-    occurred: Int64Chunked,
-    events: StringChunked,
-    details: StringChunked,
-}
-
-impl EventColumns {
-    /// The same columns cut into chunks at the same rows (as Parquet row groups are),
-    /// rechunked when they are not.
-    fn aligned(self) -> Self {
-        let lengths = self.ids.chunk_lengths();
-        if lengths.clone().eq(self.occurred.chunk_lengths())
-            && lengths.clone().eq(self.events.chunk_lengths())
-            && lengths.eq(self.details.chunk_lengths())
-        {
-            return self;
-        }
-        EventColumns {
-            ids: self.ids.rechunk().into_owned(),
-            occurred: self.occurred.rechunk().into_owned(),
-            events: self.events.rechunk().into_owned(),
-            details: self.details.rechunk().into_owned(),
-        }
-    }
-}
-
-/// Distinct leads of one key (an event type or a pair).
-#[derive(Clone, Copy)]
-struct LeadCount {
-    /// The lead counted last (by runs).
-    last: u32,
-    leads: u32,
-}
-
-impl LeadCount {
-    const NEW: LeadCount = LeadCount {
-        last: u32::MAX,
-        leads: 0,
-    };
-}
-
-/// Distinct-lead counts over a range of interactions.
-struct EventTally<'a> {
-    types: PlHashMap<&'a str, usize>,
-    type_names: Vec<&'a str>,
-    type_leads: Vec<LeadCount>,
-    /// (event type's place in `type_names`, detail).
-    pairs: PlHashMap<(usize, &'a str), usize>,
-    pair_leads: Vec<LeadCount>,
-    /// The leads that had a visible interaction.
-    active: Vec<bool>,
-}
-
-use crate::data::text::ViewCache;
-
-impl<'a> EventTally<'a> {
-    /// Counts `columns`. `by_runs` trusts each lead's interactions to be one run and
-    /// gives up (`None`) when a lead comes back after another; otherwise every (lead,
-    /// key) seen is remembered.
-    fn count(columns: &'a EventColumns, observed: &ObservedLeads, by_runs: bool) -> Option<Self> {
-        let mut tally = EventTally {
-            types: PlHashMap::default(),
-            type_names: Vec::new(),
-            type_leads: Vec::new(),
-            pairs: PlHashMap::default(),
-            pair_leads: Vec::new(),
-            active: vec![false; observed.latest.len()],
-        };
-        let mut seen: PlHashSet<(u32, usize)> = PlHashSet::default();
-        let mut first_time = |count: &mut LeadCount, lead: u32, key: usize| {
-            if by_runs {
-                let new = count.last != lead;
-                count.last = lead;
-                new
-            } else {
-                seen.insert((lead, key))
-            }
-        };
-        let mut run = u32::MAX;
-        let chunks = columns
-            .ids
-            .downcast_iter()
-            .zip(columns.ids.chunks())
-            .zip(columns.occurred.downcast_iter())
-            .zip(columns.occurred.chunks())
-            .zip(columns.events.downcast_iter().zip(columns.events.chunks()))
-            .zip(
-                columns
-                    .details
-                    .downcast_iter()
-                    .zip(columns.details.chunks()),
-            );
-        // Rows of a Parquet dictionary column share views: most rows' event type and
-        // pair are found by their views, without reading or hashing their text.
-        let mut event_views: ViewCache<usize> = ViewCache::new();
-        let mut pair_views: Vec<ViewCache<usize>> = Vec::new();
-        let mut cursor = None;
-        for (((((ids, id_chunk), occurred), occurred_chunk), events), details) in chunks {
-            let (events, event_chunk) = events;
-            let (details, detail_chunk) = details;
-            let (id_valid, occurred_valid) = (id_chunk.validity(), occurred_chunk.validity());
-            let (event_valid, detail_valid) = (event_chunk.validity(), detail_chunk.validity());
-            let present = |i: usize| {
-                id_valid.is_none_or(|v| v.get_bit(i))
-                    && occurred_valid.is_none_or(|v| v.get_bit(i))
-                    && event_valid.is_none_or(|v| v.get_bit(i))
+/// interactions visible to at least one observation: those of an observed lead before
+/// its latest cutoff, a prefix of its time-ordered events in the index. Leads are
+/// counted in parallel blocks; each lead marks a code once.
+fn visible_events(
+    events: &EventIndex,
+    observed: &ObservedLeads,
+    training: &TrainingRows,
+) -> SeenEvents {
+    let visible: Vec<(usize, i64)> = training
+        .row_of
+        .iter()
+        .zip(&observed.latest)
+        .filter_map(|(row, latest)| Some(((*row)?, (*latest)?)))
+        .collect();
+    let kinds = events.kinds.len();
+    let tally = visible
+        .par_chunks(4096)
+        .map(|block| {
+            let mut tally = CodeTally {
+                types: vec![0; kinds],
+                pairs: PlHashMap::default(),
             };
-            let (id_views, times): (&[_], &[i64]) = (ids.views(), occurred.values());
-            let (event_view_list, detail_view_list): (&[_], &[_]) =
-                (events.views(), details.views());
-            event_views.clear();
-            pair_views.iter_mut().for_each(ViewCache::clear);
-            let mut previous: Option<(u128, Option<u32>)> = None;
-            for i in 0..id_views.len() {
-                if !present(i) {
-                    continue;
-                }
-                let id_view = id_views[i].as_u128();
-                let lead = match previous {
-                    Some((before, lead)) if before == id_view => lead,
-                    _ => {
-                        let lead = observed.index.find(ids.value(i), &mut cursor);
-                        let lead = lead.map(|l| l as u32);
-                        previous = Some((id_view, lead));
-                        lead
+            // The last lead (by place in `block`) that counted each code.
+            let mut type_last = vec![usize::MAX; kinds];
+            let mut pair_last: PlHashMap<(u32, u32), usize> = PlHashMap::default();
+            for (lead, &(row, latest)) in block.iter().enumerate() {
+                let mine = events.of_lead(row);
+                let seen = &mine[..mine.partition_point(|e| e.at < latest)];
+                for event in seen {
+                    let kind = event.kind as usize;
+                    if type_last[kind] != lead {
+                        type_last[kind] = lead;
+                        tally.types[kind] += 1;
                     }
-                };
-                let Some(lead) = lead else {
-                    continue;
-                };
-                let at = times[i];
-                if observed.latest[lead as usize].is_none_or(|latest| at >= latest) {
-                    continue;
-                }
-                if lead != run {
-                    if by_runs && tally.active[lead as usize] {
-                        return None;
+                    if event.detail == NO_DETAIL {
+                        continue;
                     }
-                    tally.active[lead as usize] = true;
-                    run = lead;
-                }
-                let event_view = event_view_list[i].as_u128();
-                let kind = match event_views.get(event_view) {
-                    Some(kind) => kind,
-                    None => {
-                        let event = events.value(i);
-                        let next = tally.type_names.len();
-                        let kind = *tally.types.entry(event).or_insert(next);
-                        if kind == next {
-                            tally.type_names.push(event);
-                            tally.type_leads.push(LeadCount::NEW);
-                            pair_views.push(ViewCache::new());
-                        }
-                        event_views.put(event_view, kind);
-                        kind
+                    let pair = (event.kind, event.detail);
+                    let last = pair_last.entry(pair).or_insert(usize::MAX);
+                    if *last != lead {
+                        *last = lead;
+                        *tally.pairs.entry(pair).or_insert(0) += 1;
                     }
-                };
-                let count = &mut tally.type_leads[kind];
-                if first_time(count, lead, kind << 1) {
-                    count.leads += 1;
-                }
-                if detail_valid.is_some_and(|v| !v.get_bit(i)) {
-                    continue;
-                }
-                let detail_view = detail_view_list[i].as_u128();
-                let pair = match pair_views[kind].get(detail_view) {
-                    Some(pair) => pair,
-                    None => {
-                        let detail = details.value(i);
-                        let next = tally.pair_leads.len();
-                        let pair = *tally.pairs.entry((kind, detail)).or_insert(next);
-                        if pair == next {
-                            tally.pair_leads.push(LeadCount::NEW);
-                        }
-                        pair_views[kind].put(detail_view, pair);
-                        pair
-                    }
-                };
-                let count = &mut tally.pair_leads[pair];
-                if first_time(count, lead, (pair << 1) | 1) {
-                    count.leads += 1;
                 }
             }
-        }
-        Some(tally)
-    }
-
-    /// Whether no lead has visible interactions in both tallies (so counts add up).
-    fn apart_from(&self, other: &EventTally) -> bool {
-        !self.active.iter().zip(&other.active).any(|(a, b)| *a && *b)
+            tally
+        })
+        .reduce(CodeTally::default, CodeTally::add);
+    SeenEvents {
+        types: tally
+            .types
+            .iter()
+            .enumerate()
+            .filter(|(_, &leads)| leads > 0)
+            .map(|(kind, &leads)| (events.kinds[kind].clone(), leads))
+            .collect(),
+        details: tally
+            .pairs
+            .into_iter()
+            .map(|((kind, detail), leads)| {
+                let pair = (
+                    events.kinds[kind as usize].clone(),
+                    events.details[detail as usize].clone(),
+                );
+                (pair, leads)
+            })
+            .collect(),
     }
 }
 
@@ -1156,53 +999,9 @@ mod learn_oracle {
                 Column::new(WON_LABEL.into(), cutoffs.iter().map(|c| c.2).collect::<Vec<_>>()),
             ]).unwrap();
             let params = SpecParams { min_support, max_categories, max_details };
-            let learned = FeatureSpec::learn(&leads, &interactions, &observations, &params, None).unwrap();
+            let events = EventIndex::new(&leads, &interactions).unwrap();
+            let learned = FeatureSpec::learn(&leads, &events, &observations, &params, None).unwrap();
             prop_assert_eq!(learned, by_polars(&leads, &interactions, &observations, &params));
-        }
-    }
-
-    /// Interactions are counted in two halves split between two leads: a lead whose
-    /// run straddles the middle, or who comes back later, is still counted once.
-    #[test]
-    fn halves_never_count_a_lead_twice() {
-        for (shift, back) in [
-            (0, 0),
-            (1, 0),
-            (999, 0),
-            (1000, 0),
-            (1001, 0),
-            (0, 10),
-            (1, 3000),
-        ] {
-            let mut ids: Vec<String> = (0..4000)
-                .map(|i| format!("L{}", (i + shift) / 1000))
-                .collect();
-            ids.extend((0..back).map(|_| "L0".to_string()));
-            let n = ids.len();
-            let distinct = ids.iter().collect::<std::collections::BTreeSet<_>>().len() as u32;
-            let interactions = DataFrame::new_infer_height(vec![
-                Column::new(LEAD_ID.into(), ids),
-                micros(OCCURRED_AT, vec![0; n]),
-                Column::new(EVENT_TYPE.into(), vec!["open"; n]),
-                Column::new(DETAIL.into(), vec![Some("news"); n]),
-            ])
-            .unwrap();
-            let observations = DataFrame::new_infer_height(vec![
-                Column::new(LEAD_ID.into(), ["L0", "L1", "L2", "L3", "L4", "L5"]),
-                micros(AS_OF, vec![1; 6]),
-            ])
-            .unwrap();
-            let observed = ObservedLeads::of(&observations).unwrap();
-            let seen = visible_events(&interactions, &observed).unwrap();
-            assert_eq!(
-                seen.types,
-                vec![("open".to_string(), distinct)],
-                "shift {shift}, back {back}"
-            );
-            assert_eq!(
-                seen.details,
-                vec![(("open".to_string(), "news".to_string()), distinct)]
-            );
         }
     }
 }

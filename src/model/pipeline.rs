@@ -294,7 +294,7 @@ pub fn train_model(
     let events = EventIndex::new(&tables.leads, &tables.interactions)?;
     let spec = FeatureSpec::learn(
         &tables.leads,
-        &tables.interactions,
+        &events,
         &train,
         &spec_params,
         rules_as_features,
@@ -302,7 +302,7 @@ pub fn train_model(
     // The shipped model learns from every deal, with what every deal teaches.
     let spec_all = FeatureSpec::learn(
         &tables.leads,
-        &tables.interactions,
+        &events,
         &observations,
         &spec_params,
         rules_as_features,

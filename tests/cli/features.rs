@@ -4,6 +4,7 @@
 use leadscore::data::columns::*;
 use leadscore::data::{load, InputPaths, LoadOptions, Tables};
 use leadscore::features::cutoffs::{training_observations, CutoffParams};
+use leadscore::features::events::EventIndex;
 use leadscore::features::spec::{FeatureSpec, SpecParams};
 use leadscore::points::AS_OF;
 use polars::prelude::*;
@@ -30,7 +31,7 @@ fn features_see_nothing_at_or_after_the_cutoff_and_never_learn_post_close_events
     let observations = training_observations(&tables.leads, &tables.outcomes, &params).unwrap();
     let spec = FeatureSpec::learn(
         &tables.leads,
-        &tables.interactions,
+        &EventIndex::new(&tables.leads, &tables.interactions).unwrap(),
         &observations,
         &SpecParams::default(),
         None,
@@ -133,7 +134,7 @@ fn unseen_categories_and_event_types_go_to_other() {
     let observations = training_observations(&tables.leads, &tables.outcomes, &params).unwrap();
     let spec = FeatureSpec::learn(
         &tables.leads,
-        &tables.interactions,
+        &EventIndex::new(&tables.leads, &tables.interactions).unwrap(),
         &observations,
         &SpecParams::default(),
         None,
@@ -236,7 +237,7 @@ fn a_model_on_snapshot_features_ranks_later_deals_well() {
     let (train, test) = (side(false), side(true));
     let spec = FeatureSpec::learn(
         &tables.leads,
-        &tables.interactions,
+        &EventIndex::new(&tables.leads, &tables.interactions).unwrap(),
         &train,
         &SpecParams::default(),
         None,
