@@ -16,11 +16,11 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::data::columns::LEAD_ID;
+use crate::data::events::EventIndex;
 use crate::data::{load, InputPaths, LoadOptions};
 use crate::error::{Error, Result};
 use crate::eval::metrics::{log_loss, roc_auc};
 use crate::features::cutoffs::{training_observations, CutoffParams};
-use crate::features::events::EventIndex;
 use crate::features::spec::{FeatureSpec, SpecParams};
 use crate::model::pipeline::{split_by_close, won_labels};
 use crate::model::score::score_of;

@@ -8,12 +8,12 @@ use crate::cli::history::HistoryFiles;
 
 use crate::cli::points::time_flag;
 use crate::cli::rule_model;
+use crate::data::history::{History, HistoryOptions};
 use crate::data::timestamp::format_timestamp;
-use crate::data::{load, thousands, LoadOptions, UnknownLeadPolicy};
+use crate::data::{thousands, LoadOptions, UnknownLeadPolicy};
 use crate::error::Result;
 use crate::features::cutoffs::CutoffParams;
 use crate::model::artifact::encode;
-use crate::model::backtest::known_at;
 use crate::model::select::L2Choice;
 use crate::model::train::{ClassWeight, FitParams};
 use crate::model::{train_model, Model, TrainChoices};
@@ -91,15 +91,22 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .as_deref()
         .map(|t| time_flag("--until", t))
         .transpose()?;
-    let tables = load(
-        &args.history.paths(),
-        LoadOptions {
-            unknown_leads: args.unknown_leads,
-        },
-    )?;
-    eprint!("{}", tables.read_summary()?);
-    let points = rule_model(args.points.as_deref(), &tables.leads)?;
     let rule_features = args.points.is_some();
+    let history = History::load(
+        &args.history.paths(),
+        HistoryOptions {
+            load: LoadOptions {
+                unknown_leads: args.unknown_leads,
+            },
+            until,
+            // Rule features are computed from the interactions frame.
+            keep_interactions: rule_features,
+            ..HistoryOptions::default()
+        },
+        &Progress::stderr(),
+    )?;
+    eprint!("{}", history.read_summary);
+    let points = rule_model(args.points.as_deref(), &history.tables.leads)?;
     // The artifact names the rule file, not where it lay on the training machine.
     let points = match args.points.as_deref().and_then(|p| p.file_name()) {
         Some(name) => PointModel {
@@ -108,23 +115,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
         },
         None => points,
     };
-    let tables = match until {
-        Some(at) => {
-            let known = known_at(&tables, at)?;
-            // Only what was known is trained on: the whole history need not stay in memory.
-            drop(tables);
-            crate::heap::release_freed();
-            eprintln!(
-                "learning from what was known before {}: {} closed deals",
-                format_timestamp(at),
-                thousands(known.outcomes.height())
-            );
-            known
-        }
-        None => tables,
-    };
+    if let Some(at) = until {
+        eprintln!(
+            "learning from what was known before {}: {} closed deals",
+            format_timestamp(at),
+            thousands(history.tables.outcomes.height())
+        );
+    }
     let (model, warnings) = train_model(
-        tables,
+        history,
         points,
         &cutoffs,
         &fit,

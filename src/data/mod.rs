@@ -7,6 +7,9 @@
 pub mod chunks;
 pub mod columns;
 pub mod csv_shape;
+pub mod events;
+pub mod fingerprint;
+pub mod history;
 pub mod source;
 pub mod summary;
 pub mod tables;
@@ -335,14 +338,7 @@ impl<'a> KnownLeads<'a> {
 
 fn unknown_leads(known: &KnownLeads, frame: &DataFrame) -> Result<UnknownLeads> {
     let mut found = UnknownLeads::default();
-    known.each_unknown(frame, |index, id| {
-        found.rows += 1;
-        if found.examples.len() < UNKNOWN_EXAMPLES {
-            found
-                .examples
-                .push((spreadsheet_row(index), id.to_string()));
-        }
-    })?;
+    known.each_unknown(frame, |index, id| found.note(index, id))?;
     Ok(found)
 }
 
@@ -353,13 +349,29 @@ fn report_unknown(
     problems: &mut Problems,
 ) -> Result<()> {
     known.each_unknown(frame, |index, id| {
-        problems.push(problem(
-            file,
-            Some(spreadsheet_row(index)),
-            Some(LEAD_ID.into()),
-            format!("lead_id '{id}' is not in the leads table"),
-        ));
+        problems.push(unknown_lead_problem(file, index, id))
     })
+}
+
+/// The problem of the row at record `index` of `file` naming `id`, a lead the leads
+/// table lacks (under `--unknown-leads error`).
+pub fn unknown_lead_problem(file: &str, index: usize, id: &str) -> crate::error::Problem {
+    problem(
+        file,
+        Some(spreadsheet_row(index)),
+        Some(LEAD_ID.into()),
+        format!("lead_id '{id}' is not in the leads table"),
+    )
+}
+
+impl UnknownLeads {
+    /// Counts the row at record `index`, naming `id`, keeping the first few as examples.
+    pub fn note(&mut self, index: usize, id: &str) {
+        self.rows += 1;
+        if self.examples.len() < UNKNOWN_EXAMPLES {
+            self.examples.push((spreadsheet_row(index), id.to_string()));
+        }
+    }
 }
 
 impl Tables {
@@ -375,11 +387,16 @@ impl Tables {
 
     /// A few lines for stderr saying what was read, and warnings about unknown leads.
     pub fn read_summary(&self) -> Result<String> {
+        self.read_summary_of(self.interactions.height())
+    }
+
+    /// The same, when `interactions` rows were read but are not held as a frame.
+    fn read_summary_of(&self, interactions: usize) -> Result<String> {
         let mut text = leads_line(&self.leads, &self.paths.leads);
         let _ = writeln!(
             text,
             "read {} interactions from {}",
-            thousands(self.interactions.height()),
+            thousands(interactions),
             self.paths.interactions.display()
         );
         if let Some(path) = &self.paths.outcomes {
@@ -406,6 +423,21 @@ impl Tables {
         ];
         text.extend(warnings.into_iter().flatten());
         Ok(text)
+    }
+
+    /// What was known before `at`: the leads created, the interactions that happened
+    /// and the deals closed before it (a backtest's training data, or `train --until`).
+    pub fn known_at(&self, at: i64) -> Result<Tables> {
+        let before = |frame: &DataFrame, column: &str| -> Result<DataFrame> {
+            let mask = frame.column(column)?.to_physical_repr().i64()?.lt(at);
+            Ok(frame.filter(&mask)?)
+        };
+        Ok(Tables {
+            leads: before(&self.leads, CREATED_AT)?,
+            interactions: before(&self.interactions, OCCURRED_AT)?,
+            outcomes: before(&self.outcomes, CLOSED_AT)?,
+            ..self.clone()
+        })
     }
 
     /// Number of won outcomes.

@@ -12,7 +12,7 @@ use ndarray::{ArrayViewMut2, Axis};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::events::{EventIndex, IndexedEvent, NO_DETAIL};
+use crate::data::events::{EventIndex, IndexedEvent, NO_DETAIL};
 use crate::data::timestamp::MICROS_PER_DAY;
 use crate::error::{Error, Result};
 

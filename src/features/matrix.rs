@@ -13,9 +13,9 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::activity::{activity_into, ActivityPlan};
-use super::events::EventIndex;
 use super::spec::{FeatureSpec, WINDOWS};
 use crate::data::columns::*;
+use crate::data::events::EventIndex;
 use crate::data::text::{each_run, IdIndex};
 use crate::data::timestamp::MICROS_PER_DAY;
 use crate::error::{Error, Result};

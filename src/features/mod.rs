@@ -4,7 +4,6 @@
 
 pub mod activity;
 pub mod cutoffs;
-pub mod events;
 pub mod matrix;
 pub mod numeric;
 pub mod rules;

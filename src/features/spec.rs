@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use rayon::prelude::*;
 
 use super::cutoffs::WON_LABEL;
-use super::events::{EventIndex, NO_DETAIL};
 use super::numeric::log_helps;
 use super::rules::RuleFeatures;
 use crate::data::columns::*;
+use crate::data::events::{EventIndex, NO_DETAIL};
 use crate::data::text::ViewCache;
 use crate::error::{Error, Result};
 use crate::points::PointModel;
@@ -1147,7 +1147,7 @@ mod tests {
             .unwrap();
             prop_assert_eq!(engine.dim(), oracle.dim());
             // Partition by partition, the same rows; in f32, each value rounded.
-            let index = crate::features::events::EventIndex::new(&leads, &interactions).unwrap();
+            let index = crate::data::events::EventIndex::new(&leads, &interactions).unwrap();
             let writer = spec.writer(&index, &leads, &interactions, &observations, None).unwrap();
             let mut partitions = Vec::new();
             let rounded = writer.rows_f32_by(3, |part| partitions.push(part.clone())).unwrap();

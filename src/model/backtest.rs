@@ -11,6 +11,7 @@ use super::select::L2Choice;
 use super::train::FitParams;
 use super::{train_model, TrainChoices};
 use crate::data::columns::*;
+use crate::data::history::History;
 use crate::data::Tables;
 use crate::error::{Error, Result};
 use crate::eval::metrics::{brier, lift_at, log_loss, pr_auc, roc_auc};
@@ -65,10 +66,10 @@ pub fn backtest(
     setting: &BacktestSetting,
     progress: &Progress,
 ) -> Result<BacktestRow> {
-    let known = known_at(tables, at)?;
+    let known = tables.known_at(at)?;
     let trained_on = known.outcomes.height();
     let (model, _warnings) = train_model(
-        known,
+        History::of_tables(known, rule_features)?,
         points.clone(),
         &setting.cutoffs,
         &setting.fit,
@@ -104,21 +105,6 @@ pub fn backtest(
         lift_top_decile: lift_at(0.1, &probability, &won).unwrap_or(f64::NAN),
         log_loss: log_loss(&probability, &won),
         brier: brier(&probability, &won),
-    })
-}
-
-/// The tables as they stood at `at`: leads created, interactions occurred and deals
-/// closed before it.
-pub fn known_at(tables: &Tables, at: i64) -> Result<Tables> {
-    let before = |frame: &DataFrame, column: &str| -> Result<DataFrame> {
-        let mask = frame.column(column)?.to_physical_repr().i64()?.lt(at);
-        Ok(frame.filter(&mask)?)
-    };
-    Ok(Tables {
-        leads: before(&tables.leads, CREATED_AT)?,
-        interactions: before(&tables.interactions, OCCURRED_AT)?,
-        outcomes: before(&tables.outcomes, CLOSED_AT)?,
-        ..tables.clone()
     })
 }
 

@@ -11,7 +11,8 @@ use super::sample::whole_leads;
 use super::select::{choose_l2, rows_of, L2Choice, L2Trial, L2_GRID, SEARCH_ROWS};
 use super::train::{FitParams, LinearModel};
 use crate::data::columns::*;
-use crate::data::timestamp::CSV_TIMESTAMP_FORMAT;
+use crate::data::events::EventIndex;
+use crate::data::history::History;
 use crate::data::timestamp::MICROS_PER_DAY;
 use crate::data::Tables;
 use crate::error::{Error, Result};
@@ -20,7 +21,6 @@ use crate::features::cutoffs::{
     evaluation_dates, open_at_dates, training_observations, typical_open_time, ValidCutoffParams,
     WON_LABEL,
 };
-use crate::features::events::EventIndex;
 use crate::features::spec::{FeatureSpec, SpecParams};
 use crate::points::{observations_at, PointModel};
 use crate::progress::Progress;
@@ -198,7 +198,7 @@ impl TrainChoices {
 
 /// Trains on the closed leads of `tables`, showing its stages on `progress`.
 pub fn train_model(
-    mut tables: Tables,
+    history: History,
     points: PointModel,
     cutoffs: &ValidCutoffParams,
     fit: &FitParams,
@@ -210,6 +210,13 @@ pub fn train_model(
         rule_features,
         max_training_rows,
     } = choices;
+    let History {
+        tables,
+        events,
+        data_as_of: as_of,
+        fingerprint: data_fingerprint,
+        ..
+    } = history;
     let rules_as_features = rule_features.then_some(&points);
     let mut warnings = Vec::new();
     let won = tables.won_count()?;
@@ -291,7 +298,6 @@ pub fn train_model(
 
     let spec_params = SpecParams::default();
     stage("training: features of the earlier deals");
-    let events = EventIndex::new(&tables.leads, &tables.interactions)?;
     let spec = FeatureSpec::learn(
         &tables.leads,
         &events,
@@ -307,14 +313,6 @@ pub fn train_model(
         &spec_params,
         rules_as_features,
     )?;
-    let as_of = data_as_of(&tables)?;
-    let data_fingerprint = fingerprint(&tables)?;
-    if !rule_features {
-        // From here on only rule features would read the interactions: the index holds
-        // what the features need, so the frame is let go to leave room for the matrices.
-        tables.interactions = DataFrame::empty();
-        crate::heap::release_freed();
-    }
     let closed_observations = closed_at(&observations)?;
     let earlier_rows: Vec<usize> = (0..observations.height())
         .filter(|&i| closed_observations[i] < split)
@@ -611,47 +609,6 @@ impl SearchRows {
             sampled: kept.len() < won.len(),
         })
     }
-}
-
-/// CRC-32 of the three tables as leadscore read them (typed, then written as CSV in file
-/// order, streamed through the hash): the same exports give the same fingerprint, and
-/// any changed cell, added row or reordering gives another.
-fn fingerprint(tables: &Tables) -> Result<String> {
-    let mut sink = HashingSink(crc32fast::Hasher::new());
-    for frame in [&tables.leads, &tables.interactions, &tables.outcomes] {
-        CsvWriter::new(&mut sink)
-            .with_datetime_format(Some(CSV_TIMESTAMP_FORMAT.into()))
-            .finish(&mut frame.clone())?;
-    }
-    Ok(format!("crc32:{:08x}", sink.0.finalize()))
-}
-
-/// A writer that only hashes what it is given.
-struct HashingSink(crc32fast::Hasher);
-
-impl std::io::Write for HashingSink {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn data_as_of(tables: &Tables) -> Result<i64> {
-    let latest = |frame: &DataFrame, column: &str| -> Result<Option<i64>> {
-        Ok(frame.column(column)?.to_physical_repr().i64()?.max())
-    };
-    Ok([
-        latest(&tables.leads, CREATED_AT)?,
-        latest(&tables.interactions, OCCURRED_AT)?,
-        latest(&tables.outcomes, CLOSED_AT)?,
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-    .unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -15,11 +15,10 @@ use polars::prelude::*;
 
 use crate::data::chunks::{ParquetChunks, CHUNK_ROWS};
 use crate::data::columns::*;
-use crate::data::source::{problem, FileFormat};
-use crate::data::tables::spreadsheet_row;
+use crate::data::source::FileFormat;
 use crate::data::{
-    empty_interactions, leads_line, load, load_leads, thousands, unknown_warning, InputPaths,
-    LoadOptions, UnknownLeadPolicy, UnknownLeads, UNKNOWN_EXAMPLES,
+    empty_interactions, leads_line, load, load_leads, thousands, unknown_lead_problem,
+    unknown_warning, InputPaths, LoadOptions, UnknownLeadPolicy, UnknownLeads,
 };
 use crate::error::{Error, Problems, Result};
 use crate::progress::Progress;
@@ -98,7 +97,7 @@ impl LeadBase {
                 &partition_of,
                 count,
                 |index, id| {
-                    note_unknown(&mut unknown, chunk.first_index + index, id);
+                    unknown.note(chunk.first_index + index, id);
                     if input.unknown_leads == UnknownLeadPolicy::Error {
                         problems.push(unknown_lead_problem(&file, chunk.first_index + index, id));
                     }
@@ -266,24 +265,6 @@ fn split_rows(
         }
     }
     rows
-}
-
-fn note_unknown(unknown: &mut UnknownLeads, index: usize, id: &str) {
-    unknown.rows += 1;
-    if unknown.examples.len() < UNKNOWN_EXAMPLES {
-        unknown
-            .examples
-            .push((spreadsheet_row(index), id.to_string()));
-    }
-}
-
-fn unknown_lead_problem(file: &str, index: usize, id: &str) -> crate::error::Problem {
-    problem(
-        file,
-        Some(spreadsheet_row(index)),
-        Some(LEAD_ID.into()),
-        format!("lead_id '{id}' is not in the leads table"),
-    )
 }
 
 /// A hidden folder in the output directory for the partition files, removed when the

@@ -3,7 +3,6 @@
 use leadscore::data::columns::*;
 use leadscore::data::timestamp::parse_timestamp;
 use leadscore::data::{load, InputPaths, LoadOptions};
-use leadscore::model::backtest::known_at;
 use polars::prelude::ChunkAgg;
 
 use crate::util::{generate, leadscore};
@@ -64,7 +63,7 @@ fn compares_cutoff_schemes_on_leads_open_at_a_past_date() {
     )
     .unwrap();
     let at = parse_timestamp("2025-09-01").unwrap();
-    let known = known_at(&tables, at).unwrap();
+    let known = tables.known_at(at).unwrap();
     assert_eq!(
         known.outcomes.height() as u64,
         rows[0]["trained_on"].as_u64().unwrap()

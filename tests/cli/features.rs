@@ -2,9 +2,9 @@
 //! that only happen after closing, robust to categories and event types never seen.
 
 use leadscore::data::columns::*;
+use leadscore::data::events::EventIndex;
 use leadscore::data::{load, InputPaths, LoadOptions, Tables};
 use leadscore::features::cutoffs::{training_observations, CutoffParams};
-use leadscore::features::events::EventIndex;
 use leadscore::features::spec::{FeatureSpec, SpecParams};
 use leadscore::points::AS_OF;
 use polars::prelude::*;
