@@ -94,19 +94,21 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         load(&settings.paths, LoadOptions::default())
     })?;
     let interactions_read = tables.interactions.height();
+    // Encoding the interactions is part of building features (the peer does it inside
+    // its joins), but spec learning counts the encoded interactions: the index is built
+    // first and its time added to the features stage.
+    let (events, indexing) = ahead(|| EventIndex::new(&tables.leads, &tables.interactions))?;
     // Learning which event types, pages and categories get a column is leadscore's own
     // work; the peer is handed the result, so it is timed apart from building features.
-    // Spec learning counts the encoded interactions, so the index is built here.
-    let (spec, events, train, test) = stage(&mut stages, "spec", || {
+    let (spec, train, test) = stage(&mut stages, "spec", || {
         let cutoffs = CutoffParams::default().check()?;
         let observations = training_observations(&tables.leads, &tables.outcomes, &cutoffs)?;
         let (train, test, _) = split_by_close(&observations)?;
-        let events = EventIndex::new(&tables.leads, &tables.interactions)?;
         let spec =
             FeatureSpec::learn(&tables.leads, &events, &train, &SpecParams::default(), None)?;
-        Ok((spec, events, train, test))
+        Ok((spec, train, test))
     })?;
-    let built = stage(&mut stages, "features", || {
+    let built = stage_with(&mut stages, "features", Some(indexing), || {
         // Past the index nothing reads the interactions (the spec has no rule features):
         // letting them go leaves memory for the matrices.
         tables.interactions = DataFrame::empty();
@@ -250,13 +252,50 @@ fn stage<T>(
     name: &'static str,
     work: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
+    stage_with(stages, name, None, work)
+}
+
+/// Work of a stage done before an earlier stage needed it, timed apart.
+struct Ahead {
+    seconds: f64,
+    peak_mib: Option<f64>,
+}
+
+/// Runs work that belongs to a later stage, measuring it for [`stage_with`].
+fn ahead<T>(work: impl FnOnce() -> Result<T>) -> Result<(T, Ahead)> {
     memory::reset_peak();
     let started = Instant::now();
     let result = work()?;
+    Ok((
+        result,
+        Ahead {
+            seconds: started.elapsed().as_secs_f64(),
+            peak_mib: memory::peak_mib(),
+        },
+    ))
+}
+
+/// A stage, with the time (and peak) of its part done ahead added.
+fn stage_with<T>(
+    stages: &mut Vec<StageRecord>,
+    name: &'static str,
+    ahead: Option<Ahead>,
+    work: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    memory::reset_peak();
+    let started = Instant::now();
+    let result = work()?;
+    let ahead = ahead.unwrap_or(Ahead {
+        seconds: 0.0,
+        peak_mib: None,
+    });
     let record = StageRecord {
         stage: name,
-        seconds: started.elapsed().as_secs_f64(),
-        peak_mib: memory::peak_mib(),
+        seconds: started.elapsed().as_secs_f64() + ahead.seconds,
+        peak_mib: match (memory::peak_mib(), ahead.peak_mib) {
+            (Some(now), Some(before)) => Some(now.max(before)),
+            (now, before) => now.or(before),
+        },
     };
     eprintln!(
         "{name}: {:.2} s{}",

@@ -142,11 +142,7 @@ impl Stamped {
         if stamp(&self.path) == self.stamp && self.stamp.is_some() {
             return Ok(());
         }
-        Err(Error::InputFile {
-            path: self.path.clone(),
-            reason: "the file changed while it was being read; run again once it is complete"
-                .into(),
-        })
+        Err(changed(self))
     }
 }
 
@@ -251,6 +247,7 @@ fn stream(paths: &InputPaths, options: HistoryOptions, progress: &Progress) -> R
     problems.into_result()?;
     // Placing borrows nothing, so the leads are free to move on.
     let mut placer = counter.placer();
+    // All three come from the leads, which the counter shows were read.
     let (Some(leads), Some(indexed_leads), Some(known)) = (&leads, indexed_leads, known) else {
         return Err(Error::InvalidInput(Problems::default()));
     };
@@ -287,7 +284,7 @@ fn stream(paths: &InputPaths, options: HistoryOptions, progress: &Progress) -> R
     };
     tables.leads = indexed_leads;
     if counted.parts == 0 {
-        // A file without rows still has its header in the fingerprint.
+        // A file without rows is still an (empty) table in the fingerprint.
         counted.fingerprint.add(&empty_interactions()?)?;
     }
     counted.fingerprint.add(&tables.outcomes)?;
