@@ -775,9 +775,10 @@ fn visible_events(
                 types: vec![0; kinds],
                 pairs: PlHashMap::default(),
             };
-            // The last lead (by place in `block`) that counted each code.
+            // The last lead (by place in `block`) that counted each code, and for pairs
+            // their count beside it (one look-up per event).
             let mut type_last = vec![usize::MAX; kinds];
-            let mut pair_last: PlHashMap<(u32, u32), usize> = PlHashMap::default();
+            let mut pairs: PlHashMap<(u32, u32), (usize, u32)> = PlHashMap::default();
             for (lead, &(row, latest)) in block.iter().enumerate() {
                 let mine = events.of_lead(row);
                 let seen = &mine[..mine.partition_point(|e| e.at < latest)];
@@ -790,14 +791,19 @@ fn visible_events(
                     if event.detail == NO_DETAIL {
                         continue;
                     }
-                    let pair = (event.kind, event.detail);
-                    let last = pair_last.entry(pair).or_insert(usize::MAX);
+                    let (last, leads) = pairs
+                        .entry((event.kind, event.detail))
+                        .or_insert((usize::MAX, 0));
                     if *last != lead {
                         *last = lead;
-                        *tally.pairs.entry(pair).or_insert(0) += 1;
+                        *leads += 1;
                     }
                 }
             }
+            tally.pairs = pairs
+                .into_iter()
+                .map(|(pair, (_, leads))| (pair, leads))
+                .collect();
             tally
         })
         .reduce(CodeTally::default, CodeTally::add);
