@@ -38,10 +38,12 @@ fn every_stage_is_reported_and_every_lead_scored_the_same_way_twice() {
     let root = tempfile::tempdir().unwrap();
     let crm = generate(&root.path().join("crm"), 1_500, 5, "parquet");
     let (first, report_path) = outputs(root.path(), "first");
+    let started = std::time::Instant::now();
     bench(&crm, &first, &report_path)
         .assert()
         .success()
         .stdout(contains("holdout ROC AUC"));
+    let whole_run = started.elapsed().as_secs_f64();
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
     let stages: Vec<&str> = report["stages"]
@@ -54,11 +56,18 @@ fn every_stage_is_reported_and_every_lead_scored_the_same_way_twice() {
         stages,
         ["read", "spec", "features", "train", "score", "write"]
     );
-    assert!(report["stages"]
+    // Every stage did measurable work, and the stages fit within the process's run.
+    let seconds: Vec<f64> = report["stages"]
         .as_array()
         .unwrap()
         .iter()
-        .all(|s| s["seconds"].as_f64().unwrap() >= 0.0));
+        .map(|s| s["seconds"].as_f64().unwrap())
+        .collect();
+    assert!(seconds.iter().all(|&s| s > 0.0), "{seconds:?}");
+    assert!(
+        seconds.iter().sum::<f64>() < whole_run,
+        "{seconds:?} in {whole_run} s"
+    );
     let features = report["feature_names"].as_array().unwrap().len();
     assert!(features > 20);
     assert_eq!(report["feature_means"].as_array().unwrap().len(), features);

@@ -1,6 +1,7 @@
 //! `leadscore rescore`: the nightly job's guarantees, with the real binary.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use polars::prelude::{ParquetReader, SerReader};
 use predicates::str::contains;
@@ -8,33 +9,52 @@ use predicates::str::contains;
 use crate::util::{generate, leadscore};
 
 struct Base {
+    /// This test's own folder, holding `out`.
     _root: tempfile::TempDir,
     dir: PathBuf,
     model: PathBuf,
     out: PathBuf,
 }
 
+/// The generated CRM and the model trained on it, shared by every test (read only).
+struct Shared {
+    _root: tempfile::TempDir,
+    dir: PathBuf,
+    model: PathBuf,
+}
+
+static SHARED: OnceLock<Shared> = OnceLock::new();
+
+/// The shared CRM and model, with an output folder of this test's own.
 fn trained() -> Base {
+    let shared = SHARED.get_or_init(|| {
+        let root = tempfile::tempdir().unwrap();
+        let dir = generate(&root.path().join("crm"), 1_500, 53, "parquet");
+        let model = root.path().join("m.model");
+        leadscore()
+            .arg("train")
+            .arg("--leads")
+            .arg(dir.join("leads.parquet"))
+            .arg("--interactions")
+            .arg(dir.join("interactions.parquet"))
+            .arg("--outcomes")
+            .arg(dir.join("outcomes.parquet"))
+            .args(["--l2", "0.01", "--out"])
+            .arg(&model)
+            .assert()
+            .success();
+        Shared {
+            _root: root,
+            dir,
+            model,
+        }
+    });
     let root = tempfile::tempdir().unwrap();
-    let dir = generate(&root.path().join("crm"), 1_500, 53, "parquet");
-    let model = root.path().join("m.model");
-    leadscore()
-        .arg("train")
-        .arg("--leads")
-        .arg(dir.join("leads.parquet"))
-        .arg("--interactions")
-        .arg(dir.join("interactions.parquet"))
-        .arg("--outcomes")
-        .arg(dir.join("outcomes.parquet"))
-        .args(["--l2", "0.01", "--out"])
-        .arg(&model)
-        .assert()
-        .success();
     let out = root.path().join("nightly");
     Base {
         _root: root,
-        dir,
-        model,
+        dir: shared.dir.clone(),
+        model: shared.model.clone(),
         out,
     }
 }
