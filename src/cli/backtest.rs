@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::flags::{self, rule_model};
+
 use crate::cli::history::HistoryFiles;
 
-use crate::cli::points::time_flag;
-use crate::cli::rule_model;
 use crate::data::timestamp::format_timestamp;
 use crate::data::{load, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
@@ -32,8 +32,8 @@ pub struct BacktestArgs {
     pub points: Option<PathBuf>,
     /// Dates to go back to (repeatable). Default: when 60% and when 80% of the deals
     /// had closed.
-    #[arg(long, value_name = "T")]
-    pub at: Vec<String>,
+    #[arg(long, value_name = "T", value_parser = flags::time("--at"))]
+    pub at: Vec<i64>,
     /// Snapshot counts to compare (1 = each closed lead seen once, at creation).
     #[arg(long, value_delimiter = ',', default_values_t = [1, 4, 8])]
     pub snapshots: Vec<usize>,
@@ -88,10 +88,7 @@ pub fn run(args: BacktestArgs) -> Result<()> {
     let dates = if args.at.is_empty() {
         default_dates(&tables.outcomes)?
     } else {
-        args.at
-            .iter()
-            .map(|t| time_flag("--at", t))
-            .collect::<Result<_>>()?
+        args.at.clone()
     };
     let mut rows: Vec<BacktestRow> = Vec::new();
     for &at in &dates {

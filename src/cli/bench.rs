@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::flags;
+
 use crate::cli::history::HistoryFiles;
 
 use crate::bench::{run_job, JobSettings};
-use crate::cli::points::{now_micros, time_flag};
+use crate::data::timestamp::now_micros;
 use crate::error::Result;
 use crate::model::train::FitParams;
 use crate::output::refuse_overwriting_inputs;
@@ -21,8 +23,8 @@ pub struct BenchArgs {
     #[command(flatten)]
     pub history: HistoryFiles,
     /// Score the lead base as of this time (ISO 8601). Default: now.
-    #[arg(long, value_name = "T")]
-    pub as_of: Option<String>,
+    #[arg(long, value_name = "T", value_parser = flags::time("--as-of"))]
+    pub as_of: Option<i64>,
     /// L2 strength per training row (one fixed fit, as the peer does).
     #[arg(long, default_value_t = 1e-3)]
     pub l2: f64,
@@ -43,10 +45,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         &[("--out", &args.out), ("--json", &args.json)],
         &args.history.flagged(),
     )?;
-    let as_of = match &args.as_of {
-        Some(text) => time_flag("--as-of", text)?,
-        None => now_micros(),
-    };
+    let as_of = args.as_of.unwrap_or_else(now_micros);
     OutputFormat::of(&args.out, "--out")?;
     let fit = FitParams {
         l2: args.l2,

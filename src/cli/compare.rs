@@ -5,13 +5,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::flags::{self, UnknownLeadsFlag};
+
 use crate::cli::history::HistoryFiles;
 
-use crate::cli::inspect::read_model;
-use crate::cli::points::time_flag;
 use crate::compare::{compare, markdown, CompareOptions};
-use crate::data::{load, LoadOptions, UnknownLeadPolicy};
+use crate::data::load;
 use crate::error::{Error, Result};
+use crate::model::artifact::read_model;
 use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 
@@ -30,8 +31,8 @@ pub struct CompareArgs {
     /// Evaluation dates before this time form the first period, later ones the second,
     /// which is the headline (default: the end of the model's training data, so the
     /// headline is what the model never saw).
-    #[arg(long, value_name = "T")]
-    pub split_at: Option<String>,
+    #[arg(long, value_name = "T", value_parser = flags::time("--split-at"))]
+    pub split_at: Option<i64>,
     /// Days between evaluation dates, at each of which the open leads are scored as of
     /// the date (default: the median time a deal stays open, from 1 to 30 days).
     #[arg(long, value_name = "DAYS")]
@@ -42,9 +43,9 @@ pub struct CompareArgs {
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// What to do with rows naming a lead_id the leads table lacks.
-    #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
-    pub unknown_leads: UnknownLeadPolicy,
+    /// `--unknown-leads`.
+    #[command(flatten)]
+    pub unknown_leads: UnknownLeadsFlag,
 }
 
 /// Runs the command: the headline and the files written on stdout, the three reports
@@ -64,21 +65,12 @@ pub fn run(args: CompareArgs) -> Result<()> {
             .chain(args.history.flagged())
             .collect::<Vec<_>>(),
     )?;
-    let split_at = args
-        .split_at
-        .as_deref()
-        .map(|t| time_flag("--split-at", t))
-        .transpose()?;
+    let split_at = args.split_at;
     if args.bootstrap > 100_000 {
         return Err(Error::setting("--bootstrap", "at most 100000 resamples"));
     }
     let model = read_model(&args.model)?;
-    let tables = load(
-        &args.history.paths(),
-        LoadOptions {
-            unknown_leads: args.unknown_leads,
-        },
-    )?;
+    let tables = load(&args.history.paths(), args.unknown_leads.load_options())?;
     eprint!("{}", tables.read_summary()?);
     let options = CompareOptions {
         every_days: args.every_days,

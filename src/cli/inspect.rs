@@ -4,11 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::train::summary;
 use crate::error::{Error, Result};
-use crate::model::artifact::{decode, FORMAT_VERSION};
+use crate::model::artifact::{read_model, FORMAT_VERSION};
+use crate::model::summary::summary;
 use crate::model::train::ClassWeight;
-use crate::model::Model;
 
 /// Flags of `leadscore inspect`, as typed.
 #[derive(Debug, Args)]
@@ -19,22 +18,6 @@ pub struct InspectArgs {
     /// Print everything as JSON instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Reads and checks an artifact; damaged or foreign files are refused (exit 2).
-pub fn read_model(path: &std::path::Path) -> Result<Model> {
-    let bytes = std::fs::read(path).map_err(|e| Error::InputFile {
-        path: path.to_path_buf(),
-        reason: format!("cannot read the model: {e}"),
-    })?;
-    decode::<Model>(&bytes)
-        .and_then(|model| model.check().map(|()| model))
-        .map_err(|e| match e {
-            Error::Artifact { reason } => Error::Artifact {
-                reason: format!("{}: {reason}", path.display()),
-            },
-            other => other,
-        })
 }
 
 /// Runs the command.

@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod bench;
 pub mod compare;
+pub mod flags;
 pub mod generate;
 pub mod history;
 pub mod inspect;
@@ -52,19 +53,6 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Check the three input tables as training would and print a data-quality summary.
     Validate(validate::ValidateArgs),
-}
-
-/// The rule model for `leads`: the user's rule file, or the built-in example less the
-/// rules these columns cannot feed, which it names in one warning on stderr.
-pub fn rule_model(
-    path: Option<&std::path::Path>,
-    leads: &polars::prelude::DataFrame,
-) -> Result<crate::points::PointModel> {
-    let (model, skipped) = crate::points::PointModel::for_leads(path, leads.schema())?;
-    if let Some(warning) = skipped {
-        eprintln!("warning: {warning}");
-    }
-    Ok(model)
 }
 
 /// Runs one parsed command line.

@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 
 use clap::Args;
+
+use crate::cli::flags::{self, rule_model, UnknownLeadsFlag};
 use polars::prelude::*;
 
-use crate::cli::rule_model;
 use crate::data::columns::LEAD_ID;
-use crate::data::timestamp::{format_timestamp, parse_timestamp};
-use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::data::timestamp::{format_timestamp, now_micros};
+use crate::data::{load, thousands, InputPaths};
 use crate::error::{Error, Result};
 use crate::output::refuse_overwriting_inputs;
 use crate::output::{write_table, OutputFormat};
@@ -29,11 +30,11 @@ pub struct PointsArgs {
     #[arg(long, value_name = "F")]
     pub interactions: PathBuf,
     /// Score as of this time (ISO 8601); only interactions before it count. Default: now.
-    #[arg(long, value_name = "T")]
-    pub as_of: Option<String>,
+    #[arg(long, value_name = "T", value_parser = flags::time("--as-of"))]
+    pub as_of: Option<i64>,
     /// Also score as of this earlier time and report which leads crossed into the action tier since.
-    #[arg(long, value_name = "T")]
-    pub since: Option<String>,
+    #[arg(long, value_name = "T", value_parser = flags::time("--since"))]
+    pub since: Option<i64>,
     /// Scores file (.csv or .parquet).
     #[arg(long, value_name = "F")]
     pub out: PathBuf,
@@ -43,9 +44,9 @@ pub struct PointsArgs {
     /// Print the rule-by-rule breakdown of this lead on stdout (repeatable).
     #[arg(long, value_name = "LEAD_ID")]
     pub explain: Vec<String>,
-    /// What to do with interactions naming a lead_id the leads table lacks.
-    #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
-    pub unknown_leads: UnknownLeadPolicy,
+    /// `--unknown-leads`.
+    #[command(flatten)]
+    pub unknown_leads: UnknownLeadsFlag,
 }
 
 /// Checked settings of a points run.
@@ -60,15 +61,8 @@ pub struct PointsSettings {
 impl PointsArgs {
     /// Turns the flags into checked settings; `now` is the default as-of time.
     pub fn settings(&self, now: i64) -> Result<PointsSettings> {
-        let as_of = match &self.as_of {
-            Some(text) => time_flag("--as-of", text)?,
-            None => now,
-        };
-        let since = self
-            .since
-            .as_deref()
-            .map(|t| time_flag("--since", t))
-            .transpose()?;
+        let as_of = self.as_of.unwrap_or(now);
+        let since = self.since;
         if let Some(since) = since {
             if since >= as_of {
                 return Err(Error::setting(
@@ -89,27 +83,6 @@ impl PointsArgs {
     }
 }
 
-/// Parses a time flag, naming the flag when it is not ISO 8601.
-pub fn time_flag(flag: &str, text: &str) -> Result<i64> {
-    let time = parse_timestamp(text)
-        .ok_or_else(|| Error::setting(flag, format!("'{text}' is not an ISO 8601 timestamp")))?;
-    // No CRM holds leads from before 1970 or after 2200: such a time is a typo, and it
-    // would write a history partition for the year 1900.
-    let (earliest, latest) = (0, parse_timestamp("2200-01-01").unwrap_or(i64::MAX));
-    if !(earliest..=latest).contains(&time) {
-        return Err(Error::setting(
-            flag,
-            format!("'{text}' is outside the years 1970 to 2200"),
-        ));
-    }
-    Ok(time)
-}
-
-/// Microseconds since the epoch, now.
-pub fn now_micros() -> i64 {
-    chrono::Utc::now().timestamp_micros()
-}
-
 /// Runs the command.
 pub fn run(args: PointsArgs) -> Result<()> {
     let mut outputs = vec![("--out", args.out.as_path())];
@@ -128,9 +101,7 @@ pub fn run(args: PointsArgs) -> Result<()> {
             interactions: args.interactions.clone(),
             outcomes: None,
         },
-        LoadOptions {
-            unknown_leads: args.unknown_leads,
-        },
+        args.unknown_leads.load_options(),
     )?;
     eprint!("{}", tables.read_summary()?);
     let model = rule_model(args.points.as_deref(), &tables.leads)?;

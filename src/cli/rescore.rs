@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::inspect::read_model;
-use crate::cli::points::{now_micros, time_flag};
-use crate::data::{thousands, UnknownLeadPolicy};
+use crate::cli::flags::{self, UnknownLeadsFlag};
+
+use crate::data::thousands;
+use crate::data::timestamp::now_micros;
 use crate::error::{Error, Result};
+use crate::model::artifact::read_model;
 use crate::output::refuse_overwriting_inputs;
 use crate::progress::Progress;
 use crate::rescore::base::BaseInput;
@@ -30,8 +32,8 @@ pub struct RescoreArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Score as of this time (ISO 8601). Default: now.
-    #[arg(long, value_name = "T")]
-    pub as_of: Option<String>,
+    #[arg(long, value_name = "T", value_parser = flags::time("--as-of"))]
+    pub as_of: Option<i64>,
     /// A lead is listed as changed when its probability moved by more than this.
     #[arg(long, default_value_t = 0.05, value_name = "P")]
     pub change_threshold: f64,
@@ -49,9 +51,9 @@ pub struct RescoreArgs {
     /// Exit with status 3 (after writing everything) when drift is over the threshold.
     #[arg(long)]
     pub fail_on_drift: bool,
-    /// What to do with interactions naming a lead_id the leads table lacks.
-    #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
-    pub unknown_leads: UnknownLeadPolicy,
+    /// `--unknown-leads`.
+    #[command(flatten)]
+    pub unknown_leads: UnknownLeadsFlag,
 }
 
 /// Runs the job; the summary's headline goes to stderr, the summary itself to a file.
@@ -87,10 +89,7 @@ pub fn run(args: RescoreArgs) -> Result<()> {
             .collect::<Vec<_>>(),
         &inputs,
     )?;
-    let as_of = match &args.as_of {
-        Some(text) => time_flag("--as-of", text)?,
-        None => now_micros(),
-    };
+    let as_of = args.as_of.unwrap_or_else(now_micros);
     if !(args.change_threshold >= 0.0 && args.change_threshold <= 1.0) {
         return Err(Error::setting(
             "--change-threshold",
@@ -110,7 +109,7 @@ pub fn run(args: RescoreArgs) -> Result<()> {
     let input = BaseInput {
         leads: args.leads,
         interactions: args.interactions,
-        unknown_leads: args.unknown_leads,
+        unknown_leads: args.unknown_leads.policy(),
     };
     let options = RescoreOptions {
         as_of,

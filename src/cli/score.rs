@@ -4,11 +4,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::inspect::read_model;
-use crate::cli::points::{now_micros, time_flag};
+use crate::cli::flags::{self, UnknownLeadsFlag};
+
 use crate::data::timestamp::format_timestamp;
-use crate::data::{load, thousands, InputPaths, LoadOptions, UnknownLeadPolicy};
+use crate::data::timestamp::now_micros;
+use crate::data::{load, thousands, InputPaths};
 use crate::error::Result;
+use crate::model::artifact::read_model;
 use crate::model::score::{outside_range_warnings, score_leads};
 use crate::output::refuse_overwriting_inputs;
 use crate::output::{write_table, OutputFormat};
@@ -26,14 +28,14 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "F")]
     pub interactions: PathBuf,
     /// Score as of this time (ISO 8601); only interactions before it count. Default: now.
-    #[arg(long, value_name = "T")]
-    pub as_of: Option<String>,
+    #[arg(long, value_name = "T", value_parser = flags::time("--as-of"))]
+    pub as_of: Option<i64>,
     /// Scores file (.csv or .parquet).
     #[arg(long, value_name = "F")]
     pub out: PathBuf,
-    /// What to do with interactions naming a lead_id the leads table lacks.
-    #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
-    pub unknown_leads: UnknownLeadPolicy,
+    /// `--unknown-leads`.
+    #[command(flatten)]
+    pub unknown_leads: UnknownLeadsFlag,
 }
 
 /// Runs the command.
@@ -46,10 +48,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
             ("--interactions", &args.interactions),
         ],
     )?;
-    let as_of = match &args.as_of {
-        Some(text) => time_flag("--as-of", text)?,
-        None => now_micros(),
-    };
+    let as_of = args.as_of.unwrap_or_else(now_micros);
     OutputFormat::of(&args.out, "--out")?;
     let model = read_model(&args.model)?;
     let tables = load(
@@ -58,9 +57,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
             interactions: args.interactions,
             outcomes: None,
         },
-        LoadOptions {
-            unknown_leads: args.unknown_leads,
-        },
+        args.unknown_leads.load_options(),
     )?;
     eprint!("{}", tables.read_summary()?);
     let scored = score_leads(&model, &tables.leads, &tables.interactions, as_of)?;

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::inspect::read_model;
 use crate::compare::floats;
 use crate::data::{load, InputPaths, LoadOptions, Tables, UnknownLeadPolicy};
 use crate::error::{Error, Result};
@@ -14,6 +13,7 @@ use crate::eval::metrics::roc_auc;
 use crate::features::cutoffs::{
     evaluation_dates, history_span, open_at_dates, typical_open_time, WON_LABEL,
 };
+use crate::model::artifact::read_model;
 use crate::model::score::score_observations;
 use crate::model::Model;
 use crate::output::refuse_overwriting_inputs;

@@ -4,19 +4,20 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::flags::{self, rule_model, ClassWeights, UnknownLeadsFlag};
+
 use crate::cli::history::HistoryFiles;
 
-use crate::cli::points::time_flag;
-use crate::cli::rule_model;
 use crate::data::history::{History, HistoryOptions};
+use crate::data::thousands;
 use crate::data::timestamp::format_timestamp;
-use crate::data::{thousands, LoadOptions, UnknownLeadPolicy};
 use crate::error::Result;
 use crate::features::cutoffs::CutoffParams;
 use crate::model::artifact::encode;
 use crate::model::select::L2Choice;
-use crate::model::train::{ClassWeight, FitParams};
-use crate::model::{train_model, Model, TrainChoices};
+use crate::model::summary::summary;
+use crate::model::train::FitParams;
+use crate::model::{train_model, TrainChoices};
 use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 use crate::points::PointModel;
@@ -38,8 +39,8 @@ pub struct TrainArgs {
     pub out: PathBuf,
     /// Learn only from what was known at this time: deals closed, leads created and
     /// interactions before it (to keep later deals for `compare` or a backtest).
-    #[arg(long, value_name = "T")]
-    pub until: Option<String>,
+    #[arg(long, value_name = "T", value_parser = flags::time("--until"))]
+    pub until: Option<i64>,
     /// Snapshots per closed lead while it was open, at lead ages 0, then
     /// --snapshot-every-days, doubling (1 = only at creation).
     #[arg(long, default_value_t = 8, value_name = "N")]
@@ -53,17 +54,17 @@ pub struct TrainArgs {
     pub l2: L2Choice,
     /// Weighting of won against lost deals; `balanced` centres probabilities on 0.5
     /// without changing the ranking.
-    #[arg(long, value_enum, default_value_t = ClassWeight::None)]
-    pub class_weight: ClassWeight,
+    #[arg(long, value_enum, default_value_t = ClassWeights::None)]
+    pub class_weight: ClassWeights,
     /// Solver iterations at most.
     #[arg(long, default_value_t = 200)]
     pub max_iterations: u64,
     /// Solver stops when the norm of the mean gradient per row falls below this.
     #[arg(long, default_value_t = FitParams::default().gradient_tolerance)]
     pub gradient_tolerance: f64,
-    /// What to do with rows naming a lead_id the leads table lacks.
-    #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
-    pub unknown_leads: UnknownLeadPolicy,
+    /// `--unknown-leads`.
+    #[command(flatten)]
+    pub unknown_leads: UnknownLeadsFlag,
     /// Training rows (snapshots) taken at most: above it, whole leads are sampled,
     /// stratified by outcome (the same data gives the same sample), and `train` says so.
     #[arg(long, default_value_t = crate::model::pipeline::MAX_TRAINING_ROWS, value_name = "N", value_parser = clap::value_parser!(usize))]
@@ -82,22 +83,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let fit = FitParams {
         max_iterations: args.max_iterations,
         gradient_tolerance: args.gradient_tolerance,
-        class_weight: args.class_weight,
+        class_weight: args.class_weight.into(),
         ..FitParams::default()
     };
     fit.check()?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|t| time_flag("--until", t))
-        .transpose()?;
+    let until = args.until;
     let rule_features = args.points.is_some();
     let history = History::load(
         &args.history.paths(),
         HistoryOptions {
-            load: LoadOptions {
-                unknown_leads: args.unknown_leads,
-            },
+            load: args.unknown_leads.load_options(),
             until,
             // Rule features are computed from the interactions frame.
             keep_interactions: rule_features,
@@ -141,46 +136,4 @@ pub fn run(args: TrainArgs) -> Result<()> {
     print!("{}", summary(&model));
     eprintln!("wrote {}", args.out.display());
     Ok(())
-}
-
-/// The holdout metrics and what the model is, in a few lines.
-pub fn summary(model: &Model) -> String {
-    let h = &model.holdout;
-    let l2 = if model.l2_search.is_empty() {
-        format!("L2 {} (fixed)", model.fit.l2)
-    } else {
-        format!(
-            "L2 {} (chosen on later deals from {}){}",
-            model.fit.l2,
-            model
-                .l2_search
-                .iter()
-                .map(|t| format!("{}: log loss {:.4}", t.l2, t.log_loss))
-                .collect::<Vec<_>>()
-                .join(", "),
-            model
-                .l2_note
-                .as_ref()
-                .map_or(String::new(), |note| format!("; {note}"))
-        )
-    };
-    format!(
-        "model: {} features, data as of {}, fingerprint {}\n\
-         {l2}\n\
-         holdout (trained on the deals closed before {}, judged on the {} later deals open at evaluation dates {} apart, {} date-lead pairs, each as of its date): \
-         ROC AUC {:.3}, PR AUC {:.3}, lift in top decile {:.2}, log loss {:.4}, Brier {:.4}, base rate {:.3}\n",
-        model.feature_names.len(),
-        format_timestamp(model.data_as_of),
-        model.data_fingerprint,
-        format_timestamp(h.split_at),
-        h.leads,
-        crate::model::reasons::days_text(h.every_days),
-        h.rows,
-        h.roc_auc,
-        h.pr_auc,
-        h.lift_top_decile,
-        h.log_loss,
-        h.brier,
-        h.base_rate
-    )
 }

@@ -2,10 +2,12 @@
 
 use clap::Args;
 
+use crate::cli::flags::UnknownLeadsFlag;
+
 use crate::cli::history::HistoryFiles;
 
+use crate::data::load;
 use crate::data::summary::DataQuality;
-use crate::data::{load, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
 
 /// Flags of `leadscore validate`, as typed.
@@ -14,9 +16,9 @@ pub struct ValidateArgs {
     /// The three tables.
     #[command(flatten)]
     pub history: HistoryFiles,
-    /// What to do with rows naming a lead_id the leads table lacks.
-    #[arg(long, value_enum, default_value_t = UnknownLeadPolicy::Warn)]
-    pub unknown_leads: UnknownLeadPolicy,
+    /// `--unknown-leads`.
+    #[command(flatten)]
+    pub unknown_leads: UnknownLeadsFlag,
     /// Print the summary as JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -25,12 +27,7 @@ pub struct ValidateArgs {
 /// Runs the command: exit 2 on any violation, the summary on stdout otherwise.
 pub fn run(args: ValidateArgs) -> Result<()> {
     let paths = args.history.paths();
-    let tables = load(
-        &paths,
-        LoadOptions {
-            unknown_leads: args.unknown_leads,
-        },
-    )?;
+    let tables = load(&paths, args.unknown_leads.load_options())?;
     eprint!("{}", tables.read_summary()?);
     let quality = DataQuality::of(&tables)?;
     if args.json {

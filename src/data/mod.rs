@@ -38,7 +38,7 @@ pub struct InputPaths {
 }
 
 /// What to do with interactions or outcomes whose `lead_id` is not in the leads table.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum UnknownLeadPolicy {
     /// Count them and show examples on stderr; they never reach a feature.
     #[default]

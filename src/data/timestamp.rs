@@ -40,6 +40,11 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     Some(micros)
 }
 
+/// Microseconds since the epoch, now.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
 /// Formats microseconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (whole seconds), the
 /// shape leadscore writes.
 pub fn format_timestamp(micros: i64) -> String {

@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::model::Model;
 
 /// First bytes of every leadscore model file.
 pub const MAGIC: &[u8; 12] = b"LEADSCORE\0\r\n";
@@ -97,6 +98,22 @@ fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
 /// CRC-32 (IEEE 802.3, as zlib and PNG use).
 pub fn crc32(bytes: &[u8]) -> u32 {
     crc32fast::hash(bytes)
+}
+
+/// Reads and checks an artifact; damaged or foreign files are refused (exit 2).
+pub fn read_model(path: &std::path::Path) -> Result<Model> {
+    let bytes = std::fs::read(path).map_err(|e| Error::InputFile {
+        path: path.to_path_buf(),
+        reason: format!("cannot read the model: {e}"),
+    })?;
+    decode::<Model>(&bytes)
+        .and_then(|model| model.check().map(|()| model))
+        .map_err(|e| match e {
+            Error::Artifact { reason } => Error::Artifact {
+                reason: format!("{}: {reason}", path.display()),
+            },
+            other => other,
+        })
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod sample;
 pub mod score;
 pub mod select;
 pub mod solver;
+pub mod summary;
 pub mod train;
 
 pub use pipeline::{train_model, Model, TrainChoices};

@@ -41,7 +41,7 @@ pub struct FitParams {
 }
 
 /// Weighting of won against lost deals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClassWeight {
     /// As they occur: probabilities are calibrated to the real won rate.
     None,
