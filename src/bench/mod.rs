@@ -19,7 +19,7 @@ use crate::data::columns::LEAD_ID;
 use crate::data::events::EventIndex;
 use crate::data::{load, InputPaths, LoadOptions};
 use crate::error::{Error, Result};
-use crate::eval::metrics::{log_loss, roc_auc};
+use crate::eval::metrics::{log_loss, Metrics};
 use crate::features::cutoffs::{training_observations, CutoffParams};
 use crate::features::spec::{FeatureSpec, SpecParams};
 use crate::model::pipeline::{split_by_close, won_labels};
@@ -177,6 +177,7 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
     })?;
 
     let holdout = model.probabilities(&x_test).to_vec();
+    let judged = Metrics::of(&holdout, &y_test);
     Ok(JobReport {
         tool: "leadscore",
         stages,
@@ -187,8 +188,8 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
         scored: probability.len(),
         l2: settings.fit.l2,
         gradient_tolerance: settings.fit.gradient_tolerance,
-        holdout_roc_auc: roc_auc(&holdout, &y_test).unwrap_or(f64::NAN),
-        holdout_log_loss: log_loss(&holdout, &y_test),
+        holdout_roc_auc: judged.roc_auc,
+        holdout_log_loss: judged.log_loss,
         train_log_loss: log_loss(&fitted, &y_train),
         feature_names: spec.names(),
         feature_means,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::compare::floats;
+use crate::data::floats;
 use crate::data::{load, InputPaths, LoadOptions, Tables, UnknownLeadPolicy};
 use crate::error::{Error, Result};
 use crate::eval::metrics::roc_auc;

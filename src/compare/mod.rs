@@ -14,7 +14,7 @@ use polars::prelude::*;
 use crate::data::columns::*;
 use crate::data::timestamp::format_timestamp;
 use crate::data::timestamp::MICROS_PER_DAY;
-use crate::data::Tables;
+use crate::data::{floats, Tables};
 use crate::error::{Error, Result};
 use crate::eval::curves::{bootstrap_auc, calibration, gains, histogram, roc_curve};
 use crate::eval::metrics::{brier, log_loss, roc_auc};
@@ -542,17 +542,6 @@ fn rule_reasons(breakdown: Option<&DataFrame>, rows: &[usize]) -> Result<Vec<Str
                 .collect::<Vec<_>>()
                 .join("; ")
         })
-        .collect())
-}
-
-/// A numeric column as f64 values, nulls as NaN.
-pub(crate) fn floats(frame: &DataFrame, column: &str) -> Result<Vec<f64>> {
-    Ok(frame
-        .column(column)?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .iter()
-        .map(|v| v.unwrap_or(f64::NAN))
         .collect())
 }
 

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::eval::curves::{CalibrationBin, GainRow, Histogram, Interval};
+
 /// The rule model and the predictive model judged on the same closed leads.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
@@ -84,50 +86,6 @@ pub struct Side {
     pub gains: Vec<GainRow>,
 }
 
-/// A figure and its 95% bootstrap interval.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Interval {
-    /// On all judged leads.
-    pub value: f64,
-    /// 2.5th percentile of the bootstrap.
-    pub low: f64,
-    /// 97.5th percentile of the bootstrap.
-    pub high: f64,
-}
-
-/// One decile of leads ranked by a score, highest first.
-#[derive(Debug, Clone, Serialize)]
-pub struct GainRow {
-    /// 1 is the top 10%.
-    pub decile: usize,
-    /// Leads in this decile.
-    pub leads: usize,
-    /// Won among them; leads tied across a decile border count in proportion, so the
-    /// figure does not depend on input order (hence fractional).
-    pub won: f64,
-    /// Won rate in this decile.
-    pub won_rate: f64,
-    /// Share of all won deals found in deciles 1..=this one (the gains curve).
-    pub cumulative_won_share: f64,
-    /// Won rate of deciles 1..=this one over the base rate.
-    pub cumulative_lift: f64,
-}
-
-/// One calibration bin.
-#[derive(Debug, Clone, Serialize)]
-pub struct CalibrationBin {
-    /// Lower edge of predicted probability (inclusive).
-    pub from: f64,
-    /// Upper edge (exclusive, except 1.0).
-    pub to: f64,
-    /// Leads in the bin.
-    pub leads: usize,
-    /// Mean predicted probability in the bin.
-    pub mean_predicted: f64,
-    /// Observed won rate in the bin.
-    pub won_rate: f64,
-}
-
 /// Conversion of one group (tier or grade).
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupRate {
@@ -187,17 +145,6 @@ pub struct Distributions {
     pub points: Histogram,
     /// Predicted probability.
     pub probability: Histogram,
-}
-
-/// Counts per bin; `edges` has one more entry than each count list.
-#[derive(Debug, Clone, Serialize)]
-pub struct Histogram {
-    /// Bin edges, ascending.
-    pub edges: Vec<f64>,
-    /// Won leads per bin.
-    pub won: Vec<usize>,
-    /// Lost leads per bin.
-    pub lost: Vec<usize>,
 }
 
 /// Both scores' ranking quality on the deals closed in one period.

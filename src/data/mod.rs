@@ -457,6 +457,17 @@ pub fn examples(unknown: &UnknownLeads) -> String {
         .join("; ")
 }
 
+/// A numeric column as f64 values, nulls as NaN.
+pub fn floats(frame: &DataFrame, column: &str) -> Result<Vec<f64>> {
+    Ok(frame
+        .column(column)?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
+}
+
 /// 1234567 as "1,234,567", for counts people read.
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();

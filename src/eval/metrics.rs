@@ -1,6 +1,38 @@
 //! Ranking and probability metrics, computed exactly (no binning), with ties handled
 //! the way scikit-learn does so figures can be compared with Python peers.
 
+/// Probabilities judged against outcomes, as the holdout, each backtest row and the
+/// benchmark report them. A ranking figure that cannot be had (one outcome only) is NaN.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    /// Share of won.
+    pub base_rate: f64,
+    /// ROC AUC.
+    pub roc_auc: f64,
+    /// Area under the precision–recall curve (average precision).
+    pub pr_auc: f64,
+    /// Won rate in the top 10% by probability over the base rate.
+    pub lift_top_decile: f64,
+    /// Log loss (natural log).
+    pub log_loss: f64,
+    /// Brier score.
+    pub brier: f64,
+}
+
+impl Metrics {
+    /// The figures of `probability` against `won`.
+    pub fn of(probability: &[f64], won: &[bool]) -> Self {
+        Metrics {
+            base_rate: won.iter().filter(|&&w| w).count() as f64 / won.len().max(1) as f64,
+            roc_auc: roc_auc(probability, won).unwrap_or(f64::NAN),
+            pr_auc: pr_auc(probability, won).unwrap_or(f64::NAN),
+            lift_top_decile: lift_at(0.1, probability, won).unwrap_or(f64::NAN),
+            log_loss: log_loss(probability, won),
+            brier: brier(probability, won),
+        }
+    }
+}
+
 /// Area under the ROC curve: the chance that a random won lead scores above a random
 /// lost one (ties count half). `None` when either class is absent or lengths differ.
 pub fn roc_auc(scores: &[f64], won: &[bool]) -> Option<f64> {

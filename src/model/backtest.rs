@@ -14,7 +14,7 @@ use crate::data::columns::*;
 use crate::data::history::History;
 use crate::data::Tables;
 use crate::error::{Error, Result};
-use crate::eval::metrics::{brier, lift_at, log_loss, pr_auc, roc_auc};
+use crate::eval::metrics::Metrics;
 use crate::features::cutoffs::ValidCutoffParams;
 use crate::points::PointModel;
 use crate::progress::Progress;
@@ -94,17 +94,18 @@ pub fn backtest(
         .map(|p| p.unwrap_or(f64::NAN))
         .collect();
     let won = won_labels(tables, &judged)?;
+    let judged = Metrics::of(&probability, &won);
     Ok(BacktestRow {
         at,
         setting: setting.name.clone(),
         trained_on,
         judged: won.len(),
-        base_rate: won.iter().filter(|&&w| w).count() as f64 / won.len() as f64,
-        roc_auc: roc_auc(&probability, &won).unwrap_or(f64::NAN),
-        pr_auc: pr_auc(&probability, &won).unwrap_or(f64::NAN),
-        lift_top_decile: lift_at(0.1, &probability, &won).unwrap_or(f64::NAN),
-        log_loss: log_loss(&probability, &won),
-        brier: brier(&probability, &won),
+        base_rate: judged.base_rate,
+        roc_auc: judged.roc_auc,
+        pr_auc: judged.pr_auc,
+        lift_top_decile: judged.lift_top_decile,
+        log_loss: judged.log_loss,
+        brier: judged.brier,
     })
 }
 

@@ -16,7 +16,7 @@ use crate::data::history::History;
 use crate::data::timestamp::MICROS_PER_DAY;
 use crate::data::Tables;
 use crate::error::{Error, Result};
-use crate::eval::metrics::{brier, lift_at, log_loss, pr_auc, roc_auc};
+use crate::eval::metrics::Metrics;
 use crate::features::cutoffs::{
     evaluation_dates, open_at_dates, training_observations, typical_open_time, ValidCutoffParams,
     WON_LABEL,
@@ -404,17 +404,18 @@ pub fn train_model(
     )?;
     let holdout_model = holdout_fit.model;
     let probability = holdout_model.probabilities(&x_test).to_vec();
+    let judged = Metrics::of(&probability, &y_test);
     let holdout = Holdout {
         split_at: split,
         every_days: every as f64 / MICROS_PER_DAY as f64,
         leads: test.column(LEAD_ID)?.n_unique()?,
         rows: y_test.len(),
-        base_rate: y_test.iter().filter(|&&w| w).count() as f64 / y_test.len().max(1) as f64,
-        roc_auc: roc_auc(&probability, &y_test).unwrap_or(f64::NAN),
-        pr_auc: pr_auc(&probability, &y_test).unwrap_or(f64::NAN),
-        lift_top_decile: lift_at(0.1, &probability, &y_test).unwrap_or(f64::NAN),
-        log_loss: log_loss(&probability, &y_test),
-        brier: brier(&probability, &y_test),
+        base_rate: judged.base_rate,
+        roc_auc: judged.roc_auc,
+        pr_auc: judged.pr_auc,
+        lift_top_decile: judged.lift_top_decile,
+        log_loss: judged.log_loss,
+        brier: judged.brier,
     };
     // A million-lead history's holdout matrix is gigabytes.
     drop(x_test);

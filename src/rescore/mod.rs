@@ -26,8 +26,8 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::compare::floats;
 use crate::data::columns::LEAD_ID;
+use crate::data::floats;
 use crate::data::timestamp::format_timestamp;
 use crate::error::{Error, Result};
 use crate::model::score::{outside_range_warnings, score_observations};
