@@ -15,6 +15,7 @@ pub mod features;
 pub mod generate;
 pub mod heap;
 pub mod model;
+pub mod observations;
 pub mod output;
 pub mod points;
 pub mod progress;

@@ -25,8 +25,8 @@ use crate::features::spec::{FeatureSpec, SpecParams};
 use crate::model::pipeline::{split_by_close, won_labels};
 use crate::model::score::score_of;
 use crate::model::train::{FitParams, PreparedRows};
+use crate::observations::observations_at;
 use crate::output::write_table;
-use crate::points::observations_at;
 
 /// What the job reads, when it scores, how strongly it regularises, where scores go.
 #[derive(Debug, Clone)]

@@ -12,10 +12,11 @@ use crate::data::columns::LEAD_ID;
 use crate::data::timestamp::{format_timestamp, now_micros};
 use crate::data::{load, thousands, InputPaths};
 use crate::error::{Error, Result};
+use crate::observations::{observations_at, OBS};
 use crate::output::refuse_overwriting_inputs;
 use crate::output::{write_table, OutputFormat};
 use crate::points::explain::explain;
-use crate::points::{observations_at, PointModel, OBS};
+use crate::points::PointModel;
 
 /// Flags of `leadscore points`, as typed.
 #[derive(Debug, Args)]

@@ -228,7 +228,8 @@ fn judge(model: &Model, tables: &Tables, rules: &PointModel) -> Result<Judged> {
         &observations,
         false,
     )?;
-    let observed = observations.select([crate::data::columns::LEAD_ID, crate::points::AS_OF])?;
+    let observed =
+        observations.select([crate::data::columns::LEAD_ID, crate::observations::AS_OF])?;
     let points = rules
         .evaluate(&tables.leads, &tables.interactions, &observed, false)?
         .scores;

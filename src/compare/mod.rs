@@ -24,7 +24,7 @@ use crate::features::cutoffs::{
 use crate::model::reasons::days_text;
 use crate::model::score::score_observations;
 use crate::model::Model;
-use crate::points::{AS_OF, OBS};
+use crate::observations::{AS_OF, OBS};
 use crate::progress::Progress;
 use report::*;
 

@@ -64,6 +64,13 @@ impl EventIndex {
         }
     }
 
+    /// The events of the lead at `row` that happened strictly before `as_of`: what an
+    /// observation of it as of then may see (the point-in-time cut on the index).
+    pub fn before(&self, row: usize, as_of: i64) -> &[IndexedEvent] {
+        let mine = self.of_lead(row);
+        &mine[..mine.partition_point(|e| e.at < as_of)]
+    }
+
     /// Interactions indexed.
     pub fn len(&self) -> usize {
         self.events.len()

@@ -90,9 +90,7 @@ pub fn activity_into(
                 let (Some(lead), Some(as_of)) = (*lead, *as_of) else {
                     continue;
                 };
-                let mine = index.of_lead(lead);
-                // Events sorted by time: the visible ones are a prefix.
-                let visible = &mine[..mine.partition_point(|e| e.at < as_of)];
+                let visible = index.before(lead, as_of);
                 if visible.is_empty() {
                     continue;
                 }

@@ -19,7 +19,7 @@ use crate::data::columns::*;
 use crate::data::text::IdIndex;
 use crate::data::timestamp::MICROS_PER_DAY;
 use crate::error::{Error, Result};
-use crate::points::AS_OF;
+use crate::observations::AS_OF;
 
 /// Column telling whether the observed lead's deal was won.
 pub const WON_LABEL: &str = "won";

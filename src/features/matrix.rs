@@ -19,7 +19,8 @@ use crate::data::events::EventIndex;
 use crate::data::text::{each_run, IdIndex};
 use crate::data::timestamp::MICROS_PER_DAY;
 use crate::error::{Error, Result};
-use crate::points::{PointModel, AS_OF};
+use crate::observations::AS_OF;
+use crate::points::PointModel;
 
 /// `ln(1 + x)` as the spec's expressions compute it (`(x + 1).log(e)`), so that the
 /// matrix agrees with them to the last bit.

@@ -18,8 +18,8 @@ use crate::data::columns::*;
 use crate::data::events::{EventIndex, NO_DETAIL};
 use crate::data::text::ViewCache;
 use crate::error::{Error, Result};
+use crate::observations::AS_OF;
 use crate::points::PointModel;
-use crate::points::AS_OF;
 
 /// Windows (days) over which activity is counted; `None` is all time.
 pub const WINDOWS: [Option<u32>; 4] = [Some(7), Some(30), Some(90), None];
@@ -310,23 +310,15 @@ impl FeatureSpec {
     /// the oracle the one-pass engine is tested against.
     #[cfg(test)]
     fn activity_by_join(&self, interactions: &DataFrame, observed: LazyFrame) -> Result<LazyFrame> {
-        let events = interactions
-            .clone()
-            .lazy()
-            .select([col(LEAD_ID), col(OCCURRED_AT), col(EVENT_TYPE), col(DETAIL)])
-            .join(
-                observed,
-                [col(LEAD_ID)],
-                [col(LEAD_ID)],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .filter(col(OCCURRED_AT).lt(col(AS_OF)))
-            .with_column(
-                (col(AS_OF) - col(OCCURRED_AT))
-                    .dt()
-                    .total_days(true)
-                    .alias(AGE),
-            );
+        let events = crate::observations::visible_interactions(
+            interactions.clone().lazy().select([
+                col(LEAD_ID),
+                col(OCCURRED_AT),
+                col(EVENT_TYPE),
+                col(DETAIL),
+            ]),
+            observed,
+        );
         let known = self
             .event_types
             .iter()
@@ -780,8 +772,7 @@ fn visible_events(
             let mut type_last = vec![usize::MAX; kinds];
             let mut pairs: PlHashMap<(u32, u32), (usize, u32)> = PlHashMap::default();
             for (lead, &(row, latest)) in block.iter().enumerate() {
-                let mine = events.of_lead(row);
-                let seen = &mine[..mine.partition_point(|e| e.at < latest)];
+                let seen = events.before(row, latest);
                 for event in seen {
                     let kind = event.kind as usize;
                     if type_last[kind] != lead {
@@ -1023,7 +1014,7 @@ pub const OTHER: &str = "<other>";
 const OBSERVATION: &str = "__observation";
 const LEAD_CREATED: &str = "__created_at";
 #[cfg(test)]
-const AGE: &str = "__age_days";
+const AGE: &str = crate::observations::AGE_DAYS;
 
 /// Names like `<other>` are the spec's own buckets; data values spelled that way join
 /// the bucket rather than clash with it.

@@ -22,7 +22,8 @@ use crate::features::cutoffs::{
     WON_LABEL,
 };
 use crate::features::spec::{FeatureSpec, SpecParams};
-use crate::points::{observations_at, PointModel};
+use crate::observations::observations_at;
+use crate::points::PointModel;
 use crate::progress::Progress;
 
 /// Closed deals of each class needed before leadscore agrees to train.

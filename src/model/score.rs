@@ -9,7 +9,7 @@ use super::train::CLIP_MARGIN_SD;
 use super::Model;
 use crate::data::columns::LEAD_ID;
 use crate::error::{Error, Result};
-use crate::points::{observations_at, AS_OF};
+use crate::observations::{observations_at, AS_OF};
 
 /// Every lead, in leads order, as of `as_of` (µs since the epoch); see [`Scored`].
 pub fn score_leads(

@@ -14,12 +14,7 @@ use polars::prelude::*;
 use super::rules::*;
 use crate::data::columns::*;
 use crate::error::{Error, Result};
-
-/// Column of an observation's cutoff in observation frames.
-pub const AS_OF: &str = "as_of";
-/// Row number of the observation, the key of every result.
-pub const OBS: &str = "obs";
-const AGE_DAYS: &str = "age_days";
+use crate::observations::{micros_type, visible_interactions, AGE_DAYS, AS_OF, OBS};
 
 /// Point scores of a set of observations.
 #[derive(Debug, Clone)]
@@ -31,15 +26,6 @@ pub struct PointScores {
     /// `order` (rule position), `kind` (fit / engagement / inactivity), `rule`, `count`,
     /// `points` (after caps and decay).
     pub breakdown: Option<DataFrame>,
-}
-
-/// One observation per lead, all as of the same time (microseconds since the epoch).
-pub fn observations_at(leads: &DataFrame, as_of: i64) -> Result<DataFrame> {
-    Ok(leads
-        .clone()
-        .lazy()
-        .select([col(LEAD_ID), lit(as_of).cast(micros_type()).alias(AS_OF)])
-        .collect()?)
 }
 
 /// Why `rule` cannot be evaluated on a leads table of this schema, if it cannot: its
@@ -59,10 +45,6 @@ pub fn rule_column_problem(rule: &AttributeRule, schema: &Schema) -> Option<Stri
     );
     (numeric && !dtype.is_primitive_numeric() && !dtype.is_temporal())
         .then(|| format!("a numeric condition on `{}`, which holds text", rule.column))
-}
-
-fn micros_type() -> DataType {
-    DataType::Datetime(TimeUnit::Microseconds, None)
 }
 
 impl PointModel {
@@ -132,27 +114,15 @@ impl PointModel {
                 .enumerate()
                 .map(|(i, rule)| behaviour_match(rule).alias(format!("match_{i}"))),
         );
-        let events = interactions
-            .clone()
-            .lazy()
-            .select(event_exprs)
-            .join(
-                observations
-                    .clone()
-                    .select([col(OBS), col(LEAD_ID), col(AS_OF)]),
-                [col(LEAD_ID)],
-                [col(LEAD_ID)],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .filter(col(OCCURRED_AT).lt(col(AS_OF)))
-            .with_column(
-                (col(AS_OF) - col(OCCURRED_AT))
-                    .dt()
-                    .total_days(true)
-                    .alias(AGE_DAYS),
-            )
-            .drop(cols([LEAD_ID, AS_OF]))
-            .collect()?;
+        let events = interactions.clone().lazy().select(event_exprs);
+        let events = visible_interactions(
+            events,
+            observations
+                .clone()
+                .select([col(OBS), col(LEAD_ID), col(AS_OF)]),
+        )
+        .drop(cols([LEAD_ID, AS_OF]))
+        .collect()?;
 
         let per_rule: Vec<LazyFrame> = self
             .behaviours

@@ -4,11 +4,12 @@ use std::fmt::Write as _;
 
 use polars::prelude::*;
 
-use super::evaluate::{PointScores, AS_OF, OBS};
+use super::evaluate::PointScores;
 use super::rules::PointModel;
 use crate::data::columns::LEAD_ID;
 use crate::data::timestamp::format_timestamp;
 use crate::error::{Error, Result};
+use crate::observations::{AS_OF, OBS};
 
 /// Text breakdowns for the given leads (scores must have been evaluated with a breakdown).
 pub fn explain(model: &PointModel, scores: &PointScores, lead_ids: &[String]) -> Result<String> {

@@ -15,7 +15,10 @@ use std::path::Path;
 use polars::prelude::Schema;
 
 pub use evaluate::rule_column_problem;
-pub use evaluate::{observations_at, PointScores, AS_OF, OBS};
+pub use evaluate::PointScores;
+// Observations live in `crate::observations`; they are named here too for the library's
+// users who found them here first.
+pub use crate::observations::{observations_at, AS_OF, OBS};
 pub use rules::PointModel;
 
 use crate::error::{Error, Result};
