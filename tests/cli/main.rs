@@ -12,6 +12,7 @@ mod learnable;
 mod points;
 mod rescore;
 mod safety;
+mod snapshots;
 mod suggest;
 mod train;
 mod util;
