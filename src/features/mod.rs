@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod cutoffs;
+pub mod descriptor;
 pub mod matrix;
 pub mod numeric;
 pub mod rules;

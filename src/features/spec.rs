@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use rayon::prelude::*;
 
 use super::cutoffs::WON_LABEL;
+use super::descriptor::Feature;
 use super::numeric::log_helps;
 use super::rules::RuleFeatures;
 use crate::data::columns::*;
@@ -167,17 +168,10 @@ impl FeatureSpec {
         Ok(())
     }
 
-    /// Feature names, in column order of [`build`](FeatureSpec::build)'s output.
+    /// Feature names, in column order of [`build`](FeatureSpec::build)'s output (see
+    /// [`features`](Self::features) for what each column is).
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .expressions()
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
-        if let Some(rules) = &self.rules {
-            names.extend(rules.names());
-        }
-        names
+        self.features().iter().map(Feature::name).collect()
     }
 
     /// What each feature (in [`names`](Self::names) order) is about, so that reasons
@@ -186,38 +180,7 @@ impl FeatureSpec {
     /// missing flag of a number, the windows of one activity, recency and "never
     /// active" each form one topic.
     pub fn topics(&self) -> Vec<Topic> {
-        let mut topics = Vec::new();
-        for _window in WINDOWS {
-            for event in self.event_types.iter().map(String::as_str).chain([OTHER]) {
-                topics.push(Topic::Activity(event.to_string(), None));
-            }
-            for (event, detail) in &self.details {
-                topics.push(Topic::Activity(event.clone(), Some(detail.clone())));
-            }
-        }
-        topics.push(Topic::Recency);
-        topics.push(Topic::Recency);
-        topics.push(Topic::ActiveDays);
-        topics.push(Topic::LeadAge);
-        for (column, values) in &self.categoricals {
-            for _ in 0..values.len() + 2 {
-                topics.push(Topic::Category(column.clone()));
-            }
-        }
-        for column in &self.numerics {
-            let columns = if self.numeric_logs.contains(column) {
-                3
-            } else {
-                2
-            };
-            for _ in 0..columns {
-                topics.push(Topic::Number(column.clone()));
-            }
-        }
-        if let Some(rules) = &self.rules {
-            topics.extend(rules.names().into_iter().map(Topic::Rule));
-        }
-        topics
+        self.features().iter().map(Feature::topic).collect()
     }
 
     /// One row per observation (in order): `lead_id`, `as_of`, then every feature as
@@ -374,6 +337,7 @@ impl FeatureSpec {
         Ok(events.group_by([col(OBSERVATION)]).agg(aggs))
     }
 
+    #[cfg(test)]
     /// (name, expression) of every feature over the joined observation frame.
     fn expressions(&self) -> Vec<(String, Expr)> {
         let log1p = |e: Expr| (e.cast(DataType::Float64) + lit(1.0)).log(lit(std::f64::consts::E));
@@ -413,6 +377,7 @@ impl FeatureSpec {
         found
     }
 
+    #[cfg(test)]
     /// (name, expression) of every categorical and numeric feature, over the lead's
     /// attribute columns (namespaced by [`attribute_column`]).
     pub(super) fn attribute_expressions(&self) -> Vec<(String, Expr)> {
@@ -1012,6 +977,7 @@ pub const NUMERIC_LOG: &str = "_log";
 pub const OTHER: &str = "<other>";
 #[cfg(test)]
 const OBSERVATION: &str = "__observation";
+#[cfg(test)]
 const LEAD_CREATED: &str = "__created_at";
 #[cfg(test)]
 const AGE: &str = crate::observations::AGE_DAYS;
@@ -1022,22 +988,27 @@ fn is_placeholder(value: &str) -> bool {
     value.starts_with('<') && value.ends_with('>')
 }
 
+#[cfg(test)]
 pub(super) fn attribute_column(name: &str) -> String {
     format!("attr:{name}")
 }
 
+#[cfg(test)]
 fn activity_column(name: &str) -> String {
     format!("act:{name}")
 }
 
+#[cfg(test)]
 fn window_suffix(window: Option<u32>) -> String {
     window.map_or("all".to_string(), |d| format!("{d}d"))
 }
 
+#[cfg(test)]
 fn count_name(event: &str, window: Option<u32>) -> String {
     format!("{event}_{}", window_suffix(window))
 }
 
+#[cfg(test)]
 fn detail_name(event: &str, detail: &str, window: Option<u32>) -> String {
     format!("{event}[{detail}]_{}", window_suffix(window))
 }
@@ -1135,13 +1106,15 @@ mod tests {
                 ..spec()
             };
             let engine = spec.matrix(&leads, &interactions, &observations, None).unwrap();
-            let oracle = crate::model::matrix::to_matrix(
-                &spec
-                    .build_by_join(&leads, &interactions, &observations, None)
-                    .unwrap()
-                    .drop_many([LEAD_ID, AS_OF]),
-            )
-            .unwrap();
+            let joined_frame = spec
+                .build_by_join(&leads, &interactions, &observations, None)
+                .unwrap()
+                .drop_many([LEAD_ID, AS_OF]);
+            // The descriptors name the columns as the oracle's expressions do.
+            let joined_names: Vec<String> =
+                joined_frame.get_column_names().iter().map(|n| n.to_string()).collect();
+            prop_assert_eq!(&joined_names, &spec.names());
+            let oracle = crate::model::matrix::to_matrix(&joined_frame).unwrap();
             prop_assert_eq!(engine.dim(), oracle.dim());
             // Partition by partition, the same rows; in f32, each value rounded.
             let index = crate::data::events::EventIndex::new(&leads, &interactions).unwrap();

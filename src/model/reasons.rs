@@ -9,7 +9,8 @@ use ndarray::Array2;
 use rayon::prelude::*;
 
 use super::train::LinearModel;
-use crate::features::spec::{Topic, OTHER};
+use crate::features::descriptor::{CategoryValue, Feature, NumberForm};
+use crate::features::spec::Topic;
 
 /// How many reasons a lead gets.
 pub const REASONS_SHOWN: usize = 4;
@@ -30,19 +31,19 @@ const NOTABLE: f64 = 0.05;
 /// does not show in the output.
 pub fn reasons(
     linear: &LinearModel,
-    names: &[String],
-    topics: &[Topic],
+    features: &[Feature],
     raw: &Array2<f64>,
     prepared: &Array2<f64>,
 ) -> Vec<String> {
-    let grouping = TopicGrouping::new(topics);
+    let topics: Vec<Topic> = features.iter().map(Feature::topic).collect();
+    let grouping = TopicGrouping::new(&topics);
     let rows: Vec<usize> = (0..raw.nrows()).collect();
     rows.par_chunks(ROWS_PER_TASK)
         .flat_map_iter(|block| {
-            let mut scratch = RowScratch::new(names.len(), grouping.members.len());
+            let mut scratch = RowScratch::new(features.len(), grouping.members.len());
             block
                 .iter()
-                .map(|&i| row_reasons(linear, names, &grouping, raw, prepared, i, &mut scratch))
+                .map(|&i| row_reasons(linear, features, &grouping, raw, prepared, i, &mut scratch))
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -111,7 +112,7 @@ impl RowScratch {
 /// The reasons string of row `i`.
 fn row_reasons(
     linear: &LinearModel,
-    names: &[String],
+    features: &[Feature],
     grouping: &TopicGrouping,
     raw: &Array2<f64>,
     prepared: &Array2<f64>,
@@ -126,7 +127,7 @@ fn row_reasons(
         members,
     } = scratch;
     topic_sum.iter_mut().for_each(|s| *s = 0.0);
-    for j in 0..names.len() {
+    for j in 0..features.len() {
         raw_row[j] = raw[[i, j]];
         let c = linear.weights[j] * (prepared[[i, j]] - linear.means[j]) / linear.scales[j];
         contribution[j] = c;
@@ -153,58 +154,63 @@ fn row_reasons(
     for &(sum, t) in notable.iter().take(REASONS_SHOWN) {
         members.clear();
         members.extend(grouping.members[t].iter().map(|&j| (contribution[j], j)));
-        if let Some(text) = topic_words(grouping.topics[t], members, names, raw_row) {
+        if let Some(text) = topic_words(grouping.topics[t], members, features, raw_row) {
             words.push(format!("{} {text}", if sum > 0.0 { "+" } else { "-" }));
         }
     }
     words.join("; ")
 }
 
-/// A topic in words, from the lead's raw values of its features.
+/// The words of one topic: a category by the value the lead has, a number by its value
+/// (or its absence), recency by the silence (or no activity at all), anything else by
+/// its strongest column.
 fn topic_words(
     topic: &Topic,
     members: &[(f64, usize)],
-    names: &[String],
+    features: &[Feature],
     raw: &[f64],
 ) -> Option<String> {
     let strongest = members
         .iter()
         .max_by(|a, b| a.0.abs().total_cmp(&b.0.abs()).then(b.1.cmp(&a.1)))?
         .1;
-    let member = |suffix: &str| {
+    let member = |wanted: &dyn Fn(&Feature) -> bool| {
         members
             .iter()
             .map(|&(_, j)| j)
-            .find(|&j| names[j].ends_with(suffix))
+            .find(|&j| wanted(&features[j]))
     };
     match topic {
         Topic::Recency => {
-            if member("never_active").is_some_and(|j| raw[j] > 0.5) {
+            if member(&|f| *f == Feature::NeverActive).is_some_and(|j| raw[j] > 0.5) {
                 return Some("no activity yet".into());
             }
-            let j = member("days_since_last_log")?;
-            Some(describe(&names[j], raw[j]))
+            let j = member(&|f| *f == Feature::DaysSinceLast)?;
+            Some(describe(&features[j], raw[j]))
         }
         Topic::Category(column) => {
             // The category the lead has: one of its one-hot columns is 1.
             let j = members.iter().map(|&(_, j)| j).find(|&j| raw[j] > 0.5)?;
-            let value = names[j].strip_prefix(column.as_str())?.strip_prefix('=')?;
+            let Feature::Category { value, .. } = &features[j] else {
+                return None;
+            };
             Some(match value {
-                "<missing>" => format!("{column}: missing"),
-                "<other>" => format!("{column}: an uncommon value"),
-                value => format!("{column}: {value}"),
+                CategoryValue::Missing => format!("{column}: missing"),
+                CategoryValue::Other => format!("{column}: an uncommon value"),
+                CategoryValue::Value(value) => format!("{column}: {value}"),
             })
         }
         Topic::Number(column) => {
-            if member("=<missing>").is_some_and(|j| raw[j] > 0.5) {
+            let form = |wanted: NumberForm| move |f: &Feature| matches!(f, Feature::Number { form, .. } if *form == wanted);
+            if member(&form(NumberForm::Missing)).is_some_and(|j| raw[j] > 0.5) {
                 return Some(format!("{column}: missing"));
             }
-            let j = member(crate::features::spec::NUMERIC_VALUE)?;
+            let j = member(&form(NumberForm::Value))?;
             raw[j]
                 .is_finite()
                 .then(|| format!("{column}: {}", number(raw[j])))
         }
-        _ => Some(describe(&names[strongest], raw[strongest])),
+        _ => Some(describe(&features[strongest], raw[strongest])),
     }
 }
 
@@ -233,135 +239,169 @@ pub fn days_text(days: f64) -> String {
 }
 
 /// A feature and its value in words.
-pub fn describe(name: &str, value: f64) -> String {
+pub fn describe(feature: &Feature, value: f64) -> String {
     let count = || (value.exp() - 1.0).round().max(0.0) as i64;
-    let window = |suffix: &str| match suffix {
-        "all" => "in total".to_string(),
-        days => format!("in the last {} days", days.trim_end_matches('d')),
-    };
-    match name {
-        "days_since_last_log" => {
-            return match count() {
-                0 => "active within the last day".into(),
-                n => format!("no activity for {}", days_text(n as f64)),
-            }
-        }
-        "never_active" => {
-            return if value > 0.5 {
-                "no activity recorded".into()
-            } else {
-                "has activity".into()
-            }
-        }
-        "active_days_90d_log" => return format!("active on {} days in the last 90", count()),
-        "lead_age_days_log" => {
-            return match count() {
-                0 => "lead is less than a day old".into(),
-                n => format!("lead is {} old", days_text(n as f64)),
-            }
-        }
-        "rule_fit_points" => return format!("fit points from the rules: {value}"),
-        "rule_engagement_points" => return format!("engagement points from the rules: {value}"),
-        _ => {}
-    }
-    // Activity counts first: a detail such as "/pricing?plan=team" may hold '=' itself.
-    if let Some((head, suffix)) = name.rsplit_once('_') {
-        let is_window = suffix == "all"
-            || suffix
-                .strip_suffix('d')
-                .is_some_and(|d| d.parse::<u32>().is_ok());
-        if is_window {
-            let times = |what: String| match count() {
-                0 => format!("no {what} {}", window(suffix)),
-                n => format!("{what} {n}× {}", window(suffix)),
+    let flag = value > 0.5;
+    match feature {
+        Feature::Count {
+            event,
+            detail,
+            window,
+        } => {
+            let what = match (event, detail) {
+                (None, _) => "other activity".to_string(),
+                (Some(event), Some(detail)) => format!("{event} {detail}"),
+                (Some(event), None) => event.clone(),
             };
-            if let Some((event, detail)) = head.split_once('[') {
-                if let Some(detail) = detail.strip_suffix(']') {
-                    return times(format!("{event} {detail}"));
-                }
-            }
-            if head == OTHER {
-                return times("other activity".into());
-            }
-            if !head.contains('=') {
-                return times(head.to_string());
+            let when = match window {
+                None => "in total".to_string(),
+                Some(days) => format!("in the last {days} days"),
+            };
+            match count() {
+                0 => format!("no {what} {when}"),
+                n => format!("{what} {n}× {when}"),
             }
         }
+        Feature::DaysSinceLast => match count() {
+            0 => "active within the last day".into(),
+            n => format!("no activity for {}", days_text(n as f64)),
+        },
+        Feature::NeverActive if flag => "no activity recorded".into(),
+        Feature::NeverActive => "has activity".into(),
+        Feature::ActiveDays90 => format!("active on {} days in the last 90", count()),
+        Feature::LeadAge => match count() {
+            0 => "lead is less than a day old".into(),
+            n => format!("lead is {} old", days_text(n as f64)),
+        },
+        Feature::RuleFitPoints => format!("fit points from the rules: {value}"),
+        Feature::RuleEngagementPoints => format!("engagement points from the rules: {value}"),
+        Feature::RuleGrade(grade) if flag => format!("fit grade {grade}"),
+        Feature::RuleGrade(grade) => format!("not fit grade {grade}"),
+        Feature::Category {
+            column,
+            value: CategoryValue::Missing,
+        }
+        | Feature::Number {
+            column,
+            form: NumberForm::Missing,
+        } => match flag {
+            true => format!("{column}: missing"),
+            false => format!("{column}: given"),
+        },
+        Feature::Category {
+            column,
+            value: CategoryValue::Other,
+        } if flag => format!("{column}: an uncommon value"),
+        Feature::Category {
+            column,
+            value: CategoryValue::Other,
+        } => format!("{column} is not <other>"),
+        Feature::Category {
+            column,
+            value: CategoryValue::Value(category),
+        } => match flag {
+            true => format!("{column}: {category}"),
+            false => format!("{column} is not {category}"),
+        },
+        Feature::Number {
+            column,
+            form: NumberForm::Value,
+        } => format!("{column}: {}", number(value)),
+        Feature::Number {
+            column,
+            form: NumberForm::Log,
+        } => {
+            let raw = if value < 0.0 {
+                -((-value).exp() - 1.0)
+            } else {
+                value.exp() - 1.0
+            };
+            format!("{column}: {}", raw.round())
+        }
     }
-    if let Some(grade) = name.strip_prefix("rule_grade=") {
-        return if value > 0.5 {
-            format!("fit grade {grade}")
-        } else {
-            format!("not fit grade {grade}")
-        };
-    }
-    if let Some((column, category)) = name.split_once('=') {
-        return match (category, value > 0.5) {
-            ("<missing>", true) => format!("{column}: missing"),
-            ("<missing>", false) => format!("{column}: given"),
-            ("<other>", true) => format!("{column}: an uncommon value"),
-            (_, true) => format!("{column}: {category}"),
-            (_, false) => format!("{column} is not {category}"),
-        };
-    }
-    if let Some(column) = name.strip_suffix(crate::features::spec::NUMERIC_VALUE) {
-        return format!("{column}: {}", number(value));
-    }
-    if let Some(column) = name.strip_suffix("_log") {
-        let raw = if value < 0.0 {
-            -((-value).exp() - 1.0)
-        } else {
-            value.exp() - 1.0
-        };
-        return format!("{column}: {}", raw.round());
-    }
-    format!("{name} = {value:.2}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn count(event: Option<&str>, detail: Option<&str>, window: Option<u32>) -> Feature {
+        Feature::Count {
+            event: event.map(String::from),
+            detail: detail.map(String::from),
+            window,
+        }
+    }
+
+    fn category(column: &str, value: CategoryValue) -> Feature {
+        Feature::Category {
+            column: column.into(),
+            value,
+        }
+    }
+
     #[test]
     fn features_read_as_words() {
         assert_eq!(
-            describe("page_visit[/pricing]_30d", 4f64.ln()),
+            describe(
+                &count(Some("page_visit"), Some("/pricing"), Some(30)),
+                4f64.ln()
+            ),
             "page_visit /pricing 3× in the last 30 days"
         );
         assert_eq!(
-            describe("demo_request_all", 2f64.ln()),
+            describe(&count(Some("demo_request"), None, None), 2f64.ln()),
             "demo_request 1× in total"
         );
         assert_eq!(
-            describe("days_since_last_log", 95f64.ln()),
+            describe(&Feature::DaysSinceLast, 95f64.ln()),
             "no activity for 94 days"
         );
-        assert_eq!(describe("job_title=Founder", 1.0), "job_title: Founder");
         assert_eq!(
-            describe("country=<other>", 1.0),
+            describe(
+                &category("job_title", CategoryValue::Value("Founder".into())),
+                1.0
+            ),
+            "job_title: Founder"
+        );
+        assert_eq!(
+            describe(&category("country", CategoryValue::Other), 1.0),
             "country: an uncommon value"
         );
+        let size_log = Feature::Number {
+            column: "company_size".into(),
+            form: NumberForm::Log,
+        };
+        assert_eq!(describe(&size_log, 121f64.ln()), "company_size: 120");
         assert_eq!(
-            describe("company_size_log", 121f64.ln()),
-            "company_size: 120"
-        );
-        assert_eq!(
-            describe("page_visit[/pricing?plan=team]_7d", 2f64.ln()),
+            describe(
+                &count(Some("page_visit"), Some("/pricing?plan=team"), Some(7)),
+                2f64.ln()
+            ),
             "page_visit /pricing?plan=team 1× in the last 7 days"
         );
         assert_eq!(
-            describe("<other>_90d", 3f64.ln()),
+            describe(&count(None, None, Some(90)), 3f64.ln()),
             "other activity 2× in the last 90 days"
         );
-        assert_eq!(describe("source=web_all", 1.0), "source: web_all");
         assert_eq!(
-            describe("rule_engagement_points", 32.0),
+            describe(
+                &category("source", CategoryValue::Value("web_all".into())),
+                1.0
+            ),
+            "source: web_all"
+        );
+        assert_eq!(
+            describe(&Feature::RuleEngagementPoints, 32.0),
             "engagement points from the rules: 32"
         );
         assert_eq!(
-            describe("email_open_30d", 0.0),
+            describe(&count(Some("email_open"), None, Some(30)), 0.0),
             "no email_open in the last 30 days"
         );
-        assert_eq!(describe("rule_grade=A", 1.0), "fit grade A");
+        assert_eq!(
+            describe(&Feature::RuleGrade("A".into()), 1.0),
+            "fit grade A"
+        );
     }
 }

@@ -84,13 +84,7 @@ pub fn score_observations(
         });
     }
     let score: Vec<u32> = probability.iter().map(|&p| score_of(p)).collect();
-    let why = reasons(
-        &model.linear,
-        &model.feature_names,
-        &model.spec.topics(),
-        &raw,
-        &x,
-    );
+    let why = reasons(&model.linear, &model.spec.features(), &raw, &x);
     let scored = points
         .lazy()
         .select([col(LEAD_ID), col("points"), col("tier"), col("grade")])

@@ -16,8 +16,9 @@ pub mod render;
 
 use std::collections::BTreeMap;
 
+use crate::features::descriptor::{CategoryValue, Feature, NumberForm};
 use crate::features::numeric::signed_log;
-use crate::features::spec::{FeatureSpec, NUMERIC_LOG, NUMERIC_VALUE, OTHER, WINDOWS};
+use crate::features::spec::{FeatureSpec, OTHER, WINDOWS};
 use crate::model::Model;
 
 /// How points are scaled and how many rules are kept.
@@ -117,7 +118,7 @@ pub const INACTIVITY_DAYS: f64 = 60.0;
 /// Turns `model` into rules.
 pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
     let factor = options.points_to_double_odds / std::f64::consts::LN_2;
-    let names = &model.feature_names;
+    let features = model.spec.features();
     let linear = &model.linear;
     // Raw effect per unit of each feature, and its mean.
     let beta: Vec<f64> = linear
@@ -126,22 +127,31 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
         .zip(&linear.scales)
         .map(|(w, s)| w / s)
         .collect();
-    let index: BTreeMap<&str, usize> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
-        .collect();
-    let mut represented = vec![false; names.len()];
+    let index: BTreeMap<&Feature, usize> =
+        features.iter().enumerate().map(|(i, f)| (f, i)).collect();
+    let category = |column: &str, value: CategoryValue| Feature::Category {
+        column: column.to_string(),
+        value,
+    };
+    let number = |column: &str, form: NumberForm| Feature::Number {
+        column: column.to_string(),
+        form,
+    };
+    let mut represented = vec![false; features.len()];
 
     // Attribute rules: the categories with the largest standardised weights.
     let mut attribute_candidates: Vec<(f64, usize, SuggestedAttribute)> = Vec::new();
     for (column, values) in &model.spec.categoricals {
-        let wanted = values
-            .iter()
-            .map(|v| (AttributeTest::Equals(v.clone()), format!("{column}={v}")));
-        let missing = std::iter::once((AttributeTest::Missing, format!("{column}=<missing>")));
-        for (condition, name) in wanted.chain(missing) {
-            if let Some(&j) = index.get(name.as_str()) {
+        let wanted = values.iter().map(|v| {
+            let feature = category(column, CategoryValue::Value(v.clone()));
+            (AttributeTest::Equals(v.clone()), feature)
+        });
+        let missing = std::iter::once((
+            AttributeTest::Missing,
+            category(column, CategoryValue::Missing),
+        ));
+        for (condition, feature) in wanted.chain(missing) {
+            if let Some(&j) = index.get(&feature) {
                 let points = (factor * beta[j]).round() as i64;
                 if points != 0 {
                     attribute_candidates.push((
@@ -170,12 +180,10 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
     // numbers are, and a band near the average gets no rule.
     let mut baseline_shift = 0.0;
     for column in &model.spec.numerics {
-        let Some(&jv) = index.get(format!("{column}{NUMERIC_VALUE}").as_str()) else {
+        let Some(&jv) = index.get(&number(column, NumberForm::Value)) else {
             continue;
         };
-        let jl = index
-            .get(format!("{column}{NUMERIC_LOG}").as_str())
-            .copied();
+        let jl = index.get(&number(column, NumberForm::Log)).copied();
         let effect = |v: f64| beta[jv] * v + jl.map_or(0.0, |j| beta[j] * signed_log(v));
         let members = std::iter::once(jv).chain(jl);
         if members
@@ -205,7 +213,7 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
             }
         }
         // A missing value is imputed with the training mean beside its indicator.
-        if let Some(&jm) = index.get(format!("{column}=<missing>").as_str()) {
+        if let Some(&jm) = index.get(&number(column, NumberForm::Missing)) {
             represented[jm] = true;
             let missing = beta[jm] * (1.0 - linear.means[jm]);
             baseline_shift += beta[jm] * linear.means[jm];
@@ -227,11 +235,12 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
         let columns: Vec<(Option<u32>, usize)> = WINDOWS
             .iter()
             .filter_map(|&w| {
-                let name = match &detail {
-                    Some(d) => format!("{event}[{d}]_{}", suffix(w)),
-                    None => format!("{event}_{}", suffix(w)),
+                let feature = Feature::Count {
+                    event: Some(event.clone()),
+                    detail: detail.clone(),
+                    window: w,
                 };
-                index.get(name.as_str()).map(|&j| (w, j))
+                index.get(&feature).map(|&j| (w, j))
             })
             .collect();
         // Log-odds effect of `cap` occurrences, all recent, or all 60 days old.
@@ -286,7 +295,7 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
     // training saw leads at those ages, while the lead base at its end is mostly old),
     // relative to the average training age, like numbers.
     let mut ages = Vec::new();
-    if let Some(&j) = index.get("lead_age_days_log") {
+    if let Some(&j) = index.get(&Feature::LeadAge) {
         let edges: Vec<f64> = model
             .cutoffs
             .ages_days()
@@ -309,7 +318,7 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
     }
 
     // Silence: the recency feature's effect of 60 quiet days against 3.
-    let inactivity_points = index.get("days_since_last_log").and_then(|&j| {
+    let inactivity_points = index.get(&Feature::DaysSinceLast).and_then(|&j| {
         let penalty = beta[j] * ((1.0 + INACTIVITY_DAYS).ln() - 4f64.ln());
         let points = (factor * penalty).round() as i64;
         (points < 0).then(|| {
@@ -328,7 +337,7 @@ pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {
             .zip(&linear.scales)
             .map(|((w, m), s)| w * m / s)
             .sum::<f64>();
-    let held: f64 = (0..names.len())
+    let held: f64 = (0..features.len())
         .filter(|&j| !represented[j])
         .map(|j| beta[j] * linear.means[j])
         .sum();
@@ -429,10 +438,6 @@ fn significant(value: f64) -> f64 {
     }
     let scale = 10f64.powi(2 - value.abs().log10().floor() as i32);
     (value * scale).round() / scale
-}
-
-fn suffix(window: Option<u32>) -> String {
-    window.map_or("all".to_string(), |d| format!("{d}d"))
 }
 
 fn logit(p: f64) -> f64 {
