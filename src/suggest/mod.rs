@@ -12,6 +12,7 @@
 //! their training mean inside the base score. Rounding and pruning cost ranking quality,
 //! which [`crate::cli::suggest`] measures on history when given the tables.
 
+pub mod judge;
 pub mod render;
 
 use std::collections::BTreeMap;
