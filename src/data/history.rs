@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 use super::chunks::{ParquetChunks, TypedChunk, CHUNK_ROWS};
 use super::columns::*;
-use super::events::{EventCounter, EventIndex};
+use super::events::{EventCounter, EventIndex, EventPlacer};
 use super::fingerprint::Fingerprint;
 use super::source::FileFormat;
 use super::{
@@ -246,7 +246,7 @@ fn stream(paths: &InputPaths, options: HistoryOptions, progress: &Progress) -> R
     };
     problems.into_result()?;
     // Placing borrows nothing, so the leads are free to move on.
-    let mut placer = counter.placer();
+    let placer = counter.placer();
     // All three come from the leads, which the counter shows were read.
     let (Some(leads), Some(indexed_leads), Some(known)) = (&leads, indexed_leads, known) else {
         return Err(Error::InvalidInput(Problems::default()));
@@ -291,28 +291,8 @@ fn stream(paths: &InputPaths, options: HistoryOptions, progress: &Progress) -> R
     let data_as_of = latest(&[(&tables.leads, CREATED_AT), (&tables.outcomes, CLOSED_AT)])?
         .max(counted.latest.unwrap_or(0));
 
-    // Pass 2: the same chunks again, each interaction placed in its lead's slot.
-    stamped.unchanged()?;
-    let Ok(mut chunks) = ParquetChunks::open(&paths.interactions, options.chunk_rows)? else {
-        return Err(changed(&stamped));
-    };
-    let mut ignored = Problems::default();
-    while let Some(chunk) = chunks.next_chunk(&mut ignored)? {
-        bar.inc(chunk_rows(&chunk) as u64);
-        let Some(frame) = chunk.frame else {
-            return Err(changed(&stamped));
-        };
-        // The rows the first pass counted: those before `until` (of unknown leads too,
-        // which the index leaves out).
-        let frame = match options.until {
-            Some(at) => before(&frame, OCCURRED_AT, at)?,
-            None => frame,
-        };
-        placer.place(&frame).map_err(|_| changed(&stamped))?;
-    }
+    let events = place_all(paths, options, &stamped, placer, &bar)?;
     bar.finish_and_clear();
-    stamped.unchanged()?;
-    let events = placer.finish().map_err(|_| changed(&stamped))?;
     Ok(History {
         tables,
         events,
@@ -320,6 +300,37 @@ fn stream(paths: &InputPaths, options: HistoryOptions, progress: &Progress) -> R
         fingerprint: counted.fingerprint.finish(),
         read_summary,
     })
+}
+
+/// Pass 2: the chunks the first pass counted, read again, each interaction placed in its
+/// lead's slot of the index.
+fn place_all(
+    paths: &InputPaths,
+    options: HistoryOptions,
+    stamped: &Stamped,
+    mut placer: EventPlacer,
+    bar: &indicatif::ProgressBar,
+) -> Result<EventIndex> {
+    stamped.unchanged()?;
+    let Ok(mut chunks) = ParquetChunks::open(&paths.interactions, options.chunk_rows)? else {
+        return Err(changed(stamped));
+    };
+    let mut ignored = Problems::default();
+    while let Some(chunk) = chunks.next_chunk(&mut ignored)? {
+        bar.inc(chunk_rows(&chunk) as u64);
+        let Some(frame) = chunk.frame else {
+            return Err(changed(stamped));
+        };
+        // The rows the first pass counted: those before `until` (of unknown leads too,
+        // which the index leaves out).
+        let frame = match options.until {
+            Some(at) => before(&frame, OCCURRED_AT, at)?,
+            None => frame,
+        };
+        placer.place(&frame).map_err(|_| changed(stamped))?;
+    }
+    stamped.unchanged()?;
+    placer.finish().map_err(|_| changed(stamped))
 }
 
 /// The error of an interactions file that no longer reads as it did.
