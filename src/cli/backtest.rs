@@ -140,12 +140,12 @@ fn table(rows: &[BacktestRow]) -> String {
             r.setting,
             r.trained_on,
             r.judged,
-            r.base_rate,
-            r.roc_auc,
-            r.pr_auc,
-            r.lift_top_decile,
-            r.log_loss,
-            r.brier
+            r.metrics.base_rate,
+            r.metrics.roc_auc,
+            r.metrics.pr_auc,
+            r.metrics.lift_top_decile,
+            r.metrics.log_loss,
+            r.metrics.brier
         ));
     }
     text

@@ -3,7 +3,7 @@
 
 /// Probabilities judged against outcomes, as the holdout, each backtest row and the
 /// benchmark report them. A ranking figure that cannot be had (one outcome only) is NaN.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Metrics {
     /// Share of won.
     pub base_rate: f64,

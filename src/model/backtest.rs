@@ -30,18 +30,9 @@ pub struct BacktestRow {
     pub trained_on: usize,
     /// Leads open at `at` whose deal later closed: the ones judged.
     pub judged: usize,
-    /// Won share among them.
-    pub base_rate: f64,
-    /// ROC AUC of the probabilities as of `at`.
-    pub roc_auc: f64,
-    /// Average precision.
-    pub pr_auc: f64,
-    /// Won rate in the top 10% over the base rate.
-    pub lift_top_decile: f64,
-    /// Log loss.
-    pub log_loss: f64,
-    /// Brier score.
-    pub brier: f64,
+    /// How the probabilities as of `at` did on them.
+    #[serde(flatten)]
+    pub metrics: Metrics,
 }
 
 /// What one backtest run trains with.
@@ -94,18 +85,12 @@ pub fn backtest(
         .map(|p| p.unwrap_or(f64::NAN))
         .collect();
     let won = won_labels(tables, &judged)?;
-    let judged = Metrics::of(&probability, &won);
     Ok(BacktestRow {
         at,
         setting: setting.name.clone(),
         trained_on,
         judged: won.len(),
-        base_rate: judged.base_rate,
-        roc_auc: judged.roc_auc,
-        pr_auc: judged.pr_auc,
-        lift_top_decile: judged.lift_top_decile,
-        log_loss: judged.log_loss,
-        brier: judged.brier,
+        metrics: Metrics::of(&probability, &won),
     })
 }
 
