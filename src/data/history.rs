@@ -16,8 +16,8 @@ use super::fingerprint::Fingerprint;
 use super::source::FileFormat;
 use super::{
     closed_before_created, empty_interactions, empty_outcomes, load, only_known, read_typed,
-    tables, unknown_lead_problem, unknown_leads, InputPaths, KnownLeads, LoadOptions, Tables,
-    UnknownLeadPolicy, UnknownLeads,
+    rows_before, tables, unknown_lead_problem, unknown_leads, InputPaths, KnownLeads, LoadOptions,
+    Tables, UnknownLeadPolicy, UnknownLeads,
 };
 use crate::error::{Error, Problems, Result};
 use crate::progress::Progress;
@@ -182,7 +182,7 @@ fn stream(paths: &InputPaths, options: HistoryOptions, progress: &Progress) -> R
     let known = leads.as_ref().map(KnownLeads::of).transpose()?;
     // The leads that were known before `until`: the index is by their rows.
     let indexed_leads = match (&leads, options.until) {
-        (Some(leads), Some(at)) => Some(before(leads, CREATED_AT, at)?),
+        (Some(leads), Some(at)) => Some(rows_before(leads, CREATED_AT, at)?),
         (leads, None) => leads.clone(),
         _ => None,
     };
@@ -209,10 +209,12 @@ fn stream(paths: &InputPaths, options: HistoryOptions, progress: &Progress) -> R
             let Some(frame) = chunk.frame else {
                 continue;
             };
-            let Some(known) = &known else { continue };
-            let mut unknown_here = false;
+            let (Some(known), Some(leads)) = (&known, &leads) else {
+                continue;
+            };
+            let mut unknown_here = 0;
             known.each_unknown(&frame, |index, id| {
-                unknown_here = true;
+                unknown_here += 1;
                 let index = chunk.first_index + index;
                 counted.unknown.note(index, id);
                 if options.load.unknown_leads == UnknownLeadPolicy::Error {
@@ -225,13 +227,7 @@ fn stream(paths: &InputPaths, options: HistoryOptions, progress: &Progress) -> R
                 // The input will be refused: reading goes on only to report every problem.
                 continue;
             }
-            counted.add(
-                frame,
-                counter.as_mut(),
-                leads.as_ref(),
-                unknown_here,
-                options.until,
-            )?;
+            counted.add(frame, counter.as_mut(), leads, unknown_here, options.until)?;
         }
     }
 
@@ -277,7 +273,7 @@ fn stream(paths: &InputPaths, options: HistoryOptions, progress: &Progress) -> R
     let read_summary = tables.read_summary_of(counted.known_rows)?;
     let mut tables = match options.until {
         Some(at) => Tables {
-            outcomes: before(&tables.outcomes, CLOSED_AT, at)?,
+            outcomes: rows_before(&tables.outcomes, CLOSED_AT, at)?,
             ..tables
         },
         None => tables,
@@ -324,7 +320,7 @@ fn place_all(
         // The rows the first pass counted: those before `until` (of unknown leads too,
         // which the index leaves out).
         let frame = match options.until {
-            Some(at) => before(&frame, OCCURRED_AT, at)?,
+            Some(at) => rows_before(&frame, OCCURRED_AT, at)?,
             None => frame,
         };
         placer.place(&frame).map_err(|_| changed(stamped))?;
@@ -346,12 +342,6 @@ fn chunk_rows(chunk: &TypedChunk) -> usize {
     chunk.frame.as_ref().map_or(0, DataFrame::height)
 }
 
-/// The rows of `frame` whose `column` is before `at`.
-fn before(frame: &DataFrame, column: &str, at: i64) -> Result<DataFrame> {
-    let mask = frame.column(column)?.to_physical_repr().i64()?.lt(at);
-    Ok(frame.filter(&mask)?)
-}
-
 /// What the first pass gathers.
 struct Counted {
     fingerprint: Fingerprint,
@@ -365,37 +355,27 @@ struct Counted {
 }
 
 impl Counted {
-    /// Takes in a typed chunk: the rows before `until` are counted (those of unknown
-    /// leads too, as the second pass sees them; the index leaves them out), and those of
-    /// known leads are hashed and give the latest time, as `load` would have kept them.
+    /// Takes in a typed chunk naming `unknown` rows' leads the leads table lacks: the
+    /// rows before `until` are counted (those of unknown leads too, as the second pass
+    /// sees them; the index leaves them out), and those of known leads are hashed and
+    /// give the latest time, as `load` would have kept them.
     fn add(
         &mut self,
         frame: DataFrame,
         counter: Option<&mut EventCounter>,
-        leads: Option<&DataFrame>,
-        unknown_here: bool,
+        leads: &DataFrame,
+        unknown: usize,
         until: Option<i64>,
     ) -> Result<()> {
+        self.known_rows += frame.height() - unknown;
         let frame = match until {
-            Some(at) => {
-                self.known_rows += match leads {
-                    Some(leads) if unknown_here => only_known(leads, frame.clone(), 1)?.height(),
-                    _ => frame.height(),
-                };
-                before(&frame, OCCURRED_AT, at)?
-            }
+            Some(at) => rows_before(&frame, OCCURRED_AT, at)?,
             None => frame,
         };
         if let Some(counter) = counter {
             counter.count(&frame)?;
         }
-        let known = match leads {
-            Some(leads) if unknown_here => only_known(leads, frame, 1)?,
-            _ => frame,
-        };
-        if until.is_none() {
-            self.known_rows += known.height();
-        }
+        let known = only_known(leads, frame, unknown)?;
         self.fingerprint.add_part(&known, self.parts == 0)?;
         self.parts += 1;
         let at = known.column(OCCURRED_AT)?.to_physical_repr().i64()?.max();
@@ -612,7 +592,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_that_changes_between_the_passes_is_refused() {
+    fn a_file_changed_after_its_stamp_was_taken_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("interactions.parquet");
         std::fs::write(&path, b"one").unwrap();

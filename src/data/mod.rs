@@ -198,6 +198,12 @@ fn closed_before_created(
     problems.into_result()
 }
 
+/// The rows of `frame` whose time `column` is before `at`.
+fn rows_before(frame: &DataFrame, column: &str, at: i64) -> Result<DataFrame> {
+    let mask = frame.column(column)?.to_physical_repr().i64()?.lt(at);
+    Ok(frame.filter(&mask)?)
+}
+
 /// The rows of `frame` whose lead_id is in `leads`, in order.
 fn only_known(leads: &DataFrame, frame: DataFrame, unknown_rows: usize) -> Result<DataFrame> {
     if unknown_rows == 0 {
@@ -428,14 +434,10 @@ impl Tables {
     /// What was known before `at`: the leads created, the interactions that happened
     /// and the deals closed before it (a backtest's training data, or `train --until`).
     pub fn known_at(&self, at: i64) -> Result<Tables> {
-        let before = |frame: &DataFrame, column: &str| -> Result<DataFrame> {
-            let mask = frame.column(column)?.to_physical_repr().i64()?.lt(at);
-            Ok(frame.filter(&mask)?)
-        };
         Ok(Tables {
-            leads: before(&self.leads, CREATED_AT)?,
-            interactions: before(&self.interactions, OCCURRED_AT)?,
-            outcomes: before(&self.outcomes, CLOSED_AT)?,
+            leads: rows_before(&self.leads, CREATED_AT, at)?,
+            interactions: rows_before(&self.interactions, OCCURRED_AT, at)?,
+            outcomes: rows_before(&self.outcomes, CLOSED_AT, at)?,
             ..self.clone()
         })
     }
