@@ -23,8 +23,8 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
-    /// The format for `path`, or an error naming the flag that gave it.
-    pub fn of(path: &Path, flag: &str) -> Result<Self> {
+    /// The format for `path`, or an error naming the setting that gave it.
+    pub fn of(path: &Path, setting: &str) -> Result<Self> {
         match path
             .extension()
             .and_then(|e| e.to_str())
@@ -35,7 +35,7 @@ impl OutputFormat {
             Some("parquet") => Ok(OutputFormat::Parquet),
             Some("jsonl" | "ndjson") => Ok(OutputFormat::JsonLines),
             _ => Err(Error::setting(
-                flag,
+                setting,
                 format!(
                     "{}: the file name must end in .csv, .parquet or .jsonl",
                     path.display()
@@ -47,8 +47,8 @@ impl OutputFormat {
 
 /// Writes `frame` to `path` (format by extension), replacing any existing file only
 /// once the new one is complete.
-pub fn write_table(frame: &mut DataFrame, path: &Path, flag: &str) -> Result<()> {
-    let format = OutputFormat::of(path, flag)?;
+pub fn write_table(frame: &mut DataFrame, path: &Path, setting: &str) -> Result<()> {
+    let format = OutputFormat::of(path, setting)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::output(parent, e))?;
     }

@@ -173,7 +173,7 @@ pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
                 Column::new("score".into(), score),
             ],
         )?;
-        write_table(&mut scores, &settings.out, "--out")
+        write_table(&mut scores, &settings.out, "JobSettings.out")
     })?;
 
     let holdout = model.probabilities(&x_test).to_vec();
@@ -312,6 +312,6 @@ fn stage_with<T>(
 impl JobReport {
     /// The report as pretty JSON.
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(self).map_err(|e| Error::setting("--json", e.to_string()))
+        serde_json::to_string_pretty(self).map_err(|e| Error::setting("JobReport", e.to_string()))
     }
 }

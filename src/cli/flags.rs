@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 
 use crate::data::timestamp::parse_timestamp;
 use crate::data::{LoadOptions, UnknownLeadPolicy};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::train::ClassWeight;
 use crate::points::PointModel;
 
@@ -120,6 +120,52 @@ pub fn rule_model(
         eprintln!("warning: {warning}");
     }
     Ok(model)
+}
+
+/// The library names a bad setting by its own field (`FitParams.l2`); the user typed a
+/// flag (`--l2`). Each library setting a command line can set, with its flag.
+pub(crate) const FLAG_OF_SETTING: &[(&str, &str)] = &[
+    ("backtest.at", "--at"),
+    ("CompareOptions.every_days", "--every-days"),
+    ("CutoffParams.every_days", "--snapshot-every-days"),
+    ("CutoffParams.max_snapshots", "--snapshots"),
+    ("explain.lead_ids", "--explain"),
+    ("FitParams.gradient_tolerance", "--gradient-tolerance"),
+    ("FitParams.l2", "--l2"),
+    ("FitParams.max_iterations", "--max-iterations"),
+    ("GenerateParams.end", "--end"),
+    ("GenerateParams.leads", "--leads"),
+    ("GenerateParams.stale_close_days", "--stale-close-days"),
+    ("GenerateParams.start", "--start"),
+    ("InputPaths.leads", "--leads"),
+    ("InputPaths.outcomes", "--outcomes"),
+    ("JobSettings.out", "--out"),
+    ("rescore.dir", "--out"),
+    ("RescoreOptions.as_of", "--as-of"),
+    ("RescoreOptions.backfill", "--backfill"),
+];
+
+/// The error in the command line's terms: a library setting it names, as the setting at
+/// fault or in backticks within the reason, becomes the flag that sets it.
+pub fn in_flag_terms(error: Error) -> Error {
+    let Error::Setting { setting, reason } = error else {
+        return error;
+    };
+    let flag = |name: &str| {
+        FLAG_OF_SETTING
+            .iter()
+            .find(|(library, _)| *library == name)
+            .map(|&(_, flag)| flag)
+    };
+    let reason = FLAG_OF_SETTING
+        .iter()
+        .fold(reason, |text, (library, flag)| {
+            text.replace(&format!("`{library}`"), flag)
+        });
+    Error::Setting {
+        setting: flag(&setting).map_or(setting, str::to_string),
+        reason,
+    }
 }
 
 #[cfg(test)]

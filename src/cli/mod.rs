@@ -57,7 +57,7 @@ pub enum Command {
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+    let ran = match cli.command {
         Command::Backtest(args) => backtest::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Compare(args) => compare::run(args),
@@ -69,7 +69,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::SuggestPoints(args) => suggest::run(args),
         Command::Train(args) => train::run(args),
         Command::Validate(args) => validate::run(args),
-    }
+    };
+    ran.map_err(flags::in_flag_terms)
 }
 
 #[cfg(test)]
@@ -80,5 +81,46 @@ mod tests {
     #[test]
     fn clap_definitions_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_mapped_library_setting_maps_to_a_real_flag() {
+        let command = Cli::command();
+        let flags: std::collections::BTreeSet<String> = command
+            .get_subcommands()
+            .flat_map(|sub| sub.get_arguments())
+            .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
+            .collect();
+        for (library, flag) in flags::FLAG_OF_SETTING {
+            assert!(
+                flags.contains(*flag),
+                "{library} maps to {flag}, no such flag"
+            );
+        }
+    }
+
+    #[test]
+    fn library_errors_reach_the_user_in_flag_terms() {
+        let bad_fit = crate::model::train::FitParams {
+            l2: -1.0,
+            ..Default::default()
+        };
+        let error = bad_fit.check().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "setting `FitParams.l2`: -1 is not a number ≥ 0"
+        );
+        assert_eq!(
+            flags::in_flag_terms(error).to_string(),
+            "setting `--l2`: -1 is not a number ≥ 0"
+        );
+        let named_in_reason = crate::error::Error::setting(
+            "RescoreOptions.as_of",
+            "pass `RescoreOptions.backfill` to add it",
+        );
+        assert_eq!(
+            flags::in_flag_terms(named_in_reason).to_string(),
+            "setting `--as-of`: pass --backfill to add it"
+        );
     }
 }

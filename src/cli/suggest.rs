@@ -8,12 +8,11 @@ use clap::Args;
 
 use crate::data::{load, InputPaths, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
-use crate::eval::metrics::roc_auc;
 use crate::model::artifact::read_model;
 use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 use crate::points::PointModel;
-use crate::suggest::judge::{checked, judge, threshold};
+use crate::suggest::judge::{checked, Judging};
 use crate::suggest::render::{diff, to_toml};
 use crate::suggest::{suggest, SuggestOptions};
 
@@ -125,14 +124,15 @@ pub fn run(args: SuggestArgs) -> Result<()> {
                 unknown_leads: UnknownLeadPolicy::Warn,
             },
         )?;
-        let judged = judge(&model, &tables, &checked(&text)?)?;
-        if judged.won.is_empty() {
+        let judging = Judging::of(&model, &tables)?;
+        if judging.open.is_empty() {
             return Err(Error::setting(
                 "--outcomes",
                 "no closed lead to measure the suggestion on",
             ));
         }
-        match threshold(&judged, args.target_precision, args.target_volume) {
+        let first_points = judging.points(&checked(&text)?, &tables)?;
+        match judging.threshold(&first_points, args.target_precision, args.target_volume) {
             Some(threshold) => {
                 suggestion.sales_ready_from = threshold;
                 text = to_toml(&suggestion, &current, &provenance);
@@ -145,19 +145,12 @@ pub fn run(args: SuggestArgs) -> Result<()> {
             }
             None => {}
         }
-        let suggested = checked(&text)?;
-        let judged = judge(&model, &tables, &suggested)?;
-        let current_points = judge(&model, &tables, &current)?;
-        let auc = |scores: &[f64]| roc_auc(scores, &judged.won).unwrap_or(f64::NAN);
-        let sales_ready = judged
-            .points
-            .iter()
-            .filter(|&&p| p >= suggestion.sales_ready_from)
-            .count();
-        let won_ready = (0..judged.won.len())
-            .filter(|&i| judged.points[i] >= suggestion.sales_ready_from && judged.won[i])
-            .count();
-        if sales_ready == 0 || sales_ready == judged.won.len() {
+        let measured = judging.measure(
+            &judging.points(&checked(&text)?, &tables)?,
+            &judging.points(&current, &tables)?,
+            suggestion.sales_ready_from,
+        );
+        if measured.threshold_selects_nothing_or_everything() {
             return Err(Error::setting(
                 if args.target_volume.is_some() {
                     "--target-volume"
@@ -169,25 +162,12 @@ pub fn run(args: SuggestArgs) -> Result<()> {
                 format!(
                     "a sales-ready threshold of {} points would select {} of the {} judged leads, which is no threshold at all: ask for another target",
                     suggestion.sales_ready_from,
-                    if sales_ready == 0 { "none" } else { "all" },
-                    judged.won.len()
+                    if measured.sales_ready == 0 { "none" } else { "all" },
+                    measured.pairs
                 ),
             ));
         }
-        report = format!(
-            "on {} (date, open lead) pairs, each scored as of the date and judged by how it later closed:\n  \
-             ROC AUC: model {:.3}, suggested points {:.3} (rounding and pruning cost {:.3}), current rules {:.3}\n  \
-             sales-ready from {} points: {} leads ({:.1}%), {:.1}% of them won\n",
-            judged.won.len(),
-            auc(&judged.probability),
-            auc(&judged.points),
-            auc(&judged.probability) - auc(&judged.points),
-            auc(&current_points.points),
-            suggestion.sales_ready_from,
-            sales_ready,
-            100.0 * sales_ready as f64 / judged.won.len().max(1) as f64,
-            100.0 * won_ready as f64 / sales_ready.max(1) as f64,
-        );
+        report = measured.report();
     } else {
         checked(&text)?;
     }

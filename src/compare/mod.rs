@@ -18,13 +18,11 @@ use crate::data::{floats, Tables};
 use crate::error::{Error, Result};
 use crate::eval::curves::{bootstrap_auc, calibration, gains, histogram, roc_curve};
 use crate::eval::metrics::{brier, log_loss, roc_auc};
-use crate::features::cutoffs::{
-    evaluation_dates, history_span, open_at_dates, typical_open_time, WON_LABEL,
-};
+use crate::features::cutoffs::{typical_open_time, WON_LABEL};
+use crate::model::judging::OpenLeads;
 use crate::model::reasons::days_text;
-use crate::model::score::score_observations;
 use crate::model::Model;
-use crate::observations::{AS_OF, OBS};
+use crate::observations::OBS;
 use crate::progress::Progress;
 use report::*;
 
@@ -68,26 +66,15 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
         }
         Some(days) => {
             return Err(Error::setting(
-                "--every-days",
+                "CompareOptions.every_days",
                 format!("{days} is not a number of days from 0.01 to 3650"),
             ))
         }
         None => typical_open_time(&tables.leads, &tables.outcomes)?,
     };
     let split = options.split_at.unwrap_or(model.data_as_of);
-    let all = open_at_dates(
-        &tables.leads,
-        &tables.outcomes,
-        &dates_around(tables, split, every)?,
-    )?;
-    let as_of_all: Vec<i64> = all
-        .column(AS_OF)?
-        .to_physical_repr()
-        .i64()?
-        .iter()
-        .map(|c| c.unwrap_or(i64::MIN))
-        .collect();
-    let won_all = bools(&all, WON_LABEL)?;
+    let open = OpenLeads::at(tables, &OpenLeads::dates(tables, every, Some(split))?)?;
+    let (as_of_all, won_all) = (&open.as_of, &open.won);
     let unseen: Vec<bool> = as_of_all.iter().map(|&d| d >= split).collect();
     let both = |rows: &[bool]| {
         let picked = won_all.iter().zip(rows).filter(|(_, &r)| r);
@@ -101,18 +88,20 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
     } else {
         vec![true; won_all.len()]
     };
-    let observations = all.filter(&in_headline.iter().copied().collect::<BooleanChunked>())?;
+    let observations = open
+        .observations
+        .filter(&in_headline.iter().copied().collect::<BooleanChunked>())?;
     let won: Vec<bool> = bools(&observations, WON_LABEL)?;
     let positives = won.iter().filter(|&&w| w).count();
     if won.is_empty() {
         return Err(Error::setting(
-            "--outcomes",
+            "InputPaths.outcomes",
             "no lead was open at any evaluation date and closed later: nothing to compare on",
         ));
     }
     if positives == 0 || positives == won.len() {
         return Err(Error::setting(
-            "--outcomes",
+            "InputPaths.outcomes",
             format!(
                 "{} judged leads, all {}: comparing rankings needs both won and lost deals",
                 won.len(),
@@ -123,7 +112,7 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
     let stages = options
         .progress
         .bar(2, "compare: scoring the open leads at each date");
-    let scored_all = score_observations(model, &tables.leads, &tables.interactions, &all, true)?;
+    let scored_all = open.scored(model, tables, true)?;
     stages.set_message("compare: bootstrap intervals and the rule audit");
     stages.inc(1);
     let headline_rows: Vec<usize> = (0..in_headline.len()).filter(|&i| in_headline[i]).collect();
@@ -218,7 +207,7 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
             points: histogram(&points, &won, 20),
             probability: histogram(&probability, &won, 20),
         },
-        periods: periods(split, &as_of_all, &points_all, &probability_all, &won_all),
+        periods: periods(split, as_of_all, &points_all, &probability_all, won_all),
         rule_checks: rule_checks(breakdown.as_ref(), &won)?,
     })
 }
@@ -416,16 +405,6 @@ fn periods(
         })
     })
     .collect()
-}
-
-/// Evaluation dates `every` apart, aligned on `split`, from the first lead's creation
-/// to the last close.
-fn dates_around(tables: &Tables, split: i64, every: i64) -> Result<Vec<i64>> {
-    let Some((first, last)) = history_span(&tables.leads, &tables.outcomes)? else {
-        return Ok(Vec::new());
-    };
-    let steps_back = (split.saturating_sub(first)).max(0) / every.max(1);
-    Ok(evaluation_dates(split - steps_back * every, last, every))
 }
 
 /// The breakdown rows of the observations in `rows` (ascending), renumbered 0.. in

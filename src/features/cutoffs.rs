@@ -58,7 +58,7 @@ impl CutoffParams {
         // Ten years bounds the arithmetic well inside i64 microseconds.
         if !(self.every_days.is_finite() && self.every_days > 0.0 && self.every_days <= MAX_DAYS) {
             return Err(Error::setting(
-                "--snapshot-every-days",
+                "CutoffParams.every_days",
                 format!(
                     "{} is not a number of days above 0 and at most {MAX_DAYS}",
                     self.every_days
@@ -67,7 +67,7 @@ impl CutoffParams {
         }
         if !(1..=MAX_SNAPSHOTS).contains(&self.max_snapshots) {
             return Err(Error::setting(
-                "--snapshots",
+                "CutoffParams.max_snapshots",
                 format!("{} is out of range 1..={MAX_SNAPSHOTS}", self.max_snapshots),
             ));
         }

@@ -160,7 +160,7 @@ impl FeatureSpec {
         for name in self.names() {
             if !seen.insert(name.clone()) {
                 return Err(Error::setting(
-                    "--leads",
+                    "InputPaths.leads",
                     format!("two features would both be called {name:?}: rename that lead column"),
                 ));
             }

@@ -94,33 +94,33 @@ impl GenerateParams {
         if let Some(days) = self.stale_close_days {
             if !(days.is_finite() && (1.0..=3650.0).contains(&days)) {
                 return Err(Error::setting(
-                    "--stale-close-days",
+                    "GenerateParams.stale_close_days",
                     format!("{days} is not a number of days from 1 to 3650"),
                 ));
             }
         }
         if self.leads == 0 || self.leads > 100_000_000 {
             return Err(Error::setting(
-                "--leads",
+                "GenerateParams.leads",
                 format!("{} is out of range 1..=100000000", self.leads),
             ));
         }
         let start = parse_timestamp(&self.start).ok_or_else(|| {
             Error::setting(
-                "--start",
+                "GenerateParams.start",
                 format!("'{}' is not an ISO 8601 timestamp", self.start),
             )
         })?;
         let end = parse_timestamp(&self.end).ok_or_else(|| {
             Error::setting(
-                "--end",
+                "GenerateParams.end",
                 format!("'{}' is not an ISO 8601 timestamp", self.end),
             )
         })?;
         if end - start < 30 * crate::data::timestamp::MICROS_PER_DAY {
             return Err(Error::setting(
-                "--end",
-                "must be at least 30 days after --start",
+                "GenerateParams.end",
+                "must be at least 30 days after `GenerateParams.start`",
             ));
         }
         Ok(ValidGenerateParams {

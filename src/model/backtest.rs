@@ -73,7 +73,7 @@ pub fn backtest(
     let judged = open_then_closed(tables, at)?;
     if judged.height() == 0 {
         return Err(Error::setting(
-            "--at",
+            "backtest.at",
             "no lead was open at that date and closed later: choose an earlier date",
         ));
     }

@@ -5,6 +5,7 @@
 pub mod artifact;
 pub mod backtest;
 pub mod drift;
+pub mod judging;
 mod kernels;
 pub mod matrix;
 pub mod pipeline;

@@ -224,7 +224,7 @@ pub fn train_model(
     let lost = tables.outcomes.height() - won;
     if won < MIN_PER_CLASS || lost < MIN_PER_CLASS {
         return Err(Error::setting(
-            "--outcomes",
+            "InputPaths.outcomes",
             format!("too little history to train: {won} won and {lost} lost closed leads; at least {MIN_PER_CLASS} of each are needed"),
         ));
     }
@@ -283,7 +283,7 @@ pub fn train_model(
         (true, true) => {}
         (has_won, _) => {
             return Err(Error::setting(
-                "--outcomes",
+                "InputPaths.outcomes",
                 format!(
                     "every deal closed before {split_day} (the earlier 80%, which training learns from) was {}: the model needs both outcomes early in the history",
                     if has_won { "won" } else { "lost" }

@@ -66,16 +66,19 @@ impl FitParams {
     pub fn check(&self) -> Result<()> {
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             return Err(Error::setting(
-                "--l2",
+                "FitParams.l2",
                 format!("{} is not a number ≥ 0", self.l2),
             ));
         }
         if self.max_iterations == 0 {
-            return Err(Error::setting("--max-iterations", "must be at least 1"));
+            return Err(Error::setting(
+                "FitParams.max_iterations",
+                "must be at least 1",
+            ));
         }
         if !(self.gradient_tolerance.is_finite() && self.gradient_tolerance > 0.0) {
             return Err(Error::setting(
-                "--gradient-tolerance",
+                "FitParams.gradient_tolerance",
                 "must be a positive number",
             ));
         }

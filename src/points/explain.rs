@@ -15,7 +15,7 @@ use crate::observations::{AS_OF, OBS};
 pub fn explain(model: &PointModel, scores: &PointScores, lead_ids: &[String]) -> Result<String> {
     let Some(breakdown) = &scores.breakdown else {
         return Err(Error::setting(
-            "--explain",
+            "explain.lead_ids",
             "internal: scores were evaluated without a breakdown",
         ));
     };
@@ -29,7 +29,7 @@ pub fn explain(model: &PointModel, scores: &PointScores, lead_ids: &[String]) ->
             .collect()?;
         if found.height() == 0 {
             return Err(Error::setting(
-                "--explain",
+                "explain.lead_ids",
                 format!("lead_id '{lead_id}' is not in the leads table"),
             ));
         }

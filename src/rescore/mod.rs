@@ -128,9 +128,9 @@ pub fn rescore(
         .is_some_and(|latest| latest.as_str() > stamp.as_str());
     if backfilling && !options.backfill {
         return Err(Error::setting(
-            "--as-of",
+            "RescoreOptions.as_of",
             format!(
-                "{} is older than the latest run in {} ({}): it would replace the current scores with older ones; pass --backfill to add it to the history only",
+                "{} is older than the latest run in {} ({}): it would replace the current scores with older ones; pass `RescoreOptions.backfill` to add it to the history only",
                 format_timestamp(options.as_of),
                 dir.join("history").display(),
                 latest.unwrap_or_default()
@@ -154,7 +154,7 @@ pub fn rescore(
     write_table(
         &mut table,
         &dir.join("history").join(&stamp).join("scores.parquet"),
-        "--out",
+        "rescore.dir",
     )?;
     let folder = if backfilling {
         None
@@ -163,9 +163,13 @@ pub fn rescore(
         write_table(
             &mut changes,
             &folder.path().join("changes.parquet"),
-            "--out",
+            "rescore.dir",
         )?;
-        write_table(&mut table, &folder.path().join("scores.parquet"), "--out")?;
+        write_table(
+            &mut table,
+            &folder.path().join("scores.parquet"),
+            "rescore.dir",
+        )?;
         Some(folder)
     };
 
