@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::history::ModelFile;
+
 use crate::cli::flags::{self, UnknownLeadsFlag};
 
 use crate::cli::history::HistoryFiles;
@@ -19,9 +21,9 @@ use crate::output::write_bytes;
 /// Flags of `leadscore compare`, as typed.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The model artifact written by `leadscore train`.
-    #[arg(long, value_name = "MODEL")]
-    pub model: PathBuf,
+    /// `--model`.
+    #[command(flatten)]
+    pub model: ModelFile,
     /// The three tables.
     #[command(flatten)]
     pub history: HistoryFiles,
@@ -60,7 +62,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
             .iter()
             .map(|p| ("--out", p.as_path()))
             .collect::<Vec<_>>(),
-        &[("--model", args.model.as_path())]
+        &[("--model", args.model.path.as_path())]
             .into_iter()
             .chain(args.history.flagged())
             .collect::<Vec<_>>(),
@@ -69,7 +71,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     if args.bootstrap > 100_000 {
         return Err(Error::setting("--bootstrap", "at most 100000 resamples"));
     }
-    let model = read_model(&args.model)?;
+    let model = read_model(&args.model.path)?;
     let tables = load(&args.history.paths(), args.unknown_leads.load_options())?;
     eprint!("{}", tables.read_summary()?);
     let options = CompareOptions {

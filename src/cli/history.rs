@@ -41,3 +41,45 @@ impl HistoryFiles {
         }
     }
 }
+
+/// `--leads`, `--interactions` and `--as-of`: the open lead base a command scores, as
+/// typed, shared by `score` and `points` so that both read and document them the same.
+#[derive(Debug, Args)]
+pub struct LeadBaseFiles {
+    /// Leads table (.csv or .parquet).
+    #[arg(long, value_name = "F")]
+    pub leads: PathBuf,
+    /// Interactions table (.csv or .parquet); a header-only file is fine.
+    #[arg(long, value_name = "F")]
+    pub interactions: PathBuf,
+    /// Score as of this time (ISO 8601); only interactions before it count. Default: now.
+    #[arg(long, value_name = "T", value_parser = crate::cli::flags::time("--as-of"))]
+    pub as_of: Option<i64>,
+}
+
+impl LeadBaseFiles {
+    /// Each table with its flag, for checks that name the flag.
+    pub fn flagged(&self) -> Vec<(&'static str, &Path)> {
+        vec![
+            ("--leads", self.leads.as_path()),
+            ("--interactions", self.interactions.as_path()),
+        ]
+    }
+
+    /// Where [`crate::data::load`] reads them from (no outcomes: open leads).
+    pub fn paths(&self) -> InputPaths {
+        InputPaths {
+            leads: self.leads.clone(),
+            interactions: self.interactions.clone(),
+            outcomes: None,
+        }
+    }
+}
+
+/// `--model`, as typed.
+#[derive(Debug, Args)]
+pub struct ModelFile {
+    /// The model artifact written by `leadscore train`.
+    #[arg(id = "model", long = "model", value_name = "MODEL")]
+    pub path: PathBuf,
+}

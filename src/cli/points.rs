@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cli::flags::{self, rule_model, UnknownLeadsFlag};
+use crate::cli::history::LeadBaseFiles;
 use polars::prelude::*;
 
 use crate::data::columns::LEAD_ID;
 use crate::data::timestamp::{format_timestamp, now_micros};
-use crate::data::{load, thousands, InputPaths};
+use crate::data::{load, thousands};
 use crate::error::{Error, Result};
 use crate::observations::{observations_at, OBS};
 use crate::output::refuse_overwriting_inputs;
@@ -24,15 +25,9 @@ pub struct PointsArgs {
     /// The rule model (TOML); without it, the built-in example of data/points.toml.
     #[arg(long, value_name = "F")]
     pub points: Option<PathBuf>,
-    /// Leads table (.csv or .parquet).
-    #[arg(long, value_name = "F")]
-    pub leads: PathBuf,
-    /// Interactions table (.csv or .parquet); a header-only file is fine.
-    #[arg(long, value_name = "F")]
-    pub interactions: PathBuf,
-    /// Score as of this time (ISO 8601); only interactions before it count. Default: now.
-    #[arg(long, value_name = "T", value_parser = flags::time("--as-of"))]
-    pub as_of: Option<i64>,
+    /// `--leads`, `--interactions`, `--as-of`.
+    #[command(flatten)]
+    pub base: LeadBaseFiles,
     /// Also score as of this earlier time and report which leads crossed into the action tier since.
     #[arg(long, value_name = "T", value_parser = flags::time("--since"))]
     pub since: Option<i64>,
@@ -62,7 +57,7 @@ pub struct PointsSettings {
 impl PointsArgs {
     /// Turns the flags into checked settings; `now` is the default as-of time.
     pub fn settings(&self, now: i64) -> Result<PointsSettings> {
-        let as_of = self.as_of.unwrap_or(now);
+        let as_of = self.base.as_of.unwrap_or(now);
         let since = self.since;
         if let Some(since) = since {
             if since >= as_of {
@@ -88,22 +83,12 @@ impl PointsArgs {
 pub fn run(args: PointsArgs) -> Result<()> {
     let mut outputs = vec![("--out", args.out.as_path())];
     outputs.extend(args.breakdown.as_deref().map(|b| ("--breakdown", b)));
-    let mut inputs = vec![
-        ("--leads", args.leads.as_path()),
-        ("--interactions", args.interactions.as_path()),
-    ];
+    let mut inputs = args.base.flagged();
     inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
     refuse_overwriting_inputs(&outputs, &inputs)?;
     let settings = args.settings(now_micros())?;
     let started = std::time::Instant::now();
-    let tables = load(
-        &InputPaths {
-            leads: args.leads.clone(),
-            interactions: args.interactions.clone(),
-            outcomes: None,
-        },
-        args.unknown_leads.load_options(),
-    )?;
+    let tables = load(&args.base.paths(), args.unknown_leads.load_options())?;
     eprint!("{}", tables.read_summary()?);
     let model = rule_model(args.points.as_deref(), &tables.leads)?;
     let read_seconds = started.elapsed().as_secs_f64();

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::history::ModelFile;
+
 use crate::cli::flags::{self, UnknownLeadsFlag};
 
 use crate::data::thousands;
@@ -18,9 +20,9 @@ use crate::rescore::{rescore, RescoreOptions};
 /// Flags of `leadscore rescore`, as typed.
 #[derive(Debug, Args)]
 pub struct RescoreArgs {
-    /// The model artifact written by `leadscore train`.
-    #[arg(long, value_name = "MODEL")]
-    pub model: PathBuf,
+    /// `--model`.
+    #[command(flatten)]
+    pub model: ModelFile,
     /// Leads table (.csv or .parquet).
     #[arg(long, value_name = "F")]
     pub leads: PathBuf,
@@ -64,7 +66,7 @@ pub fn run(args: RescoreArgs) -> Result<()> {
         .map(|name| args.out.join(name))
         .collect();
     let inputs = vec![
-        ("--model", args.model.as_path()),
+        ("--model", args.model.path.as_path()),
         ("--leads", args.leads.as_path()),
         ("--interactions", args.interactions.as_path()),
     ];
@@ -105,7 +107,7 @@ pub fn run(args: RescoreArgs) -> Result<()> {
     if args.partition_leads == 0 {
         return Err(Error::setting("--partition-leads", "must be at least 1"));
     }
-    let model = read_model(&args.model)?;
+    let model = read_model(&args.model.path)?;
     let input = BaseInput {
         leads: args.leads,
         interactions: args.interactions,

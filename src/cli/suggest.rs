@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::history::ModelFile;
+
 use crate::data::{load, InputPaths, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
 use crate::model::artifact::read_model;
@@ -19,9 +21,9 @@ use crate::suggest::{suggest, SuggestOptions};
 /// Flags of `leadscore suggest-points`, as typed.
 #[derive(Debug, Args)]
 pub struct SuggestArgs {
-    /// The model artifact written by `leadscore train`.
-    #[arg(long, value_name = "MODEL")]
-    pub model: PathBuf,
+    /// `--model`.
+    #[command(flatten)]
+    pub model: ModelFile,
     /// The rule file (TOML) to write.
     #[arg(long, value_name = "F")]
     pub out: PathBuf,
@@ -62,7 +64,7 @@ pub struct SuggestArgs {
 
 /// Runs the command: the diff and the measurements on stdout, the file written.
 pub fn run(args: SuggestArgs) -> Result<()> {
-    let mut inputs = vec![("--model", args.model.as_path())];
+    let mut inputs = vec![("--model", args.model.path.as_path())];
     inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
     inputs.extend(args.leads.as_deref().map(|p| ("--leads", p)));
     inputs.extend(args.interactions.as_deref().map(|p| ("--interactions", p)));
@@ -86,7 +88,7 @@ pub fn run(args: SuggestArgs) -> Result<()> {
             "needs --leads, --interactions and --outcomes to choose a threshold on",
         ));
     }
-    let model = read_model(&args.model)?;
+    let model = read_model(&args.model.path)?;
     if model.spec.rules.is_some() {
         eprintln!(
             "warning: this model was trained with --points, so part of what it learned sits in the old rules' scores, which the suggestion holds at their average; for a complete replacement, train again without --points."
