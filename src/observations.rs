@@ -38,12 +38,7 @@ pub fn observations_at(leads: &DataFrame, as_of: i64) -> Result<DataFrame> {
 /// whatever else the caller keys by); `interactions` has `lead_id` and `occurred_at`.
 pub fn visible_interactions(interactions: LazyFrame, observations: LazyFrame) -> LazyFrame {
     interactions
-        .join(
-            observations,
-            [col(LEAD_ID)],
-            [col(LEAD_ID)],
-            JoinArgs::new(JoinType::Inner),
-        )
+        .join_on_lead(observations, JoinType::Inner)
         .filter(col(OCCURRED_AT).lt(col(AS_OF)))
         .with_column(
             (col(AS_OF) - col(OCCURRED_AT))

@@ -40,76 +40,73 @@ fn headline(md: &mut String, c: &Comparison) {
         );
     }
     let _ = writeln!(md, "\n**{}**\n", c.same_volume.sentence);
-    let _ = writeln!(
+    table(
         md,
-        "| | ROC AUC (95% CI) | PR AUC (95% CI) | log loss | Brier | top-decile lift |"
+        "| | ROC AUC (95% CI) | PR AUC (95% CI) | log loss | Brier | top-decile lift |",
+        "|---|---|---|---:|---:|---:|",
+        [&c.rule, &c.model].map(|side| {
+            vec![
+                side.name.clone(),
+                interval(side.roc_auc),
+                interval(side.pr_auc),
+                optional(side.log_loss, 4),
+                optional(side.brier, 4),
+                number(
+                    side.gains.first().map_or(f64::NAN, |g| g.cumulative_lift),
+                    2,
+                ),
+            ]
+        }),
     );
-    let _ = writeln!(md, "|---|---|---|---:|---:|---:|");
-    for side in [&c.rule, &c.model] {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} |",
-            side.name,
-            interval(side.roc_auc),
-            interval(side.pr_auc),
-            optional(side.log_loss, 4),
-            optional(side.brier, 4),
-            number(
-                side.gains.first().map_or(f64::NAN, |g| g.cumulative_lift),
-                2
-            )
-        );
-    }
 }
 
 /// Everything below the headline.
 fn rest(md: &mut String, c: &Comparison) {
     let _ = writeln!(md, "\n## Gains by decile (highest scores first)\n");
-    let _ = writeln!(
+    table(
         md,
-        "| decile | rule: won rate | rule: won found | model: won rate | model: won found |"
+        "| decile | rule: won rate | rule: won found | model: won rate | model: won found |",
+        "|---:|---:|---:|---:|---:|",
+        c.rule.gains.iter().zip(&c.model.gains).map(|(r, m)| {
+            vec![
+                r.decile.to_string(),
+                percent(r.won_rate),
+                percent(r.cumulative_won_share),
+                percent(m.won_rate),
+                percent(m.cumulative_won_share),
+            ]
+        }),
     );
-    let _ = writeln!(md, "|---:|---:|---:|---:|---:|");
-    for (r, m) in c.rule.gains.iter().zip(&c.model.gains) {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} |",
-            r.decile,
-            percent(r.won_rate),
-            percent(r.cumulative_won_share),
-            percent(m.won_rate),
-            percent(m.cumulative_won_share)
-        );
-    }
     for (title, groups) in [("rule tier", &c.tiers), ("fit grade", &c.grades)] {
         let _ = writeln!(md, "\n## Won rate by {title}\n");
-        let _ = writeln!(md, "| {title} | leads | won | won rate |");
-        let _ = writeln!(md, "|---|---:|---:|---:|");
-        for g in groups {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                g.name,
-                g.leads,
-                g.won,
-                percent(g.won_rate)
-            );
-        }
-    }
-    let _ = writeln!(md, "\n## Calibration of the probability\n");
-    let _ = writeln!(md, "| predicted | leads | mean predicted | won rate |");
-    let _ = writeln!(md, "|---|---:|---:|---:|");
-    for b in c.calibration.iter().filter(|b| b.leads > 0) {
-        let _ = writeln!(
+        table(
             md,
-            "| {:.1}–{:.1} | {} | {} | {} |",
-            b.from,
-            b.to,
-            b.leads,
-            percent(b.mean_predicted),
-            percent(b.won_rate)
+            &format!("| {title} | leads | won | won rate |"),
+            "|---|---:|---:|---:|",
+            groups.iter().map(|g| {
+                vec![
+                    g.name.clone(),
+                    g.leads.to_string(),
+                    g.won.to_string(),
+                    percent(g.won_rate),
+                ]
+            }),
         );
     }
+    let _ = writeln!(md, "\n## Calibration of the probability\n");
+    table(
+        md,
+        "| predicted | leads | mean predicted | won rate |",
+        "|---|---:|---:|---:|",
+        c.calibration.iter().filter(|b| b.leads > 0).map(|b| {
+            vec![
+                format!("{:.1}–{:.1}", b.from, b.to),
+                b.leads.to_string(),
+                percent(b.mean_predicted),
+                percent(b.won_rate),
+            ]
+        }),
+    );
     periods(md, c);
     rest_after_periods(md, c);
 }
@@ -117,62 +114,70 @@ fn rest(md: &mut String, c: &Comparison) {
 /// Both scores' ROC AUC before and after the split.
 fn periods(md: &mut String, c: &Comparison) {
     let _ = writeln!(md, "\n## By period\n");
-    let _ = writeln!(
+    table(
         md,
-        "| period | leads | won rate | rule ROC AUC | model ROC AUC |"
+        "| period | leads | won rate | rule ROC AUC | model ROC AUC |",
+        "|---|---:|---:|---:|---:|",
+        c.periods.iter().map(|p| {
+            vec![
+                p.name.clone(),
+                p.leads.to_string(),
+                percent(p.base_rate),
+                number(p.rule_roc_auc, 3),
+                number(p.model_roc_auc, 3),
+            ]
+        }),
     );
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|");
-    for p in &c.periods {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} |",
-            p.name,
-            p.leads,
-            percent(p.base_rate),
-            number(p.rule_roc_auc, 3),
-            number(p.model_roc_auc, 3)
-        );
-    }
 }
 
 /// The rule audit and the disagreements.
 fn rest_after_periods(md: &mut String, c: &Comparison) {
     let _ = writeln!(md, "\n## The rule file against history\n");
-    let _ = writeln!(md, "| rule | kind | leads fired | mean points | won rate fired | won rate not fired | verdict |");
-    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---|");
-    for r in &c.rule_checks {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {:+.1} | {} | {} | {} |",
-            cell(&r.rule),
-            r.kind,
-            r.leads_fired,
-            r.mean_points,
-            percent(r.won_rate_fired),
-            percent(r.won_rate_not_fired),
-            r.verdict
-        );
-    }
-    let _ = writeln!(md, "\n## Where they disagree most\n");
-    let _ = writeln!(
+    table(
         md,
-        "| lead | outcome | points (pct) | probability (pct) | rules | model |"
+        "| rule | kind | leads fired | mean points | won rate fired | won rate not fired | verdict |",
+        "|---|---|---:|---:|---:|---:|---|",
+        c.rule_checks.iter().map(|r| {
+            vec![
+                cell(&r.rule),
+                r.kind.to_string(),
+                r.leads_fired.to_string(),
+                format!("{:+.1}", r.mean_points),
+                percent(r.won_rate_fired),
+                percent(r.won_rate_not_fired),
+                r.verdict.to_string(),
+            ]
+        }),
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
-    for d in &c.disagreements {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} {} ({:.0}) | {:.3} ({:.0}) | {} | {} |",
-            cell(&d.lead_id),
-            d.outcome,
-            d.points,
-            cell(&d.tier),
-            d.rule_percentile,
-            d.probability,
-            d.model_percentile,
-            cell(&d.rule_reasons),
-            cell(&d.model_reasons)
-        );
+    let _ = writeln!(md, "\n## Where they disagree most\n");
+    table(
+        md,
+        "| lead | outcome | points (pct) | probability (pct) | rules | model |",
+        "|---|---|---|---|---|---|",
+        c.disagreements.iter().map(|d| {
+            vec![
+                cell(&d.lead_id),
+                d.outcome.to_string(),
+                format!("{} {} ({:.0})", d.points, cell(&d.tier), d.rule_percentile),
+                format!("{:.3} ({:.0})", d.probability, d.model_percentile),
+                cell(&d.rule_reasons),
+                cell(&d.model_reasons),
+            ]
+        }),
+    );
+}
+
+/// A Markdown table: the header and alignment rows as written, then one row of cells
+/// each.
+fn table(
+    md: &mut String,
+    header: &str,
+    alignment: &str,
+    rows: impl IntoIterator<Item = Vec<String>>,
+) {
+    let _ = writeln!(md, "{header}\n{alignment}");
+    for row in rows {
+        let _ = writeln!(md, "| {} |", row.join(" | "));
     }
 }
 

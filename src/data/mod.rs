@@ -211,12 +211,7 @@ fn only_known(leads: &DataFrame, frame: DataFrame, unknown_rows: usize) -> Resul
     }
     Ok(frame
         .lazy()
-        .join(
-            leads.clone().lazy().select([col(LEAD_ID)]),
-            [col(LEAD_ID)],
-            [col(LEAD_ID)],
-            JoinArgs::new(JoinType::Semi),
-        )
+        .join_on_lead(leads.clone().lazy().select([col(LEAD_ID)]), JoinType::Semi)
         .collect()?)
 }
 

@@ -130,12 +130,7 @@ impl DataQuality {
             .clone()
             .lazy()
             .select([col(LEAD_ID)])
-            .join(
-                counts,
-                [col(LEAD_ID)],
-                [col(LEAD_ID)],
-                JoinArgs::new(JoinType::Left),
-            )
+            .join_on_lead(counts, JoinType::Left)
             .select([col("n").fill_null(lit(0u32))])
             .collect()?;
         let mut per_lead: Vec<u32> = per_lead.column("n")?.u32()?.into_no_null_iter().collect();
@@ -147,11 +142,9 @@ impl DataQuality {
         let closed_before_created = outcomes
             .clone()
             .lazy()
-            .join(
+            .join_on_lead(
                 leads.clone().lazy().select([col(LEAD_ID), col(CREATED_AT)]),
-                [col(LEAD_ID)],
-                [col(LEAD_ID)],
-                JoinArgs::new(JoinType::Inner),
+                JoinType::Inner,
             )
             .filter(col(CLOSED_AT).lt(col(CREATED_AT)))
             .collect()?
@@ -159,12 +152,7 @@ impl DataQuality {
         let closed_leads = outcomes
             .clone()
             .lazy()
-            .join(
-                leads.clone().lazy().select([col(LEAD_ID)]),
-                [col(LEAD_ID)],
-                [col(LEAD_ID)],
-                JoinArgs::new(JoinType::Semi),
-            )
+            .join_on_lead(leads.clone().lazy().select([col(LEAD_ID)]), JoinType::Semi)
             .collect()?
             .height();
 

@@ -255,11 +255,9 @@ fn closed_deals(leads: &DataFrame, outcomes: &DataFrame) -> LazyFrame {
     outcomes
         .clone()
         .lazy()
-        .join(
+        .join_on_lead(
             leads.clone().lazy().select([col(LEAD_ID), col(CREATED_AT)]),
-            [col(LEAD_ID)],
-            [col(LEAD_ID)],
-            JoinArgs::new(JoinType::Inner),
+            JoinType::Inner,
         )
         .select([
             col(LEAD_ID),

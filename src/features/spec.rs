@@ -241,12 +241,7 @@ impl FeatureSpec {
                 .map(|(name, expr)| expr.cast(DataType::Float64).fill_null(lit(0.0)).alias(name)),
         );
         let built = observed
-            .join(
-                leads.clone().lazy().select(lead_columns),
-                [col(LEAD_ID)],
-                [col(LEAD_ID)],
-                JoinArgs::new(JoinType::Left),
-            )
+            .join_on_lead(leads.clone().lazy().select(lead_columns), JoinType::Left)
             .join(
                 activity,
                 [col(OBSERVATION)],
@@ -494,15 +489,13 @@ fn numerics_worth_a_log_by_join(
         .clone()
         .lazy()
         .select([col(LEAD_ID), col(WON_LABEL)])
-        .join(
+        .join_on_lead(
             leads.clone().lazy().select(
                 std::iter::once(col(LEAD_ID))
                     .chain(numerics.iter().map(|c| col(c.as_str())))
                     .collect::<Vec<_>>(),
             ),
-            [col(LEAD_ID)],
-            [col(LEAD_ID)],
-            JoinArgs::new(JoinType::Left),
+            JoinType::Left,
         )
         .collect()?;
     let won: Vec<bool> = joined
@@ -813,15 +806,13 @@ mod learn_oracle {
         let seen = interactions
             .clone()
             .lazy()
-            .join(
+            .join_on_lead(
                 observations
                     .clone()
                     .lazy()
                     .group_by([col(LEAD_ID)])
                     .agg([col(AS_OF).max()]),
-                [col(LEAD_ID)],
-                [col(LEAD_ID)],
-                JoinArgs::new(JoinType::Inner),
+                JoinType::Inner,
             )
             .filter(col(OCCURRED_AT).lt(col(AS_OF)))
             .select([col(LEAD_ID), col(EVENT_TYPE), col(DETAIL)]);
@@ -854,15 +845,13 @@ mod learn_oracle {
             .into_iter()
             .zip(strings(&details, DETAIL))
             .collect();
-        let training_leads = leads.clone().lazy().join(
+        let training_leads = leads.clone().lazy().join_on_lead(
             observations
                 .clone()
                 .lazy()
                 .select([col(LEAD_ID)])
                 .unique(None, UniqueKeepStrategy::First),
-            [col(LEAD_ID)],
-            [col(LEAD_ID)],
-            JoinArgs::new(JoinType::Semi),
+            JoinType::Semi,
         );
         let mut categoricals = Vec::new();
         let mut numerics = Vec::new();

@@ -107,12 +107,7 @@ fn open_then_closed(tables: &Tables, at: i64) -> Result<DataFrame> {
         .clone()
         .lazy()
         .filter(col(CREATED_AT).cast(DataType::Int64).lt_eq(lit(at)))
-        .join(
-            closed_later,
-            [col(LEAD_ID)],
-            [col(LEAD_ID)],
-            JoinArgs::new(JoinType::Semi),
-        )
+        .join_on_lead(closed_later, JoinType::Semi)
         .collect()?)
 }
 

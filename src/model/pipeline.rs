@@ -69,7 +69,7 @@ impl Model {
         let p = self.feature_names.len();
         let refuse = |reason: String| Err(Error::Artifact { reason });
         let linear = &self.linear;
-        if [
+        let lengths = [
             linear.means.len(),
             linear.scales.len(),
             linear.weights.len(),
@@ -77,17 +77,11 @@ impl Model {
             linear.upper.len(),
             linear.spread.len(),
             linear.fill.len(),
-        ] != [p; 7]
-        {
+        ];
+        if lengths != [p; 7] {
+            let [means, scales, weights, lower, upper, spread, fill] = lengths;
             return refuse(format!(
-                "inconsistent: {p} features but {} means, {} scales, {} weights and {}/{}/{}/{} bounds",
-                linear.means.len(),
-                linear.scales.len(),
-                linear.weights.len(),
-                linear.lower.len(),
-                linear.upper.len(),
-                linear.spread.len(),
-                linear.fill.len()
+                "inconsistent: {p} features but {means} means, {scales} scales, {weights} weights and {lower}/{upper}/{spread}/{fill} bounds"
             ));
         }
         let bounded = (0..p).all(|j| {

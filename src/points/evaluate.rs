@@ -97,12 +97,7 @@ impl PointModel {
         );
         let fitted = observations
             .clone()
-            .join(
-                leads.clone().lazy(),
-                [col(LEAD_ID)],
-                [col(LEAD_ID)],
-                JoinArgs::new(JoinType::Left),
-            )
+            .join_on_lead(leads.clone().lazy(), JoinType::Left)
             .select(fit_exprs)
             .collect()?;
 

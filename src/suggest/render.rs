@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{AttributeTest, Suggestion, INACTIVITY_DAYS};
-use crate::points::rules::{Condition, DetailMatch};
+use crate::points::rules::{AttributeRule, BehaviourRule, Condition, DetailMatch};
 use crate::points::PointModel;
 
 /// The rule file. Tier names come from `current`; the action tier starts at the
@@ -121,64 +121,48 @@ pub fn to_toml(s: &Suggestion, current: &PointModel, provenance: &str) -> String
 pub fn diff(s: &Suggestion, current: &PointModel) -> Vec<String> {
     let mut lines = Vec::new();
     let mut used = vec![false; current.attributes.len() + current.behaviours.len()];
+    let offset = current.attributes.len();
     for a in &s.attributes {
-        let matched = current.attributes.iter().position(|rule| {
-            !rule.negate
-                && rule.column == a.column
-                && match (&rule.condition, &a.test) {
-                    (Condition::Equals(v), AttributeTest::Equals(value)) => {
-                        v.eq_ignore_ascii_case(value)
-                    }
-                    (Condition::OneOf(vs), AttributeTest::Equals(value)) => {
-                        vs.iter().any(|v| v.eq_ignore_ascii_case(value))
-                    }
-                    (Condition::Missing, AttributeTest::Missing) => true,
-                    (Condition::Range { at_least, below }, AttributeTest::Range(low, high)) => {
-                        at_least == low && below == high
-                    }
-                    _ => false,
-                }
-        });
-        match matched {
+        let matched = current
+            .attributes
+            .iter()
+            .position(|rule| same_attribute(rule, a));
+        lines.push(match matched {
             Some(k) => {
                 used[k] = true;
                 let rule = &current.attributes[k];
-                lines.push(format!(
+                format!(
                     "{}: {:+} today, data says {:+}",
                     rule.name, rule.points, a.points
-                ));
+                )
             }
-            None => lines.push(format!(
+            None => format!(
                 "{}: not in the rules today, data says {:+}",
                 attribute_name(a),
                 a.points
-            )),
-        }
+            ),
+        });
     }
     for b in &s.behaviours {
-        let matched = current.behaviours.iter().position(|rule| {
-            rule.event_type == b.event_type
-                && match (&rule.detail, &b.detail) {
-                    (None, None) => true,
-                    (Some(DetailMatch::Exact(d)), Some(detail)) => d == detail,
-                    _ => false,
-                }
-        });
-        match matched {
+        let matched = current
+            .behaviours
+            .iter()
+            .position(|rule| same_behaviour(rule, b));
+        lines.push(match matched {
             Some(k) => {
-                used[current.attributes.len() + k] = true;
+                used[offset + k] = true;
                 let rule = &current.behaviours[k];
-                lines.push(format!(
+                format!(
                     "{}: {:+} per occurrence today, data says {:+}",
                     rule.name, rule.points, b.points
-                ));
+                )
             }
-            None => lines.push(format!(
+            None => format!(
                 "{}: not in the rules today, data says {:+} per occurrence",
                 behaviour_name(b),
                 b.points
-            )),
-        }
+            ),
+        });
     }
     let names = current
         .attributes
@@ -193,6 +177,33 @@ pub fn diff(s: &Suggestion, current: &PointModel) -> Vec<String> {
         }
     }
     lines
+}
+
+/// Whether a rule in use tests what the suggested attribute rule tests.
+fn same_attribute(rule: &AttributeRule, a: &super::SuggestedAttribute) -> bool {
+    !rule.negate
+        && rule.column == a.column
+        && match (&rule.condition, &a.test) {
+            (Condition::Equals(v), AttributeTest::Equals(value)) => v.eq_ignore_ascii_case(value),
+            (Condition::OneOf(vs), AttributeTest::Equals(value)) => {
+                vs.iter().any(|v| v.eq_ignore_ascii_case(value))
+            }
+            (Condition::Missing, AttributeTest::Missing) => true,
+            (Condition::Range { at_least, below }, AttributeTest::Range(low, high)) => {
+                at_least == low && below == high
+            }
+            _ => false,
+        }
+}
+
+/// Whether a rule in use counts what the suggested behaviour rule counts.
+fn same_behaviour(rule: &BehaviourRule, b: &super::SuggestedBehaviour) -> bool {
+    rule.event_type == b.event_type
+        && match (&rule.detail, &b.detail) {
+            (None, None) => true,
+            (Some(DetailMatch::Exact(d)), Some(detail)) => d == detail,
+            _ => false,
+        }
 }
 
 fn attribute_name(a: &super::SuggestedAttribute) -> String {
