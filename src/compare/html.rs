@@ -6,11 +6,22 @@
 //! same offline years later. Charts are drawn with `plotters` into SVG strings that are
 //! inlined; their text is plain SVG `<text>` (no font files, no system font libraries), so
 //! the browser picks the font. Every figure shown in a chart is also given as a table.
+//!
+//! This module owns the page's data and the code around it: the charts (`roc_svg`,
+//! `gains_svg`, `calibration_svg`, `distributions_svg`), the number formats (`pct`, `num`,
+//! `lift`, ...), the HTML escaper, and [`render`], which fills the page. The page's markup
+//! is an askama template, `templates/compare/report.html`: it reads and is reviewed as
+//! HTML rather than as hundreds of string pushes, askama checks it against [`Page`] when
+//! the crate compiles (a misspelt field or filter is a build error, not a broken report),
+//! and it is compiled into the binary, so nothing is loaded at run time and the binary
+//! needs no template files beside it. askama keeps the template's whitespace as written,
+//! with explicit trimming where a line break must not reach the page, so the output stays
+//! byte for byte what it was when the page was assembled by hand.
 
 use std::error::Error as StdError;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use askama::Template;
 // Named imports only: plotters' prelude has its own `Histogram`, which would clash with
 // the report's.
 use plotters::coord::types::RangedCoordf64;
@@ -23,9 +34,10 @@ use plotters::prelude::{
 use super::report::*;
 use crate::error::Error;
 
-/// Colour of everything about the rule score (charts and the CSS legend swatches).
+/// Colour of everything about the rule score (charts, and the template's CSS legend
+/// swatches, `.rule`).
 const RULE_COLOR: RGBColor = RGBColor(0xd9, 0x5f, 0x02);
-/// Colour of everything about the predictive score.
+/// Colour of everything about the predictive score (`.model` in the template's CSS).
 const MODEL_COLOR: RGBColor = RGBColor(0x1f, 0x6f, 0xb4);
 /// The "no skill" diagonals.
 const DIAGONAL_COLOR: RGBColor = RGBColor(0x99, 0x99, 0x99);
@@ -59,453 +71,129 @@ type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64
 /// comes from the data (lead ids, reasons, tier and period names) is HTML-escaped, since
 /// CRM fields are free text typed by people. Missing figures (NaN) show as "–".
 ///
-/// Fails only if drawing a chart fails, which is reported as an output error (the page
-/// could not be produced; nothing is wrong with the user's input).
+/// Fails only if drawing a chart or filling the page fails, which is reported as an output
+/// error (the page could not be produced; nothing is wrong with the user's input).
 pub fn render(report: &Comparison) -> Result<String, Error> {
-    let roc = chart("ROC chart", || roc_svg(report))?;
-    let gains = chart("gains chart", || gains_svg(report))?;
-    let calibration = chart("calibration chart", || calibration_svg(report))?;
-    let distributions = chart("distributions chart", || distributions_svg(report))?;
-
-    let mut page = String::with_capacity(64 * 1024);
-    page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    page.push_str("<title>Lead scoring: rule score vs predictive score</title>\n");
-    page.push_str("<style>\n");
-    page.push_str(CSS);
-    page.push_str("</style>\n</head>\n<body>\n<main>\n");
-
-    header(&mut page, report);
-    same_volume(&mut page, report);
-    headline(&mut page, report);
-
-    page.push_str("<section>\n<h2>Ranking: who gets called first</h2>\n<div class=\"charts\">\n");
-    figure(
-        &mut page,
-        "ROC curves",
-        &roc,
-        "Each curve shows how many won deals (up) a score flags for how many lost deals \
-         (right) as its threshold is lowered. Higher and further left is better; the grey \
-         diagonal is a coin toss.",
-    );
-    figure(
-        &mut page,
-        "Cumulative gains",
-        &gains,
-        "Calling leads from the highest score down: the share of all won deals found (up) \
-         after calling a given share of leads (right). The grey diagonal is calling in \
-         random order.",
-    );
-    page.push_str("</div>\n");
-    gains_table(&mut page, report);
-    page.push_str("</section>\n");
-
-    page.push_str("<section>\n<h2>Rule tiers and grades</h2>\n<div class=\"pair\">\n");
-    group_table(&mut page, "Won rate per tier", "Tier", &report.tiers);
-    group_table(&mut page, "Won rate per grade", "Grade", &report.grades);
-    page.push_str("</div>\n</section>\n");
-
-    page.push_str(
-        "<section>\n<h2>Is the probability a probability?</h2>\n<div class=\"charts\">\n",
-    );
-    figure(
-        &mut page,
-        "Calibration of the predictive score",
-        &calibration,
-        "Leads grouped by predicted probability: the mean prediction (right) against the \
-         share that was actually won (up). On the grey diagonal, \u{201c}30%\u{201d} means \
-         three in ten are won.",
-    );
-    calibration_table(&mut page, report);
-    page.push_str("</div>\n</section>\n");
-
-    page.push_str("<section>\n<h2>Score distributions by outcome</h2>\n");
-    figure(
-        &mut page,
-        "Won and lost leads per score range",
-        &distributions,
-        "Share of won leads and share of lost leads in each score range, for each score. \
-         The less the two overlap, the better the score separates them.",
-    );
-    page.push_str("</section>\n");
-
-    periods_table(&mut page, report);
-    rule_checks_table(&mut page, report);
-    disagreements_table(&mut page, report);
-
-    page.push_str("</main>\n</body>\n</html>\n");
-    Ok(page)
+    let charts = Charts {
+        roc: chart("ROC chart", || roc_svg(report))?,
+        gains: chart("gains chart", || gains_svg(report))?,
+        calibration: chart("calibration chart", || calibration_svg(report))?,
+        distributions: chart("distributions chart", || distributions_svg(report))?,
+    };
+    let same_volume = &report.same_volume;
+    let page = Page {
+        report,
+        won: won_count(report),
+        difference: same_volume.won_by_model as i64 - same_volume.won_by_rule as i64,
+        deciles: deciles(report),
+        charts,
+    };
+    let mut html = page
+        .render()
+        .map_err(|e| output_error("page", format!("filling the template failed: {e}")))?;
+    // askama drops the template file's final line break; the page ends with one.
+    html.push('\n');
+    Ok(html)
 }
 
-/// The page's stylesheet: short, print-friendly, no web fonts.
-const CSS: &str = "\
-body{margin:0;background:#f6f7f9;color:#1d2430;\
-font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,Helvetica,Arial,sans-serif}
-main{max-width:1120px;margin:0 auto;padding:24px 20px 48px}
-h1{font-size:26px;margin:0 0 4px}
-h2{font-size:19px;margin:0 0 12px}
-h3{font-size:15px;margin:0 0 6px}
-section{background:#fff;border:1px solid #e1e4e8;border-radius:8px;padding:18px 20px;margin:18px 0}
-.meta{color:#5a6472;font-size:13px;margin:0}
-.meta code{font-size:12px}
-.warn{background:#fff6e0;border-left:4px solid #e0a100;padding:8px 12px;margin:12px 0 0;font-size:14px}
-.answer{font-size:21px;line-height:1.35;font-weight:600;margin:0 0 14px}
-.stats{display:flex;flex-wrap:wrap;gap:12px}
-.stat{border:1px solid #e1e4e8;border-radius:6px;padding:8px 14px;min-width:130px}
-.stat b{display:block;font-size:22px}
-.stat span{color:#5a6472;font-size:13px}
-.charts{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
-.pair{display:flex;flex-wrap:wrap;gap:28px;align-items:flex-start}
-figure{margin:0 0 12px}
-figure svg{max-width:100%;height:auto;display:block}
-figcaption{color:#5a6472;font-size:13px;max-width:540px;margin-top:4px}
-.scroll{overflow-x:auto}
-table{border-collapse:collapse;font-size:14px;margin:4px 0 12px}
-th,td{padding:4px 10px;border-bottom:1px solid #e6e8eb;text-align:left;vertical-align:top}
-th{background:#f0f2f5;font-weight:600}
-thead tr.group th{background:#fff;border-bottom:none;text-align:center}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tbody tr:nth-child(even){background:#fafbfc}
-td.reasons{font-size:13px;white-space:pre-line;min-width:220px}
-.key{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px}
-.rule{background:#d95f02}
-.model{background:#1f6fb4}
-.won{color:#2e8b57;font-weight:600}
-.lost{color:#6b7280}
-@media print{body{background:#fff}section{border:none;padding:0}}
-";
-
-// ---------------------------------------------------------------------------------------
-// Page sections
-// ---------------------------------------------------------------------------------------
-
-/// Title, provenance and the training-period warning.
-fn header(page: &mut String, report: &Comparison) {
-    page.push_str("<header>\n<h1>Rule score vs predictive score</h1>\n");
-    let _ = writeln!(
-        page,
-        "<p class=\"meta\">{} judged (date, open lead) pairs, {} won ({}): {}. \
-         leadscore {}, model <code>{}</code>.</p>",
-        report.leads,
-        won_count(report),
-        pct(report.base_rate),
-        esc(&report.cutoff),
-        esc(&report.leadscore_version),
-        esc(&report.model_fingerprint),
-    );
-    if report.leads_in_training_period > 0 {
-        let _ = writeln!(
-            page,
-            "<p class=\"warn\">{} of these {} pairs are dated inside the model's training \
-             data, so the model has seen their deals: its figures are optimistic. Train with \
-             <code>--until</code> to keep a later period unseen.</p>",
-            report.leads_in_training_period, report.leads,
-        );
-    }
-    page.push_str("</header>\n");
+/// What `templates/compare/report.html` is filled from: the report itself, and what the
+/// page shows that the report does not hold as such.
+#[derive(Template)]
+#[template(path = "compare/report.html", config = "templates/askama.toml")]
+struct Page<'a> {
+    report: &'a Comparison,
+    /// Won leads in total (see [`won_count`]).
+    won: String,
+    /// Won deals among the model's choice minus among the rule's, at the same call volume.
+    difference: i64,
+    /// Rows of the gains table.
+    deciles: Vec<Decile<'a>>,
+    charts: Charts,
 }
 
-/// The business answer, first and large: same call volume, who finds more won deals.
-fn same_volume(page: &mut String, report: &Comparison) {
-    let s = &report.same_volume;
-    page.push_str("<section>\n<h2>Same call volume, chosen by each score</h2>\n");
-    let _ = writeln!(page, "<p class=\"answer\">{}</p>", esc(&s.sentence));
-    let difference = s.won_by_model as i64 - s.won_by_rule as i64;
-    page.push_str("<div class=\"stats\">\n");
-    stat(
-        page,
-        &s.calls.to_string(),
-        &format!(
-            "calls (leads in <code>{}</code> or above)",
-            esc(&s.action_tier)
-        ),
-    );
-    stat(
-        page,
-        &s.won_by_rule.to_string(),
-        "<i class=\"key rule\"></i>won deals among the rule's choice",
-    );
-    stat(
-        page,
-        &s.won_by_model.to_string(),
-        "<i class=\"key model\"></i>won deals among the model's choice",
-    );
-    stat(
-        page,
-        &format!("{difference:+}"),
-        "won deals, model minus rule",
-    );
-    page.push_str("</div>\n</section>\n");
+/// The four charts as SVG documents, inlined into the page as they are.
+struct Charts {
+    roc: String,
+    gains: String,
+    calibration: String,
+    distributions: String,
 }
 
-/// One boxed figure; `label` is trusted HTML (callers escape data in it).
-fn stat(page: &mut String, value: &str, label: &str) {
-    let _ = writeln!(
-        page,
-        "<div class=\"stat\"><b>{}</b><span>{label}</span></div>",
-        esc(value)
-    );
+/// One row of the gains table: a decile of each score, side by side.
+struct Decile<'a> {
+    number: usize,
+    /// The rule's decile, then the model's; `None` where that side has fewer deciles (the
+    /// page shows dashes there).
+    sides: [Option<&'a GainRow>; 2],
 }
 
-/// ROC AUC, PR AUC (with intervals), log loss and Brier for both scores.
-fn headline(page: &mut String, report: &Comparison) {
-    page.push_str("<section>\n<h2>Headline metrics</h2>\n<table>\n<thead><tr><th>Metric</th>");
-    let _ = write!(
-        page,
-        "<th class=\"num\"><i class=\"key rule\"></i>{}</th>\
-         <th class=\"num\"><i class=\"key model\"></i>{}</th></tr></thead>\n<tbody>\n",
-        esc(&report.rule.name),
-        esc(&report.model.name)
-    );
-    let rows: [(&str, String, String); 4] = [
-        (
-            "ROC AUC [95% interval] \u{2014} chance of ranking a won lead above a lost one",
-            interval(report.rule.roc_auc),
-            interval(report.model.roc_auc),
-        ),
-        (
-            "PR AUC [95% interval] \u{2014} precision averaged over won deals found",
-            interval(report.rule.pr_auc),
-            interval(report.model.pr_auc),
-        ),
-        (
-            "Log loss (lower is better; probabilities only)",
-            opt(report.rule.log_loss, 4),
-            opt(report.model.log_loss, 4),
-        ),
-        (
-            "Brier score (lower is better; probabilities only)",
-            opt(report.rule.brier, 4),
-            opt(report.model.brier, 4),
-        ),
-    ];
-    for (label, rule, model) in rows {
-        let _ = writeln!(
-            page,
-            "<tr><td>{label}</td><td class=\"num\">{rule}</td><td class=\"num\">{model}</td></tr>"
-        );
-    }
-    let _ = writeln!(
-        page,
-        "</tbody>\n</table>\n<p class=\"meta\">PR AUC of a score that ranks at random \
-         equals the won rate, {}. Intervals are 2.5th\u{2013}97.5th bootstrap percentiles.</p>\n\
-         </section>",
-        pct(report.base_rate)
-    );
-}
-
-/// Decile-by-decile gains and lift for both scores, side by side.
-fn gains_table(page: &mut String, report: &Comparison) {
-    page.push_str(
-        "<h3>Gains by decile (leads ranked from the highest score down)</h3>\n\
-         <div class=\"scroll\"><table>\n<thead>\n",
-    );
-    let _ = writeln!(
-        page,
-        "<tr class=\"group\"><th></th><th colspan=\"5\"><i class=\"key rule\"></i>{}</th>\
-         <th colspan=\"5\"><i class=\"key model\"></i>{}</th></tr>",
-        esc(&report.rule.name),
-        esc(&report.model.name)
-    );
-    page.push_str("<tr><th class=\"num\">Decile</th>");
-    for _ in 0..2 {
-        page.push_str(
-            "<th class=\"num\">Leads</th><th class=\"num\">Won</th>\
-             <th class=\"num\">Won rate</th><th class=\"num\">Won deals found</th>\
-             <th class=\"num\">Lift</th>",
-        );
-    }
-    page.push_str("</tr>\n</thead>\n<tbody>\n");
-    let rows = report.rule.gains.len().max(report.model.gains.len());
-    for i in 0..rows {
-        let rule = report.rule.gains.get(i);
-        let model = report.model.gains.get(i);
-        let decile = rule.or(model).map_or(i + 1, |g| g.decile);
-        let _ = write!(page, "<tr><td class=\"num\">{decile}</td>");
-        for row in [rule, model] {
-            match row {
-                Some(g) => {
-                    let _ = write!(
-                        page,
-                        "<td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                         <td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                         <td class=\"num\">{}</td>",
-                        g.leads,
-                        won_figure(g.won),
-                        pct(g.won_rate),
-                        pct(g.cumulative_won_share),
-                        lift(g.cumulative_lift),
-                    );
-                }
-                None => page.push_str(&"<td class=\"num\">\u{2013}</td>".repeat(5)),
+/// The gains table's rows: as many as the longer side has deciles.
+fn deciles(report: &Comparison) -> Vec<Decile<'_>> {
+    let (rule, model) = (&report.rule.gains, &report.model.gains);
+    (0..rule.len().max(model.len()))
+        .map(|i| {
+            let sides = [rule.get(i), model.get(i)];
+            Decile {
+                number: sides[0].or(sides[1]).map_or(i + 1, |g| g.decile),
+                sides,
             }
-        }
-        page.push_str("</tr>\n");
-    }
-    page.push_str(
-        "</tbody>\n</table></div>\n<p class=\"meta\">\u{201c}Won deals found\u{201d} and \
-         \u{201c}lift\u{201d} are cumulative: deciles 1 to this one. Lift is their won rate \
-         over the overall won rate.</p>\n",
-    );
+        })
+        .collect()
 }
 
-/// Won rate per tier or per grade of the rule model.
-fn group_table(page: &mut String, title: &str, column: &str, groups: &[GroupRate]) {
-    let _ = writeln!(
-        page,
-        "<div>\n<h3>{title}</h3>\n<table>\n<thead><tr><th>{column}</th>\
-         <th class=\"num\">Leads</th><th class=\"num\">Won</th>\
-         <th class=\"num\">Won rate</th></tr></thead>\n<tbody>"
-    );
-    for g in groups {
-        let _ = writeln!(
-            page,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td></tr>",
-            esc(&g.name),
-            g.leads,
-            g.won,
-            pct(g.won_rate)
-        );
-    }
-    if groups.is_empty() {
-        page.push_str("<tr><td colspan=\"4\">none</td></tr>\n");
-    }
-    page.push_str("</tbody>\n</table>\n</div>\n");
+/// The page's failure as the crate's output error, naming the part that failed.
+fn output_error(part: &str, message: String) -> Error {
+    Error::output(
+        PathBuf::from(format!("HTML report ({part})")),
+        std::io::Error::other(message),
+    )
 }
 
-/// Each rule against history, so marketing sees which rules are wishful thinking.
-fn rule_checks_table(page: &mut String, report: &Comparison) {
-    page.push_str(
-        "<section>\n<h2>The rule file against history</h2>\n<div class=\"scroll\">\n<table>\n\
-         <thead><tr><th>Rule</th><th>Kind</th><th class=\"num\">Leads fired</th>\
-         <th class=\"num\">Mean points</th><th class=\"num\">Won rate fired</th>\
-         <th class=\"num\">Won rate not fired</th><th>Verdict</th></tr></thead>\n<tbody>\n",
-    );
-    for r in &report.rule_checks {
-        let _ = writeln!(
-            page,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{}\">{}</td></tr>",
-            esc(&r.rule),
-            esc(&r.kind),
-            r.leads_fired,
-            num(r.mean_points, 1),
-            pct(r.won_rate_fired),
-            pct(r.won_rate_not_fired),
-            if r.agrees { "" } else { "lost" },
-            esc(&r.verdict)
-        );
-    }
-    if report.rule_checks.is_empty() {
-        page.push_str("<tr><td colspan=\"7\">no rule fired</td></tr>\n");
-    }
-    page.push_str("</tbody>\n</table>\n</div>\n</section>\n");
-}
+/// The template's filters: the number formats below, for `{{ g.won_rate|pct }}` and the
+/// like. Each takes the figure by reference, as askama passes it, and cannot fail.
+mod filters {
+    use super::Interval;
+    use askama::{Result, Values};
 
-/// Predicted against observed per probability bin.
-fn calibration_table(page: &mut String, report: &Comparison) {
-    page.push_str(
-        "<div>\n<h3>Calibration bins</h3>\n<table>\n<thead><tr><th>Predicted</th>\
-         <th class=\"num\">Leads</th><th class=\"num\">Mean predicted</th>\
-         <th class=\"num\">Won rate</th></tr></thead>\n<tbody>\n",
-    );
-    for b in &report.calibration {
-        let _ = writeln!(
-            page,
-            "<tr><td>{} \u{2013} {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td></tr>",
-            pct0(b.from),
-            pct0(b.to),
-            b.leads,
-            pct(b.mean_predicted),
-            pct(b.won_rate)
-        );
+    #[askama::filter_fn]
+    pub fn num(value: &f64, _: &dyn Values, decimals: usize) -> Result<String> {
+        Ok(super::num(*value, decimals))
     }
-    if report.calibration.is_empty() {
-        page.push_str("<tr><td colspan=\"4\">none</td></tr>\n");
-    }
-    page.push_str("</tbody>\n</table>\n</div>\n");
-}
 
-/// ROC AUC of both scores per period, to show whether either decays.
-fn periods_table(page: &mut String, report: &Comparison) {
-    page.push_str(
-        "<section>\n<h2>Over time</h2>\n<table>\n<thead><tr><th>Period</th>\
-         <th class=\"num\">Leads</th><th class=\"num\">Won rate</th>",
-    );
-    let _ = write!(
-        page,
-        "<th class=\"num\"><i class=\"key rule\"></i>ROC AUC, {}</th>\
-         <th class=\"num\"><i class=\"key model\"></i>ROC AUC, {}</th></tr></thead>\n<tbody>\n",
-        esc(&report.rule.name),
-        esc(&report.model.name)
-    );
-    for p in &report.periods {
-        let _ = writeln!(
-            page,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            esc(&p.name),
-            p.leads,
-            pct(p.base_rate),
-            num(p.rule_roc_auc, 3),
-            num(p.model_roc_auc, 3)
-        );
+    #[askama::filter_fn]
+    pub fn opt(value: &Option<f64>, _: &dyn Values, decimals: usize) -> Result<String> {
+        Ok(super::opt(*value, decimals))
     }
-    if report.periods.is_empty() {
-        page.push_str("<tr><td colspan=\"5\">none</td></tr>\n");
-    }
-    page.push_str(
-        "</tbody>\n</table>\n<p class=\"meta\">A period with only won or only lost deals \
-         has no ROC AUC (\u{2013}).</p>\n</section>\n",
-    );
-}
 
-/// The leads the two scores rank most differently, with both sides' reasons.
-fn disagreements_table(page: &mut String, report: &Comparison) {
-    page.push_str(
-        "<section>\n<h2>Where the two scores disagree most</h2>\n\
-         <p class=\"meta\">Closed leads one score ranks near the top and the other near the \
-         bottom, largest gap first. Percentiles: 0 lowest, 100 highest among the leads \
-         judged.</p>\n<div class=\"scroll\"><table>\n<thead><tr><th>Lead</th><th>Outcome</th>\
-         <th class=\"num\">Points</th><th>Tier</th><th class=\"num\">Rule pct.</th>\
-         <th class=\"num\">Probability</th><th class=\"num\">Model pct.</th>\
-         <th>Rule reasons</th><th>Model reasons</th></tr></thead>\n<tbody>\n",
-    );
-    for d in &report.disagreements {
-        let class = match d.outcome.as_str() {
-            "won" => "won",
-            _ => "lost",
-        };
-        let _ = writeln!(
-            page,
-            "<tr><td>{}</td><td class=\"{class}\">{}</td><td class=\"num\">{}</td><td>{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"reasons\">{}</td><td class=\"reasons\">{}</td></tr>",
-            esc(&d.lead_id),
-            esc(&d.outcome),
-            points(d.points),
-            esc(&d.tier),
-            num(d.rule_percentile, 0),
-            pct(d.probability),
-            num(d.model_percentile, 0),
-            esc(&d.rule_reasons),
-            esc(&d.model_reasons),
-        );
+    #[askama::filter_fn]
+    pub fn pct(share: &f64, _: &dyn Values) -> Result<String> {
+        Ok(super::pct(*share))
     }
-    if report.disagreements.is_empty() {
-        page.push_str("<tr><td colspan=\"9\">none</td></tr>\n");
-    }
-    page.push_str("</tbody>\n</table></div>\n</section>\n");
-}
 
-/// A chart with its title and a one-paragraph reading aid.
-fn figure(page: &mut String, title: &str, svg: &str, caption: &str) {
-    let _ = writeln!(
-        page,
-        "<figure>\n<h3>{title}</h3>\n{svg}\n<figcaption>{caption}</figcaption>\n</figure>"
-    );
+    #[askama::filter_fn]
+    pub fn pct0(share: &f64, _: &dyn Values) -> Result<String> {
+        Ok(super::pct0(*share))
+    }
+
+    #[askama::filter_fn]
+    pub fn lift(value: &f64, _: &dyn Values) -> Result<String> {
+        Ok(super::lift(*value))
+    }
+
+    #[askama::filter_fn]
+    pub fn points(value: &f64, _: &dyn Values) -> Result<String> {
+        Ok(super::points(*value))
+    }
+
+    #[askama::filter_fn]
+    pub fn interval(i: &Interval, _: &dyn Values) -> Result<String> {
+        Ok(super::interval(*i))
+    }
+
+    #[askama::filter_fn]
+    pub fn won_figure(won: &f64, _: &dyn Values) -> Result<String> {
+        Ok(super::won_figure(*won))
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -514,12 +202,7 @@ fn figure(page: &mut String, title: &str, svg: &str, caption: &str) {
 
 /// Runs one chart drawing and turns its failure into the crate's error.
 fn chart(name: &str, draw: impl FnOnce() -> ChartResult<String>) -> Result<String, Error> {
-    draw().map_err(|e| {
-        Error::output(
-            PathBuf::from(format!("HTML report ({name})")),
-            std::io::Error::other(format!("drawing failed: {e}")),
-        )
-    })
+    draw().map_err(|e| output_error(name, format!("drawing failed: {e}")))
 }
 
 /// ROC curves of both scores with the chance diagonal.
@@ -847,20 +530,31 @@ fn finite(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
 // Text
 // ---------------------------------------------------------------------------------------
 
-/// Escapes text for HTML element content and attribute values alike.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
+/// The page's HTML escaper, for element content and attribute values alike (askama runs
+/// every `{{ value }}` of the template through it, see `templates/askama.toml`).
+///
+/// It writes the named entities and `&#39;`, as the page always has; askama's built-in
+/// escaper writes numeric ones (`&#60;` for `<`), which would change the bytes of every
+/// report whose data holds one of these characters.
+#[derive(Debug, Clone, Copy)]
+struct Escape;
+
+impl askama::filters::Escaper for Escape {
+    fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, text: &str) -> std::fmt::Result {
+        let mut rest = text;
+        while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+            dest.write_str(&rest[..at])?;
+            dest.write_str(match rest.as_bytes()[at] {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                _ => "&#39;",
+            })?;
+            rest = &rest[at + 1..];
         }
+        dest.write_str(rest)
     }
-    out
 }
 
 /// What stands for a missing figure.
