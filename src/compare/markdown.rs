@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::format::{num, opt, pct};
 use super::report::{Comparison, Interval};
 
 /// The report's numbers as Markdown: headline metrics, the same-volume answer, gains,
@@ -49,9 +50,9 @@ fn headline(md: &mut String, c: &Comparison) {
                 side.name.clone(),
                 interval(side.roc_auc),
                 interval(side.pr_auc),
-                optional(side.log_loss, 4),
-                optional(side.brier, 4),
-                number(
+                opt(side.log_loss, 4),
+                opt(side.brier, 4),
+                num(
                     side.gains.first().map_or(f64::NAN, |g| g.cumulative_lift),
                     2,
                 ),
@@ -70,10 +71,10 @@ fn rest(md: &mut String, c: &Comparison) {
         c.rule.gains.iter().zip(&c.model.gains).map(|(r, m)| {
             vec![
                 r.decile.to_string(),
-                percent(r.won_rate),
-                percent(r.cumulative_won_share),
-                percent(m.won_rate),
-                percent(m.cumulative_won_share),
+                pct(r.won_rate),
+                pct(r.cumulative_won_share),
+                pct(m.won_rate),
+                pct(m.cumulative_won_share),
             ]
         }),
     );
@@ -88,7 +89,7 @@ fn rest(md: &mut String, c: &Comparison) {
                     g.name.clone(),
                     g.leads.to_string(),
                     g.won.to_string(),
-                    percent(g.won_rate),
+                    pct(g.won_rate),
                 ]
             }),
         );
@@ -102,8 +103,8 @@ fn rest(md: &mut String, c: &Comparison) {
             vec![
                 format!("{:.1}–{:.1}", b.from, b.to),
                 b.leads.to_string(),
-                percent(b.mean_predicted),
-                percent(b.won_rate),
+                pct(b.mean_predicted),
+                pct(b.won_rate),
             ]
         }),
     );
@@ -122,9 +123,9 @@ fn periods(md: &mut String, c: &Comparison) {
             vec![
                 p.name.clone(),
                 p.leads.to_string(),
-                percent(p.base_rate),
-                number(p.rule_roc_auc, 3),
-                number(p.model_roc_auc, 3),
+                pct(p.base_rate),
+                num(p.rule_roc_auc, 3),
+                num(p.model_roc_auc, 3),
             ]
         }),
     );
@@ -143,8 +144,8 @@ fn rest_after_periods(md: &mut String, c: &Comparison) {
                 r.kind.to_string(),
                 r.leads_fired.to_string(),
                 format!("{:+.1}", r.mean_points),
-                percent(r.won_rate_fired),
-                percent(r.won_rate_not_fired),
+                pct(r.won_rate_fired),
+                pct(r.won_rate_not_fired),
                 r.verdict.to_string(),
             ]
         }),
@@ -181,33 +182,9 @@ fn table(
     }
 }
 
+/// "0.712 (0.690–0.735)".
 fn interval(i: Interval) -> String {
-    format!(
-        "{} ({}–{})",
-        number(i.value, 3),
-        number(i.low, 3),
-        number(i.high, 3)
-    )
-}
-
-fn optional(value: Option<f64>, digits: usize) -> String {
-    value.map_or("–".to_string(), |v| number(v, digits))
-}
-
-fn number(value: f64, digits: usize) -> String {
-    if value.is_finite() {
-        format!("{value:.digits$}")
-    } else {
-        "–".to_string()
-    }
-}
-
-fn percent(value: f64) -> String {
-    if value.is_finite() {
-        format!("{:.1}%", 100.0 * value)
-    } else {
-        "–".to_string()
-    }
+    format!("{} ({}–{})", num(i.value, 3), num(i.low, 3), num(i.high, 3))
 }
 
 /// Keeps a data value from breaking the table.

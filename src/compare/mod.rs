@@ -5,6 +5,8 @@
 //! periods table shows both. [`report`] holds the
 //! findings; [`markdown`] and [`html`] present them.
 
+mod charts;
+mod format;
 pub mod html;
 pub mod markdown;
 pub mod report;
