@@ -91,7 +91,7 @@ impl Error {
     }
 
     /// A setting error, for parameter checks.
-    pub fn setting(setting: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn setting(setting: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Setting {
             setting: setting.into(),
             reason: reason.into(),
@@ -99,7 +99,7 @@ impl Error {
     }
 
     /// An output error for `path`.
-    pub fn output(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn output(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Output {
             path: path.into(),
             source,
@@ -114,13 +114,13 @@ impl Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// The file's name as the user gave it.
-    pub file: String,
+    pub(crate) file: String,
     /// 1-based spreadsheet row, when the problem sits in one row.
-    pub row: Option<usize>,
+    pub(crate) row: Option<usize>,
     /// The column, when the problem sits in one column.
-    pub column: Option<String>,
+    pub(crate) column: Option<String>,
     /// What is wrong, in words.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 impl fmt::Display for Problem {
@@ -137,21 +137,21 @@ impl fmt::Display for Problem {
 }
 
 /// How many problems a report lists before it summarises the rest as a count.
-pub const PROBLEMS_SHOWN: usize = 20;
+pub(crate) const PROBLEMS_SHOWN: usize = 20;
 
 /// All problems found in one pass over the inputs, so a user fixes them in one go
 /// instead of one per run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Problems {
     /// The problems kept for display, in the order found.
-    pub listed: Vec<Problem>,
+    pub(crate) listed: Vec<Problem>,
     /// How many problems there were in all (may exceed `listed.len()`).
-    pub total: usize,
+    pub(crate) total: usize,
 }
 
 impl Problems {
     /// Records a problem; only the first few hundred are kept in full.
-    pub fn push(&mut self, problem: Problem) {
+    pub(crate) fn push(&mut self, problem: Problem) {
         self.total += 1;
         if self.listed.len() < 500 {
             self.listed.push(problem);
@@ -161,7 +161,12 @@ impl Problems {
     /// Adds the problems found in a part of a file that starts `first_index` records in,
     /// renumbering their rows. Problems without a row (a column's type, say) repeat in
     /// every part, so they are kept only from the first (`keep_unrowed`).
-    pub fn absorb_shifted(&mut self, part: Problems, first_index: usize, keep_unrowed: bool) {
+    pub(crate) fn absorb_shifted(
+        &mut self,
+        part: Problems,
+        first_index: usize,
+        keep_unrowed: bool,
+    ) {
         // Problems the part counted but did not keep in full are counted here too.
         self.total += part.total - part.listed.len();
         for mut problem in part.listed {
@@ -175,12 +180,12 @@ impl Problems {
     }
 
     /// True when nothing was found.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.total == 0
     }
 
     /// Turns the collection into a result: `Ok` when empty.
-    pub fn into_result(self) -> Result<()> {
+    pub(crate) fn into_result(self) -> Result<()> {
         if self.is_empty() {
             Ok(())
         } else {

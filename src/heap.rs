@@ -6,7 +6,7 @@
 
 /// Returns freed heap memory to the system where the allocator can (glibc on Linux);
 /// elsewhere does nothing. Call it after letting go of something large.
-pub fn release_freed() {
+pub(crate) fn release_freed() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         extern "C" {

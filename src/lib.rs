@@ -3,7 +3,7 @@
 //! Data flows one way: input tables ([`data`]) are read and validated once, then turned
 //! into features, a model and scores. [`generate`] makes a realistic synthetic CRM to
 //! develop and test against; [`cli`] is the command line over all of it.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod bench;
 pub mod cli;

@@ -16,10 +16,10 @@ pub const AS_OF: &str = "as_of";
 /// Row number of the observation, the key of every result.
 pub const OBS: &str = "obs";
 /// Days from a visible interaction to its observation's cutoff (fractional, > 0).
-pub const AGE_DAYS: &str = "__age_days";
+pub(crate) const AGE_DAYS: &str = "__age_days";
 
 /// The type of an observation's cutoff.
-pub fn micros_type() -> DataType {
+pub(crate) fn micros_type() -> DataType {
     DataType::Datetime(TimeUnit::Microseconds, None)
 }
 
@@ -36,7 +36,7 @@ pub fn observations_at(leads: &DataFrame, as_of: i64) -> Result<DataFrame> {
 /// lead's and happened strictly before its cutoff, with the interaction's age at the
 /// cutoff in days ([`AGE_DAYS`]). `observations` has `lead_id` and `as_of` (and
 /// whatever else the caller keys by); `interactions` has `lead_id` and `occurred_at`.
-pub fn visible_interactions(interactions: LazyFrame, observations: LazyFrame) -> LazyFrame {
+pub(crate) fn visible_interactions(interactions: LazyFrame, observations: LazyFrame) -> LazyFrame {
     interactions
         .join_on_lead(observations, JoinType::Inner)
         .filter(col(OCCURRED_AT).lt(col(AS_OF)))

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// Output formats, chosen by the file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// `.csv`
     Csv,
     /// `.parquet`
@@ -24,7 +24,7 @@ pub enum OutputFormat {
 
 impl OutputFormat {
     /// The format for `path`, or an error naming the setting that gave it.
-    pub fn of(path: &Path, setting: &str) -> Result<Self> {
+    pub(crate) fn of(path: &Path, setting: &str) -> Result<Self> {
         match path
             .extension()
             .and_then(|e| e.to_str())
@@ -47,7 +47,7 @@ impl OutputFormat {
 
 /// Writes `frame` to `path` (format by extension), replacing any existing file only
 /// once the new one is complete.
-pub fn write_table(frame: &mut DataFrame, path: &Path, setting: &str) -> Result<()> {
+pub(crate) fn write_table(frame: &mut DataFrame, path: &Path, setting: &str) -> Result<()> {
     let format = OutputFormat::of(path, setting)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::output(parent, e))?;
@@ -64,7 +64,7 @@ pub fn write_table(frame: &mut DataFrame, path: &Path, setting: &str) -> Result<
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename).
-pub fn write_bytes(bytes: &[u8], path: &Path) -> Result<()> {
+pub(crate) fn write_bytes(bytes: &[u8], path: &Path) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::output(parent, e))?;
     }
@@ -143,7 +143,7 @@ fn temporary_path(path: &Path) -> PathBuf {
 /// warns. Paths are compared after resolving `.`, `..` and symbolic links, so
 /// `x/leads.csv` and `./x/../x/leads.csv` are the same file. `outputs` pairs a flag with
 /// the file it will write; `inputs` pairs a flag with the file it reads.
-pub fn refuse_overwriting_inputs(
+pub(crate) fn refuse_overwriting_inputs(
     outputs: &[(&str, &Path)],
     inputs: &[(&str, &Path)],
 ) -> Result<()> {

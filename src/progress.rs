@@ -13,19 +13,19 @@ pub struct Progress {
 
 impl Progress {
     /// Visible exactly when stderr is a terminal.
-    pub fn stderr() -> Self {
+    pub(crate) fn stderr() -> Self {
         Progress {
             visible: std::io::stderr().is_terminal(),
         }
     }
 
     /// Never shows anything (tests, library use).
-    pub fn hidden() -> Self {
+    pub(crate) fn hidden() -> Self {
         Progress { visible: false }
     }
 
     /// A bar over `len` steps, or a hidden one.
-    pub fn bar(&self, len: u64, message: &'static str) -> ProgressBar {
+    pub(crate) fn bar(&self, len: u64, message: &'static str) -> ProgressBar {
         if !self.visible {
             return ProgressBar::hidden();
         }

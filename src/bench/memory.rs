@@ -4,18 +4,19 @@
 //! earlier stages still hold). Elsewhere the figures are simply absent.
 
 /// Starts a new high-water mark at the current resident size.
-pub fn reset_peak() {
+pub(crate) fn reset_peak() {
     // Best effort: without it the next reading is the process's peak so far.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// The high-water mark of resident memory since the last reset, in MiB.
-pub fn peak_mib() -> Option<f64> {
+pub(crate) fn peak_mib() -> Option<f64> {
     status_mib("VmHWM:")
 }
 
-/// The resident memory now, in MiB.
-pub fn resident_mib() -> Option<f64> {
+/// The resident memory now, in MiB (the heap test's measure).
+#[cfg(test)]
+pub(crate) fn resident_mib() -> Option<f64> {
     status_mib("VmRSS:")
 }
 

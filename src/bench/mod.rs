@@ -6,7 +6,7 @@
 //! training matrix's column means, so the peer builds the same features and can prove
 //! that its matrix is the same one.
 
-pub mod memory;
+pub(crate) mod memory;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -30,65 +30,65 @@ use crate::output::write_table;
 
 /// What the job reads, when it scores, how strongly it regularises, where scores go.
 #[derive(Debug, Clone)]
-pub struct JobSettings {
+pub(crate) struct JobSettings {
     /// The three input tables.
-    pub paths: InputPaths,
+    pub(crate) paths: InputPaths,
     /// Scoring time for the lead base (µs since the epoch).
-    pub as_of: i64,
+    pub(crate) as_of: i64,
     /// Solver settings; the L2 strength is fixed (the peer fits one model, so does the job).
-    pub fit: FitParams,
+    pub(crate) fit: FitParams,
     /// Scores file (`lead_id, probability, score`).
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 /// One stage's wall time and peak resident memory.
 #[derive(Debug, Clone, Serialize)]
-pub struct StageRecord {
+pub(crate) struct StageRecord {
     /// `read`, `spec`, `features`, `train`, `score` or `write`.
-    pub stage: &'static str,
+    pub(crate) stage: &'static str,
     /// Wall time.
-    pub seconds: f64,
+    pub(crate) seconds: f64,
     /// Peak resident memory of the process during the stage (Linux only).
-    pub peak_mib: Option<f64>,
+    pub(crate) peak_mib: Option<f64>,
 }
 
 /// Everything the benchmark script needs from one run of the job.
 #[derive(Debug, Clone, Serialize)]
-pub struct JobReport {
+pub(crate) struct JobReport {
     /// Always "leadscore" (the peer writes "python").
-    pub tool: &'static str,
+    pub(crate) tool: &'static str,
     /// Stages in order.
-    pub stages: Vec<StageRecord>,
+    pub(crate) stages: Vec<StageRecord>,
     /// Leads read.
-    pub leads: usize,
+    pub(crate) leads: usize,
     /// Interactions read.
-    pub interactions: usize,
+    pub(crate) interactions: usize,
     /// Training rows (snapshots of the earlier 80% of deals).
-    pub train_rows: usize,
+    pub(crate) train_rows: usize,
     /// Held-out rows (snapshots of the later 20%).
-    pub holdout_rows: usize,
+    pub(crate) holdout_rows: usize,
     /// Leads scored.
-    pub scored: usize,
+    pub(crate) scored: usize,
     /// L2 per training row; scikit-learn's `C` is `1 / (l2 × train_rows)`.
-    pub l2: f64,
+    pub(crate) l2: f64,
     /// The solver's stopping rule (norm of the mean gradient per row).
-    pub gradient_tolerance: f64,
+    pub(crate) gradient_tolerance: f64,
     /// ROC AUC on the held-out rows.
-    pub holdout_roc_auc: f64,
+    pub(crate) holdout_roc_auc: f64,
     /// Log loss on the held-out rows.
-    pub holdout_log_loss: f64,
+    pub(crate) holdout_log_loss: f64,
     /// Mean log loss on the training rows (what the fit minimises, without the penalty).
-    pub train_log_loss: f64,
+    pub(crate) train_log_loss: f64,
     /// Feature names in matrix order.
-    pub feature_names: Vec<String>,
+    pub(crate) feature_names: Vec<String>,
     /// Column means of the training matrix, to compare the peer's matrix with.
-    pub feature_means: Vec<f64>,
+    pub(crate) feature_means: Vec<f64>,
     /// The learned feature spec, which the peer builds its features from.
-    pub spec: FeatureSpec,
+    pub(crate) spec: FeatureSpec,
 }
 
 /// Runs the job, printing each stage's time on stderr as it ends.
-pub fn run_job(settings: &JobSettings) -> Result<JobReport> {
+pub(crate) fn run_job(settings: &JobSettings) -> Result<JobReport> {
     let mut stages = Vec::new();
     let mut tables = stage(&mut stages, "read", || {
         load(&settings.paths, LoadOptions::default())
@@ -311,7 +311,7 @@ fn stage_with<T>(
 
 impl JobReport {
     /// The report as pretty JSON.
-    pub fn to_json(&self) -> Result<String> {
+    pub(crate) fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self).map_err(|e| Error::setting("JobReport", e.to_string()))
     }
 }

@@ -23,33 +23,33 @@ use crate::progress::Progress;
 
 /// Flags of `leadscore backtest`, as typed.
 #[derive(Debug, Args)]
-pub struct BacktestArgs {
+pub(crate) struct BacktestArgs {
     /// The three tables.
     #[command(flatten)]
-    pub history: HistoryFiles,
+    pub(crate) history: HistoryFiles,
     /// Rule model (TOML) whose scores become features, as in `train --points`.
     #[arg(long, value_name = "F")]
-    pub points: Option<PathBuf>,
+    pub(crate) points: Option<PathBuf>,
     /// Dates to go back to (repeatable). Default: when 60% and when 80% of the deals
     /// had closed.
     #[arg(long, value_name = "T", value_parser = flags::time("--at"))]
-    pub at: Vec<i64>,
+    pub(crate) at: Vec<i64>,
     /// Snapshot counts to compare (1 = each closed lead seen once, at creation).
     #[arg(long, value_delimiter = ',', default_values_t = [1, 4, 8])]
-    pub snapshots: Vec<usize>,
+    pub(crate) snapshots: Vec<usize>,
     /// Lead age (days) of the second snapshot; later ones double.
     #[arg(long, default_value_t = 7.0, value_name = "DAYS")]
-    pub snapshot_every_days: f64,
+    pub(crate) snapshot_every_days: f64,
     /// L2 strength per row, or `auto`.
     #[arg(long, default_value = "auto", value_name = "auto|NUMBER")]
-    pub l2: L2Choice,
+    pub(crate) l2: L2Choice,
     /// Also write the results as JSON here.
     #[arg(long, value_name = "F")]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
 }
 
 /// Runs the command: a Markdown table on stdout, progress on stderr.
-pub fn run(args: BacktestArgs) -> Result<()> {
+pub(crate) fn run(args: BacktestArgs) -> Result<()> {
     if let Some(json) = &args.json {
         let mut inputs = args.history.flagged();
         inputs.extend(args.points.as_deref().map(|p| ("--points", p)));

@@ -18,29 +18,29 @@ use crate::output::{write_bytes, OutputFormat};
 
 /// Flags of `leadscore bench`, as typed.
 #[derive(Debug, Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// The three tables.
     #[command(flatten)]
-    pub history: HistoryFiles,
+    pub(crate) history: HistoryFiles,
     /// Score the lead base as of this time (ISO 8601). Default: now.
     #[arg(long, value_name = "T", value_parser = flags::time("--as-of"))]
-    pub as_of: Option<i64>,
+    pub(crate) as_of: Option<i64>,
     /// L2 strength per training row (one fixed fit, as the peer does).
     #[arg(long, default_value_t = 1e-3)]
-    pub l2: f64,
+    pub(crate) l2: f64,
     /// Solver stops when the norm of the mean gradient per row falls below this.
     #[arg(long, default_value_t = FitParams::default().gradient_tolerance)]
-    pub gradient_tolerance: f64,
+    pub(crate) gradient_tolerance: f64,
     /// Scores file (.csv or .parquet): lead_id, probability, score.
     #[arg(long, value_name = "F")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Where the timings, quality and feature spec go (JSON).
     #[arg(long, value_name = "F")]
-    pub json: PathBuf,
+    pub(crate) json: PathBuf,
 }
 
 /// Runs the command.
-pub fn run(args: BenchArgs) -> Result<()> {
+pub(crate) fn run(args: BenchArgs) -> Result<()> {
     refuse_overwriting_inputs(
         &[("--out", &args.out), ("--json", &args.json)],
         &args.history.flagged(),

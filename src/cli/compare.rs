@@ -20,39 +20,39 @@ use crate::output::write_bytes;
 
 /// Flags of `leadscore compare`, as typed.
 #[derive(Debug, Args)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// `--model`.
     #[command(flatten)]
-    pub model: ModelFile,
+    pub(crate) model: ModelFile,
     /// The three tables.
     #[command(flatten)]
-    pub history: HistoryFiles,
+    pub(crate) history: HistoryFiles,
     /// Directory for report.html, report.json and report.md.
     #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Evaluation dates before this time form the first period, later ones the second,
     /// which is the headline (default: the end of the model's training data, so the
     /// headline is what the model never saw).
     #[arg(long, value_name = "T", value_parser = flags::time("--split-at"))]
-    pub split_at: Option<i64>,
+    pub(crate) split_at: Option<i64>,
     /// Days between evaluation dates, at each of which the open leads are scored as of
     /// the date (default: the median time a deal stays open, from 1 to 30 days).
     #[arg(long, value_name = "DAYS")]
-    pub every_days: Option<f64>,
+    pub(crate) every_days: Option<f64>,
     /// Bootstrap resamples for confidence intervals.
     #[arg(long, default_value_t = 500)]
-    pub bootstrap: usize,
+    pub(crate) bootstrap: usize,
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// `--unknown-leads`.
     #[command(flatten)]
-    pub unknown_leads: UnknownLeadsFlag,
+    pub(crate) unknown_leads: UnknownLeadsFlag,
 }
 
 /// Runs the command: the headline and the files written on stdout, the three reports
 /// in `--out`.
-pub fn run(args: CompareArgs) -> Result<()> {
+pub(crate) fn run(args: CompareArgs) -> Result<()> {
     let reports: Vec<std::path::PathBuf> = ["report.html", "report.json", "report.md"]
         .iter()
         .map(|name| args.out.join(name))

@@ -12,15 +12,15 @@ use crate::points::PointModel;
 
 /// `--unknown-leads`.
 #[derive(Debug, Clone, Copy, Args)]
-pub struct UnknownLeadsFlag {
+pub(crate) struct UnknownLeadsFlag {
     /// What to do with rows naming a lead_id the leads table lacks.
     #[arg(long = "unknown-leads", value_enum, default_value_t = UnknownLeads::Warn)]
-    pub unknown_leads: UnknownLeads,
+    pub(crate) unknown_leads: UnknownLeads,
 }
 
 /// The values of `--unknown-leads`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum UnknownLeads {
+pub(crate) enum UnknownLeads {
     /// Count them and show examples on stderr; they never reach a feature.
     Warn,
     /// Refuse the input, listing each row.
@@ -29,7 +29,7 @@ pub enum UnknownLeads {
 
 impl UnknownLeadsFlag {
     /// The library's policy.
-    pub fn policy(self) -> UnknownLeadPolicy {
+    pub(crate) fn policy(self) -> UnknownLeadPolicy {
         match self.unknown_leads {
             UnknownLeads::Warn => UnknownLeadPolicy::Warn,
             UnknownLeads::Error => UnknownLeadPolicy::Error,
@@ -37,7 +37,7 @@ impl UnknownLeadsFlag {
     }
 
     /// Loading settings with this policy.
-    pub fn load_options(self) -> LoadOptions {
+    pub(crate) fn load_options(self) -> LoadOptions {
         LoadOptions {
             unknown_leads: self.policy(),
         }
@@ -46,7 +46,7 @@ impl UnknownLeadsFlag {
 
 /// The values of `--class-weight`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ClassWeights {
+pub(crate) enum ClassWeights {
     /// As they occur: probabilities are calibrated to the real won rate.
     None,
     /// Each class weighs as much as the other: probabilities centre on 0.5, which some
@@ -65,13 +65,13 @@ impl From<ClassWeights> for ClassWeight {
 
 /// The parser of a time flag, for clap's `value_parser`: a bad time exits with status
 /// 2 and the same words as any other bad setting.
-pub fn time(flag: &'static str) -> TimeFlag {
+pub(crate) fn time(flag: &'static str) -> TimeFlag {
     TimeFlag { flag }
 }
 
 /// See [`time`].
 #[derive(Debug, Clone, Copy)]
-pub struct TimeFlag {
+pub(crate) struct TimeFlag {
     flag: &'static str,
 }
 
@@ -98,7 +98,7 @@ impl clap::builder::TypedValueParser for TimeFlag {
 /// A time flag's value (µs since the epoch): ISO 8601, in the years 1970 to 2200 (a
 /// time outside them is a typo, and would write a history partition for the year
 /// 1900).
-pub fn timestamp(text: &str) -> std::result::Result<i64, String> {
+pub(crate) fn timestamp(text: &str) -> std::result::Result<i64, String> {
     let time = parse_timestamp(text).ok_or_else(|| {
         format!("'{text}' is not an ISO 8601 timestamp (e.g. 2026-03-01 or 2026-03-01T09:30:00Z)")
     })?;
@@ -111,7 +111,7 @@ pub fn timestamp(text: &str) -> std::result::Result<i64, String> {
 
 /// The rule model for `leads`: the user's rule file, or the built-in example less the
 /// rules these columns cannot feed, which it names in one warning on stderr.
-pub fn rule_model(
+pub(crate) fn rule_model(
     path: Option<&std::path::Path>,
     leads: &polars::prelude::DataFrame,
 ) -> Result<PointModel> {
@@ -147,7 +147,7 @@ pub(crate) const FLAG_OF_SETTING: &[(&str, &str)] = &[
 
 /// The error in the command line's terms: a library setting it names, as the setting at
 /// fault or in backticks within the reason, becomes the flag that sets it.
-pub fn in_flag_terms(error: Error) -> Error {
+pub(crate) fn in_flag_terms(error: Error) -> Error {
     let Error::Setting { setting, reason } = error else {
         return error;
     };

@@ -13,7 +13,7 @@ use crate::progress::Progress;
 
 /// Output format of generated tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
+pub(crate) enum FormatArg {
     /// Comma-separated values with a header row.
     Csv,
     /// Apache Parquet.
@@ -22,34 +22,34 @@ pub enum FormatArg {
 
 /// Flags of `leadscore generate`, as typed.
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// Directory to write leads, interactions, outcomes and truth tables into (created if needed).
     #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Number of leads (about 30 interactions each).
     #[arg(long, default_value_t = 5_000, value_name = "N")]
-    pub leads: usize,
+    pub(crate) leads: usize,
     /// Seed: the same seed gives byte-identical files.
     #[arg(long, default_value_t = 42, value_name = "S")]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// File format of the tables.
     #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
-    pub format: FormatArg,
+    pub(crate) format: FormatArg,
     /// First day leads are created (ISO 8601).
     #[arg(long, default_value = "2024-01-01", value_name = "T")]
-    pub start: String,
+    pub(crate) start: String,
     /// The export's "now" (ISO 8601): deals not closed by then are open leads.
     #[arg(long, default_value = "2026-01-01", value_name = "T")]
-    pub end: String,
+    pub(crate) end: String,
     /// Close leads silent for this many days as lost (a CRM's bulk clean-up), before
     /// any decision of their own. Off by default.
     #[arg(long, value_name = "DAYS")]
-    pub stale_close_days: Option<f64>,
+    pub(crate) stale_close_days: Option<f64>,
 }
 
 impl GenerateArgs {
     /// The library's settings for these flags (checked later by `check`).
-    pub fn params(&self) -> GenerateParams {
+    pub(crate) fn params(&self) -> GenerateParams {
         let format = match self.format {
             FormatArg::Csv => FileFormat::Csv,
             FormatArg::Parquet => FileFormat::Parquet,
@@ -65,7 +65,7 @@ impl GenerateArgs {
 }
 
 /// Runs the command.
-pub fn run(args: GenerateArgs) -> Result<()> {
+pub(crate) fn run(args: GenerateArgs) -> Result<()> {
     let params = args.params().check()?;
     let started = Instant::now();
     let report = generate(&params, &args.out, &Progress::stderr())?;

@@ -9,22 +9,22 @@ use crate::data::InputPaths;
 
 /// `--leads`, `--interactions` and `--outcomes`, as typed.
 #[derive(Debug, Args)]
-pub struct HistoryFiles {
+pub(crate) struct HistoryFiles {
     /// Leads table (.csv or .parquet).
     #[arg(long, value_name = "F")]
-    pub leads: PathBuf,
+    pub(crate) leads: PathBuf,
     /// Interactions table (.csv or .parquet); a header-only file is fine.
     #[arg(long, value_name = "F")]
-    pub interactions: PathBuf,
+    pub(crate) interactions: PathBuf,
     /// Outcomes table (.csv or .parquet).
     #[arg(long, value_name = "F")]
-    pub outcomes: PathBuf,
+    pub(crate) outcomes: PathBuf,
 }
 
 impl HistoryFiles {
     /// Each table with its flag, for checks that name the flag (an output that would
     /// overwrite one of them).
-    pub fn flagged(&self) -> Vec<(&'static str, &Path)> {
+    pub(crate) fn flagged(&self) -> Vec<(&'static str, &Path)> {
         vec![
             ("--leads", self.leads.as_path()),
             ("--interactions", self.interactions.as_path()),
@@ -33,7 +33,7 @@ impl HistoryFiles {
     }
 
     /// Where [`crate::data::load`] reads them from.
-    pub fn paths(self) -> InputPaths {
+    pub(crate) fn paths(self) -> InputPaths {
         InputPaths {
             leads: self.leads,
             interactions: self.interactions,
@@ -45,21 +45,21 @@ impl HistoryFiles {
 /// `--leads`, `--interactions` and `--as-of`: the open lead base a command scores, as
 /// typed, shared by `score` and `points` so that both read and document them the same.
 #[derive(Debug, Args)]
-pub struct LeadBaseFiles {
+pub(crate) struct LeadBaseFiles {
     /// Leads table (.csv or .parquet).
     #[arg(long, value_name = "F")]
-    pub leads: PathBuf,
+    pub(crate) leads: PathBuf,
     /// Interactions table (.csv or .parquet); a header-only file is fine.
     #[arg(long, value_name = "F")]
-    pub interactions: PathBuf,
+    pub(crate) interactions: PathBuf,
     /// Score as of this time (ISO 8601); only interactions before it count. Default: now.
     #[arg(long, value_name = "T", value_parser = crate::cli::flags::time("--as-of"))]
-    pub as_of: Option<i64>,
+    pub(crate) as_of: Option<i64>,
 }
 
 impl LeadBaseFiles {
     /// Each table with its flag, for checks that name the flag.
-    pub fn flagged(&self) -> Vec<(&'static str, &Path)> {
+    pub(crate) fn flagged(&self) -> Vec<(&'static str, &Path)> {
         vec![
             ("--leads", self.leads.as_path()),
             ("--interactions", self.interactions.as_path()),
@@ -67,7 +67,7 @@ impl LeadBaseFiles {
     }
 
     /// Where [`crate::data::load`] reads them from (no outcomes: open leads).
-    pub fn paths(&self) -> InputPaths {
+    pub(crate) fn paths(&self) -> InputPaths {
         InputPaths {
             leads: self.leads.clone(),
             interactions: self.interactions.clone(),
@@ -78,8 +78,8 @@ impl LeadBaseFiles {
 
 /// `--model`, as typed.
 #[derive(Debug, Args)]
-pub struct ModelFile {
+pub(crate) struct ModelFile {
     /// The model artifact written by `leadscore train`.
     #[arg(id = "model", long = "model", value_name = "MODEL")]
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
 }

@@ -11,17 +11,17 @@ use crate::model::train::ClassWeight;
 
 /// Flags of `leadscore inspect`, as typed.
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// The model artifact.
     #[arg(value_name = "MODEL")]
-    pub model: PathBuf,
+    pub(crate) model: PathBuf,
     /// Print everything as JSON instead of text.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// Runs the command.
-pub fn run(args: InspectArgs) -> Result<()> {
+pub(crate) fn run(args: InspectArgs) -> Result<()> {
     let model = read_model(&args.model)?;
     if args.json {
         let json = serde_json::to_string_pretty(&model)

@@ -1,19 +1,19 @@
 //! The command line: clap definitions, one file per command, each a thin adapter that
 //! turns what the user typed into checked library settings and calls the library.
 
-pub mod backtest;
-pub mod bench;
-pub mod compare;
-pub mod flags;
-pub mod generate;
-pub mod history;
-pub mod inspect;
-pub mod points;
-pub mod rescore;
-pub mod score;
-pub mod suggest;
-pub mod train;
-pub mod validate;
+pub(crate) mod backtest;
+pub(crate) mod bench;
+pub(crate) mod compare;
+pub(crate) mod flags;
+pub(crate) mod generate;
+pub(crate) mod history;
+pub(crate) mod inspect;
+pub(crate) mod points;
+pub(crate) mod rescore;
+pub(crate) mod score;
+pub(crate) mod suggest;
+pub(crate) mod train;
+pub(crate) mod validate;
 
 use clap::{Parser, Subcommand};
 
@@ -25,12 +25,12 @@ use crate::error::Result;
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// The commands that exist so far.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Replay history: train on what was known at a date, score the leads open then, judge by how they closed.
     Backtest(backtest::BacktestArgs),
     /// The train-and-score job timed stage by stage (read, features, train, score, write), for the benchmark against Python.

@@ -21,42 +21,42 @@ use crate::points::PointModel;
 
 /// Flags of `leadscore points`, as typed.
 #[derive(Debug, Args)]
-pub struct PointsArgs {
+pub(crate) struct PointsArgs {
     /// The rule model (TOML); without it, the built-in example of data/points.toml.
     #[arg(long, value_name = "F")]
-    pub points: Option<PathBuf>,
+    pub(crate) points: Option<PathBuf>,
     /// `--leads`, `--interactions`, `--as-of`.
     #[command(flatten)]
-    pub base: LeadBaseFiles,
+    pub(crate) base: LeadBaseFiles,
     /// Also score as of this earlier time and report which leads crossed into the action tier since.
     #[arg(long, value_name = "T", value_parser = flags::time("--since"))]
-    pub since: Option<i64>,
+    pub(crate) since: Option<i64>,
     /// Scores file (.csv or .parquet).
     #[arg(long, value_name = "F")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Also write every lead's rule-by-rule breakdown to this file (.csv or .parquet).
     #[arg(long, value_name = "F")]
-    pub breakdown: Option<PathBuf>,
+    pub(crate) breakdown: Option<PathBuf>,
     /// Print the rule-by-rule breakdown of this lead on stdout (repeatable).
     #[arg(long, value_name = "LEAD_ID")]
-    pub explain: Vec<String>,
+    pub(crate) explain: Vec<String>,
     /// `--unknown-leads`.
     #[command(flatten)]
-    pub unknown_leads: UnknownLeadsFlag,
+    pub(crate) unknown_leads: UnknownLeadsFlag,
 }
 
 /// Checked settings of a points run.
 #[derive(Debug, Clone)]
-pub struct PointsSettings {
+pub(crate) struct PointsSettings {
     /// Scoring time, µs since the epoch.
-    pub as_of: i64,
+    pub(crate) as_of: i64,
     /// Earlier time for crossings, µs since the epoch.
-    pub since: Option<i64>,
+    pub(crate) since: Option<i64>,
 }
 
 impl PointsArgs {
     /// Turns the flags into checked settings; `now` is the default as-of time.
-    pub fn settings(&self, now: i64) -> Result<PointsSettings> {
+    pub(crate) fn settings(&self, now: i64) -> Result<PointsSettings> {
         let as_of = self.base.as_of.unwrap_or(now);
         let since = self.since;
         if let Some(since) = since {
@@ -80,7 +80,7 @@ impl PointsArgs {
 }
 
 /// Runs the command.
-pub fn run(args: PointsArgs) -> Result<()> {
+pub(crate) fn run(args: PointsArgs) -> Result<()> {
     let mut outputs = vec![("--out", args.out.as_path())];
     outputs.extend(args.breakdown.as_deref().map(|b| ("--breakdown", b)));
     let mut inputs = args.base.flagged();

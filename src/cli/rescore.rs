@@ -19,47 +19,47 @@ use crate::rescore::{rescore, RescoreOptions};
 
 /// Flags of `leadscore rescore`, as typed.
 #[derive(Debug, Args)]
-pub struct RescoreArgs {
+pub(crate) struct RescoreArgs {
     /// `--model`.
     #[command(flatten)]
-    pub model: ModelFile,
+    pub(crate) model: ModelFile,
     /// Leads table (.csv or .parquet).
     #[arg(long, value_name = "F")]
-    pub leads: PathBuf,
+    pub(crate) leads: PathBuf,
     /// Interactions table (.csv or .parquet). Parquet is read a few row groups at a time,
     /// so bases larger than memory need it; CSV is read whole.
     #[arg(long, value_name = "F")]
-    pub interactions: PathBuf,
+    pub(crate) interactions: PathBuf,
     /// Output directory: scores.parquet, history/, changes.parquet, summary.json.
     #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Score as of this time (ISO 8601). Default: now.
     #[arg(long, value_name = "T", value_parser = flags::time("--as-of"))]
-    pub as_of: Option<i64>,
+    pub(crate) as_of: Option<i64>,
     /// A lead is listed as changed when its probability moved by more than this.
     #[arg(long, default_value_t = 0.05, value_name = "P")]
-    pub change_threshold: f64,
+    pub(crate) change_threshold: f64,
     /// Population stability index above which the score or a feature has drifted.
     #[arg(long, default_value_t = 0.25, value_name = "PSI")]
-    pub drift_threshold: f64,
+    pub(crate) drift_threshold: f64,
     /// Leads scored at a time; lower it to bound memory on very large bases.
     #[arg(long, default_value_t = 250_000, value_name = "N")]
-    pub partition_leads: usize,
+    pub(crate) partition_leads: usize,
     /// Allow an --as-of older than the latest run in the history: the run adds its
     /// history partition (with its own summary.json) and leaves the current scores,
     /// change list and summary alone. Without it such a run is refused.
     #[arg(long)]
-    pub backfill: bool,
+    pub(crate) backfill: bool,
     /// Exit with status 3 (after writing everything) when drift is over the threshold.
     #[arg(long)]
-    pub fail_on_drift: bool,
+    pub(crate) fail_on_drift: bool,
     /// `--unknown-leads`.
     #[command(flatten)]
-    pub unknown_leads: UnknownLeadsFlag,
+    pub(crate) unknown_leads: UnknownLeadsFlag,
 }
 
 /// Runs the job; the summary's headline goes to stderr, the summary itself to a file.
-pub fn run(args: RescoreArgs) -> Result<()> {
+pub(crate) fn run(args: RescoreArgs) -> Result<()> {
     // The run writes these in DIR (and history partitions below it).
     let written: Vec<std::path::PathBuf> = ["scores.parquet", "changes.parquet", "summary.json"]
         .iter()

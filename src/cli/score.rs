@@ -18,23 +18,23 @@ use crate::output::{write_table, OutputFormat};
 
 /// Flags of `leadscore score`, as typed.
 #[derive(Debug, Args)]
-pub struct ScoreArgs {
+pub(crate) struct ScoreArgs {
     /// `--model`.
     #[command(flatten)]
-    pub model: ModelFile,
+    pub(crate) model: ModelFile,
     /// `--leads`, `--interactions`, `--as-of`.
     #[command(flatten)]
-    pub base: LeadBaseFiles,
+    pub(crate) base: LeadBaseFiles,
     /// Scores file (.csv or .parquet).
     #[arg(long, value_name = "F")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// `--unknown-leads`.
     #[command(flatten)]
-    pub unknown_leads: UnknownLeadsFlag,
+    pub(crate) unknown_leads: UnknownLeadsFlag,
 }
 
 /// Runs the command.
-pub fn run(args: ScoreArgs) -> Result<()> {
+pub(crate) fn run(args: ScoreArgs) -> Result<()> {
     let mut inputs = vec![("--model", args.model.path.as_path())];
     inputs.extend(args.base.flagged());
     refuse_overwriting_inputs(&[("--out", &args.out)], &inputs)?;

@@ -20,50 +20,50 @@ use crate::suggest::{suggest, SuggestOptions};
 
 /// Flags of `leadscore suggest-points`, as typed.
 #[derive(Debug, Args)]
-pub struct SuggestArgs {
+pub(crate) struct SuggestArgs {
     /// `--model`.
     #[command(flatten)]
-    pub model: ModelFile,
+    pub(crate) model: ModelFile,
     /// The rule file (TOML) to write.
     #[arg(long, value_name = "F")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Rules to compare against (default: the rule model in the artifact).
     #[arg(long, value_name = "F")]
-    pub points: Option<PathBuf>,
+    pub(crate) points: Option<PathBuf>,
     /// Score of an average lead.
     #[arg(long, default_value_t = 100.0)]
-    pub base: f64,
+    pub(crate) base: f64,
     /// Points that double the odds of winning.
     #[arg(long, default_value_t = 20.0)]
-    pub points_to_double_odds: f64,
+    pub(crate) points_to_double_odds: f64,
     /// Behaviour rules to keep (the strongest).
     #[arg(long, default_value_t = 7)]
-    pub behaviours: usize,
+    pub(crate) behaviours: usize,
     /// Attribute rules to keep (the strongest).
     #[arg(long, default_value_t = 20)]
-    pub attributes: usize,
+    pub(crate) attributes: usize,
     /// Without tables: a lead is sales-ready from this predicted won probability.
     #[arg(long, default_value_t = 0.5, value_name = "P")]
-    pub sales_ready_probability: f64,
+    pub(crate) sales_ready_probability: f64,
     /// With tables: the lowest threshold at which this share of sales-ready leads won.
     #[arg(long, value_name = "SHARE", conflicts_with = "target_volume")]
-    pub target_precision: Option<f64>,
+    pub(crate) target_precision: Option<f64>,
     /// With tables: the threshold that makes this share of leads sales-ready.
     #[arg(long, value_name = "SHARE")]
-    pub target_volume: Option<f64>,
+    pub(crate) target_volume: Option<f64>,
     /// Leads table, to measure the suggestion on closed deals (with the next two).
     #[arg(long, value_name = "F", requires_all = ["interactions", "outcomes"])]
-    pub leads: Option<PathBuf>,
+    pub(crate) leads: Option<PathBuf>,
     /// Interactions table.
     #[arg(long, value_name = "F", requires = "leads")]
-    pub interactions: Option<PathBuf>,
+    pub(crate) interactions: Option<PathBuf>,
     /// Outcomes table.
     #[arg(long, value_name = "F", requires = "leads")]
-    pub outcomes: Option<PathBuf>,
+    pub(crate) outcomes: Option<PathBuf>,
 }
 
 /// Runs the command: the diff and the measurements on stdout, the file written.
-pub fn run(args: SuggestArgs) -> Result<()> {
+pub(crate) fn run(args: SuggestArgs) -> Result<()> {
     let mut inputs = vec![("--model", args.model.path.as_path())];
     inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
     inputs.extend(args.leads.as_deref().map(|p| ("--leads", p)));

@@ -25,54 +25,54 @@ use crate::progress::Progress;
 
 /// Flags of `leadscore train`, as typed.
 #[derive(Debug, Args)]
-pub struct TrainArgs {
+pub(crate) struct TrainArgs {
     /// The three tables.
     #[command(flatten)]
-    pub history: HistoryFiles,
+    pub(crate) history: HistoryFiles,
     /// The rule model (TOML) carried in the artifact; default: the built-in example.
     /// A rule model given here also feeds its fit points, engagement points and grade
     /// to the predictive model as features.
     #[arg(long, value_name = "F")]
-    pub points: Option<PathBuf>,
+    pub(crate) points: Option<PathBuf>,
     /// Model artifact to write.
     #[arg(long, value_name = "MODEL")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Learn only from what was known at this time: deals closed, leads created and
     /// interactions before it (to keep later deals for `compare` or a backtest).
     #[arg(long, value_name = "T", value_parser = flags::time("--until"))]
-    pub until: Option<i64>,
+    pub(crate) until: Option<i64>,
     /// Snapshots per closed lead while it was open, at lead ages 0, then
     /// --snapshot-every-days, doubling (1 = only at creation).
     #[arg(long, default_value_t = 8, value_name = "N")]
-    pub snapshots: usize,
+    pub(crate) snapshots: usize,
     /// Lead age (days) of the second snapshot; later ones double.
     #[arg(long, default_value_t = 7.0, value_name = "DAYS")]
-    pub snapshot_every_days: f64,
+    pub(crate) snapshot_every_days: f64,
     /// L2 regularisation strength per training row, or `auto` to choose it on the
     /// latest training deals (the lowest validation log loss).
     #[arg(long, default_value = "auto", value_name = "auto|NUMBER")]
-    pub l2: L2Choice,
+    pub(crate) l2: L2Choice,
     /// Weighting of won against lost deals; `balanced` centres probabilities on 0.5
     /// without changing the ranking.
     #[arg(long, value_enum, default_value_t = ClassWeights::None)]
-    pub class_weight: ClassWeights,
+    pub(crate) class_weight: ClassWeights,
     /// Solver iterations at most.
     #[arg(long, default_value_t = 200)]
-    pub max_iterations: u64,
+    pub(crate) max_iterations: u64,
     /// Solver stops when the norm of the mean gradient per row falls below this.
     #[arg(long, default_value_t = FitParams::default().gradient_tolerance)]
-    pub gradient_tolerance: f64,
+    pub(crate) gradient_tolerance: f64,
     /// `--unknown-leads`.
     #[command(flatten)]
-    pub unknown_leads: UnknownLeadsFlag,
+    pub(crate) unknown_leads: UnknownLeadsFlag,
     /// Training rows (snapshots) taken at most: above it, whole leads are sampled,
     /// stratified by outcome (the same data gives the same sample), and `train` says so.
     #[arg(long, default_value_t = crate::model::pipeline::MAX_TRAINING_ROWS, value_name = "N", value_parser = clap::value_parser!(usize))]
-    pub max_training_rows: usize,
+    pub(crate) max_training_rows: usize,
 }
 
 /// Runs the command: metrics on stdout, the artifact written atomically.
-pub fn run(args: TrainArgs) -> Result<()> {
+pub(crate) fn run(args: TrainArgs) -> Result<()> {
     let mut inputs = args.history.flagged();
     inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
     refuse_overwriting_inputs(&[("--out", &args.out)], &inputs)?;

@@ -12,20 +12,20 @@ use crate::error::{Error, Result};
 
 /// Flags of `leadscore validate`, as typed.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// The three tables.
     #[command(flatten)]
-    pub history: HistoryFiles,
+    pub(crate) history: HistoryFiles,
     /// `--unknown-leads`.
     #[command(flatten)]
-    pub unknown_leads: UnknownLeadsFlag,
+    pub(crate) unknown_leads: UnknownLeadsFlag,
     /// Print the summary as JSON instead of text.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// Runs the command: exit 2 on any violation, the summary on stdout otherwise.
-pub fn run(args: ValidateArgs) -> Result<()> {
+pub(crate) fn run(args: ValidateArgs) -> Result<()> {
     let paths = args.history.paths();
     let tables = load(&paths, args.unknown_leads.load_options())?;
     eprint!("{}", tables.read_summary()?);

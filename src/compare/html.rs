@@ -117,6 +117,9 @@ fn output_error(part: &str, message: String) -> Error {
 
 /// The template's filters: the number formats below, for `{{ g.won_rate|pct }}` and the
 /// like. Each takes the figure by reference, as askama passes it, and cannot fail.
+// askama's `filter_fn` writes a public helper type beside each filter, which this private
+// module keeps out of reach anyway.
+#[allow(unreachable_pub)]
 mod filters {
     use super::Interval;
     use askama::{Result, Values};
@@ -125,7 +128,7 @@ mod filters {
     macro_rules! formats {
         ($($name:ident($figure:ty $(, $arg:ident: $arg_type:ty)*);)*) => {$(
             #[askama::filter_fn]
-            pub fn $name(figure: &$figure, _: &dyn Values $(, $arg: $arg_type)*) -> Result<String> {
+            pub(crate) fn $name(figure: &$figure, _: &dyn Values $(, $arg: $arg_type)*) -> Result<String> {
                 Ok(crate::compare::format::$name(*figure $(, $arg)*))
             }
         )*};

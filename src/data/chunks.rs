@@ -14,11 +14,11 @@ use super::tables::type_interactions;
 use crate::error::{Error, Problem, Problems, Result};
 
 /// Rows decoded at a time by default (whole row groups, so never less than one group).
-pub const CHUNK_ROWS: usize = 2_000_000;
+pub(crate) const CHUNK_ROWS: usize = 2_000_000;
 
 /// A Parquet interactions file, read chunk by chunk in file order.
 #[derive(Debug)]
-pub struct ParquetChunks {
+pub(crate) struct ParquetChunks {
     path: PathBuf,
     file: String,
     row_groups: Vec<usize>,
@@ -29,18 +29,21 @@ pub struct ParquetChunks {
 
 /// One typed chunk.
 #[derive(Debug)]
-pub struct TypedChunk {
+pub(crate) struct TypedChunk {
     /// 0-based record index of the chunk's first row in the file.
-    pub first_index: usize,
+    pub(crate) first_index: usize,
     /// The typed rows, or `None` when the chunk had problems (they are in the caller's
     /// [`Problems`]; reading goes on so that every problem in the file is reported).
-    pub frame: Option<DataFrame>,
+    pub(crate) frame: Option<DataFrame>,
 }
 
 impl ParquetChunks {
     /// Opens `path` and checks its columns. I/O failures are errors; a file that is empty,
     /// not Parquet, or lacks a required column is a [`Problem`] (or several) located in it.
-    pub fn open(path: &Path, chunk_rows: usize) -> Result<std::result::Result<Self, Vec<Problem>>> {
+    pub(crate) fn open(
+        path: &Path,
+        chunk_rows: usize,
+    ) -> Result<std::result::Result<Self, Vec<Problem>>> {
         let file = path.display().to_string();
         let handle = File::open(path).map_err(|e| Error::InputFile {
             path: path.to_path_buf(),
@@ -99,13 +102,13 @@ impl ParquetChunks {
     }
 
     /// Rows in the whole file.
-    pub fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.row_groups.iter().sum()
     }
 
     /// Reads, types and checks the next chunk, or `None` at the end. Problems are added to
     /// `problems` with their rows counted from the start of the file.
-    pub fn next_chunk(&mut self, problems: &mut Problems) -> Result<Option<TypedChunk>> {
+    pub(crate) fn next_chunk(&mut self, problems: &mut Problems) -> Result<Option<TypedChunk>> {
         if self.next_group >= self.row_groups.len() {
             return Ok(None);
         }

@@ -9,7 +9,7 @@ use crate::error::Problem;
 
 /// The first problem in the file's shape, its reason counting any further rows with
 /// problems; `None` for a well-formed table.
-pub fn shape_problem(file: &str, bytes: &[u8]) -> Option<Problem> {
+pub(crate) fn shape_problem(file: &str, bytes: &[u8]) -> Option<Problem> {
     let problems = shape_problems(file, bytes);
     let more = problems.len().saturating_sub(1);
     problems.into_iter().next().map(|mut first| {

@@ -13,17 +13,17 @@ use crate::error::Result;
 
 /// One interaction, encoded.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct IndexedEvent {
+pub(crate) struct IndexedEvent {
     /// When it happened (µs since the epoch).
-    pub at: i64,
+    pub(crate) at: i64,
     /// Code of its event type in [`EventIndex::kinds`] (a missing type is "").
-    pub kind: u32,
+    pub(crate) kind: u32,
     /// Code of its detail in [`EventIndex::details`], or [`NO_DETAIL`].
-    pub detail: u32,
+    pub(crate) detail: u32,
 }
 
 /// The detail code of an interaction without one.
-pub const NO_DETAIL: u32 = u32::MAX;
+pub(crate) const NO_DETAIL: u32 = u32::MAX;
 
 /// Interactions grouped by lead row, time-ordered within each lead.
 #[derive(Debug, PartialEq)]
@@ -32,9 +32,9 @@ pub struct EventIndex {
     starts: Vec<usize>,
     events: Vec<IndexedEvent>,
     /// Event type of each kind code.
-    pub kinds: Vec<String>,
+    pub(crate) kinds: Vec<String>,
     /// Detail of each detail code.
-    pub details: Vec<String>,
+    pub(crate) details: Vec<String>,
 }
 
 impl EventIndex {
@@ -57,7 +57,7 @@ impl EventIndex {
     }
 
     /// The events of the lead at `row` of the leads table, in time order.
-    pub fn of_lead(&self, row: usize) -> &[IndexedEvent] {
+    pub(crate) fn of_lead(&self, row: usize) -> &[IndexedEvent] {
         match (self.starts.get(row), self.starts.get(row + 1)) {
             (Some(&start), Some(&end)) => &self.events[start..end],
             _ => &[],
@@ -66,7 +66,7 @@ impl EventIndex {
 
     /// The events of the lead at `row` that happened strictly before `as_of`: what an
     /// observation of it as of then may see (the point-in-time cut on the index).
-    pub fn before(&self, row: usize, as_of: i64) -> &[IndexedEvent] {
+    pub(crate) fn before(&self, row: usize, as_of: i64) -> &[IndexedEvent] {
         let mine = self.of_lead(row);
         &mine[..mine.partition_point(|e| e.at < as_of)]
     }
@@ -89,7 +89,7 @@ const PLACED_AT_ONCE: usize = 1 << 22;
 /// part; a Parquet file read a few row groups at a time is many), each counted against
 /// its lead. Its [`placer`](Self::placer) is then given the same parts in the same order,
 /// so the index is built without ever holding all interactions as a frame.
-pub struct EventCounter<'a> {
+pub(crate) struct EventCounter<'a> {
     lead_index: IdIndex<'a>,
     /// Interactions per lead row.
     counts: Vec<usize>,
@@ -99,7 +99,7 @@ pub struct EventCounter<'a> {
 
 impl<'a> EventCounter<'a> {
     /// Counting for the leads of `leads`, by row.
-    pub fn new(leads: &'a DataFrame) -> Result<Self> {
+    pub(crate) fn new(leads: &'a DataFrame) -> Result<Self> {
         let lead_ids = leads.column(LEAD_ID)?.str()?;
         Ok(EventCounter {
             lead_index: IdIndex::new(lead_ids.iter().map(|id| id.unwrap_or("")).collect()),
@@ -110,7 +110,7 @@ impl<'a> EventCounter<'a> {
 
     /// Counts the next part (typed interactions). Ids are looked up once per run of equal
     /// ids (an export grouped by lead needs one look-up per lead).
-    pub fn count(&mut self, part: &DataFrame) -> Result<()> {
+    pub(crate) fn count(&mut self, part: &DataFrame) -> Result<()> {
         let ids = part.column(LEAD_ID)?.str()?;
         let times = part.column(OCCURRED_AT)?.to_physical_repr();
         let times = times.i64()?;
@@ -137,7 +137,7 @@ impl<'a> EventCounter<'a> {
     }
 
     /// The second pass, over the same parts.
-    pub fn placer(self) -> EventPlacer {
+    pub(crate) fn placer(self) -> EventPlacer {
         let mut starts = Vec::with_capacity(self.counts.len() + 1);
         let mut total = 0;
         for count in &self.counts {
@@ -166,7 +166,7 @@ impl<'a> EventCounter<'a> {
 
 /// The second of an index's two passes (see [`EventCounter`]): every counted part again,
 /// each interaction written into its lead's slot in file order.
-pub struct EventPlacer {
+pub(crate) struct EventPlacer {
     starts: Vec<usize>,
     /// Each lead row's next free slot.
     next: Vec<usize>,
@@ -181,7 +181,7 @@ pub struct EventPlacer {
 
 impl EventPlacer {
     /// Places the next part: the one counted at this place.
-    pub fn place(&mut self, part: &DataFrame) -> Result<()> {
+    pub(crate) fn place(&mut self, part: &DataFrame) -> Result<()> {
         let n = part.height();
         let Some(rows) = self.rows.get(self.placed..self.placed + n) else {
             return Err(polars_err!(
@@ -216,7 +216,7 @@ impl EventPlacer {
 
     /// The index, each lead's events in time order (the sort is stable, so ties keep
     /// file order). Fails when fewer rows were placed than counted.
-    pub fn finish(mut self) -> Result<EventIndex> {
+    pub(crate) fn finish(mut self) -> Result<EventIndex> {
         if self.placed != self.rows.len() {
             return Err(polars_err!(
                 ComputeError: "{} interactions were counted but {} placed",

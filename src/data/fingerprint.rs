@@ -14,7 +14,7 @@ use crate::error::Result;
 
 /// A fingerprint being taken: tables in order, each whole or in consecutive parts.
 #[derive(Default)]
-pub struct Fingerprint {
+pub(crate) struct Fingerprint {
     whole: crc32fast::Hasher,
     /// The table being hashed: its columns' names and types, hashes and rows so far.
     table: Option<TableHash>,
@@ -27,13 +27,13 @@ struct TableHash {
 
 impl Fingerprint {
     /// Hashes a whole table.
-    pub fn add(&mut self, table: &DataFrame) -> Result<()> {
+    pub(crate) fn add(&mut self, table: &DataFrame) -> Result<()> {
         self.add_part(table, true)
     }
 
     /// Hashes the next part of a table; `first` starts a new table (the one before is
     /// then complete).
-    pub fn add_part(&mut self, part: &DataFrame, first: bool) -> Result<()> {
+    pub(crate) fn add_part(&mut self, part: &DataFrame, first: bool) -> Result<()> {
         if first {
             self.close_table();
         }
@@ -58,7 +58,7 @@ impl Fingerprint {
     }
 
     /// "crc32:1a2b3c4d".
-    pub fn finish(mut self) -> String {
+    pub(crate) fn finish(mut self) -> String {
         self.close_table();
         format!("crc32:{:08x}", self.whole.finalize())
     }

@@ -24,15 +24,15 @@ use crate::progress::Progress;
 
 /// How a history is read.
 #[derive(Debug, Clone, Copy)]
-pub struct HistoryOptions {
+pub(crate) struct HistoryOptions {
     /// As for [`load`].
-    pub load: LoadOptions,
+    pub(crate) load: LoadOptions,
     /// Only what was known before this time (µs) is kept (see [`Tables::known_at`]).
-    pub until: Option<i64>,
+    pub(crate) until: Option<i64>,
     /// Keep the interactions frame too (rule features read it); it is then read whole.
-    pub keep_interactions: bool,
+    pub(crate) keep_interactions: bool,
     /// Rows of a Parquet interactions file decoded at a time (whole row groups).
-    pub chunk_rows: usize,
+    pub(crate) chunk_rows: usize,
 }
 
 impl Default for HistoryOptions {
@@ -51,21 +51,25 @@ impl Default for HistoryOptions {
 pub struct History {
     /// Leads and outcomes (what was known before `until`); the interactions frame is
     /// empty unless it was asked to be kept.
-    pub tables: Tables,
+    pub(crate) tables: Tables,
     /// The interactions of those leads, encoded.
-    pub events: EventIndex,
+    pub(crate) events: EventIndex,
     /// The latest time in the three tables (µs since the epoch; 0 when all are empty).
-    pub data_as_of: i64,
+    pub(crate) data_as_of: i64,
     /// See [`super::fingerprint`].
-    pub fingerprint: String,
+    pub(crate) fingerprint: String,
     /// What was read (before `until`), in lines for stderr.
-    pub read_summary: String,
+    pub(crate) read_summary: String,
 }
 
 impl History {
     /// Reads, checks and indexes the history: every problem in all files is reported in
     /// one error (exit status 2), as [`load`] reports them.
-    pub fn load(paths: &InputPaths, options: HistoryOptions, progress: &Progress) -> Result<Self> {
+    pub(crate) fn load(
+        paths: &InputPaths,
+        options: HistoryOptions,
+        progress: &Progress,
+    ) -> Result<Self> {
         let streamed = !options.keep_interactions
             && FileFormat::of(&paths.interactions)? == FileFormat::Parquet;
         if streamed {
@@ -85,7 +89,7 @@ impl History {
 
     /// The history of tables already read, their interactions indexed (and the frame
     /// let go unless `keep_interactions`).
-    pub fn of_tables(mut tables: Tables, keep_interactions: bool) -> Result<Self> {
+    pub(crate) fn of_tables(mut tables: Tables, keep_interactions: bool) -> Result<Self> {
         let events = EventIndex::new(&tables.leads, &tables.interactions)?;
         let mut fingerprint = Fingerprint::default();
         for table in [&tables.leads, &tables.interactions, &tables.outcomes] {

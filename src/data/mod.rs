@@ -4,16 +4,16 @@
 //! may trust its typing: the checks of the contract happen here, once, and every
 //! violation found is reported together with its file, row and column.
 
-pub mod chunks;
+pub(crate) mod chunks;
 pub mod columns;
-pub mod csv_shape;
+pub(crate) mod csv_shape;
 pub mod events;
-pub mod fingerprint;
+pub(crate) mod fingerprint;
 pub mod history;
-pub mod source;
-pub mod summary;
-pub mod tables;
-pub mod text;
+pub(crate) mod source;
+pub(crate) mod summary;
+pub(crate) mod tables;
+pub(crate) mod text;
 pub mod timestamp;
 
 use std::fmt::Write as _;
@@ -58,9 +58,9 @@ pub struct LoadOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UnknownLeads {
     /// How many rows.
-    pub rows: usize,
+    pub(crate) rows: usize,
     /// The first few, as (spreadsheet row, lead_id).
-    pub examples: Vec<(usize, String)>,
+    pub(crate) examples: Vec<(usize, String)>,
 }
 
 /// The typed, validated input tables (layout in [`tables`]).
@@ -81,7 +81,7 @@ pub struct Tables {
 }
 
 /// How many examples of unknown leads are kept.
-pub const UNKNOWN_EXAMPLES: usize = 5;
+pub(crate) const UNKNOWN_EXAMPLES: usize = 5;
 
 /// Reads, types and cross-checks the tables; every problem in all files is reported in
 /// one error (exit status 2).
@@ -234,7 +234,7 @@ fn read_typed(
 
 /// Reads and checks the leads table alone (exit status 2 on any problem), for runs that
 /// read interactions in parts ([`chunks`]).
-pub fn load_leads(path: &std::path::Path) -> Result<DataFrame> {
+pub(crate) fn load_leads(path: &std::path::Path) -> Result<DataFrame> {
     let mut problems = Problems::default();
     let leads = read_typed(path, &mut problems, tables::type_leads)?;
     match leads {
@@ -244,7 +244,7 @@ pub fn load_leads(path: &std::path::Path) -> Result<DataFrame> {
 }
 
 /// A typed interactions table with no rows.
-pub fn empty_interactions() -> Result<DataFrame> {
+pub(crate) fn empty_interactions() -> Result<DataFrame> {
     let columns = vec![
         Column::new_empty(LEAD_ID.into(), &DataType::String),
         Column::new_empty(
@@ -258,7 +258,7 @@ pub fn empty_interactions() -> Result<DataFrame> {
 }
 
 /// "read 4,000 leads (12 attributes) from data/leads.csv", with its newline.
-pub fn leads_line(leads: &DataFrame, path: &std::path::Path) -> String {
+pub(crate) fn leads_line(leads: &DataFrame, path: &std::path::Path) -> String {
     let attributes = leads.width().saturating_sub(2);
     format!(
         "read {} leads ({attributes} attributes) from {}\n",
@@ -268,7 +268,7 @@ pub fn leads_line(leads: &DataFrame, path: &std::path::Path) -> String {
 }
 
 /// The warning about rows of `what` (in `path`) that name unknown leads, if there are any.
-pub fn unknown_warning(
+pub(crate) fn unknown_warning(
     what: &str,
     path: &std::path::Path,
     unknown: &UnknownLeads,
@@ -284,7 +284,7 @@ pub fn unknown_warning(
 }
 
 /// A typed outcomes table with no rows, for inputs without outcomes.
-pub fn empty_outcomes() -> Result<DataFrame> {
+pub(crate) fn empty_outcomes() -> Result<DataFrame> {
     let columns = vec![
         Column::new_empty(LEAD_ID.into(), &DataType::String),
         Column::new_empty(OUTCOME.into(), &DataType::String),
@@ -356,7 +356,7 @@ fn report_unknown(
 
 /// The problem of the row at record `index` of `file` naming `id`, a lead the leads
 /// table lacks (under `--unknown-leads error`).
-pub fn unknown_lead_problem(file: &str, index: usize, id: &str) -> crate::error::Problem {
+pub(crate) fn unknown_lead_problem(file: &str, index: usize, id: &str) -> crate::error::Problem {
     problem(
         file,
         Some(spreadsheet_row(index)),
@@ -367,7 +367,7 @@ pub fn unknown_lead_problem(file: &str, index: usize, id: &str) -> crate::error:
 
 impl UnknownLeads {
     /// Counts the row at record `index`, naming `id`, keeping the first few as examples.
-    pub fn note(&mut self, index: usize, id: &str) {
+    pub(crate) fn note(&mut self, index: usize, id: &str) {
         self.rows += 1;
         if self.examples.len() < UNKNOWN_EXAMPLES {
             self.examples.push((spreadsheet_row(index), id.to_string()));
@@ -377,7 +377,7 @@ impl UnknownLeads {
 
 impl Tables {
     /// Names of the attribute columns, in file order.
-    pub fn attribute_names(&self) -> Vec<String> {
+    pub(crate) fn attribute_names(&self) -> Vec<String> {
         self.leads
             .get_column_names()
             .iter()
@@ -387,7 +387,7 @@ impl Tables {
     }
 
     /// A few lines for stderr saying what was read, and warnings about unknown leads.
-    pub fn read_summary(&self) -> Result<String> {
+    pub(crate) fn read_summary(&self) -> Result<String> {
         self.read_summary_of(self.interactions.height())
     }
 
@@ -438,14 +438,14 @@ impl Tables {
     }
 
     /// Number of won outcomes.
-    pub fn won_count(&self) -> Result<usize> {
+    pub(crate) fn won_count(&self) -> Result<usize> {
         let outcome = self.outcomes.column(OUTCOME)?.str()?;
         Ok(outcome.iter().flatten().filter(|o| *o == WON).count())
     }
 }
 
 /// "row 7: 'L9'; row 9: 'L12'" for a set of examples.
-pub fn examples(unknown: &UnknownLeads) -> String {
+pub(crate) fn examples(unknown: &UnknownLeads) -> String {
     unknown
         .examples
         .iter()
@@ -455,7 +455,7 @@ pub fn examples(unknown: &UnknownLeads) -> String {
 }
 
 /// A numeric column as f64 values, nulls as NaN.
-pub fn floats(frame: &DataFrame, column: &str) -> Result<Vec<f64>> {
+pub(crate) fn floats(frame: &DataFrame, column: &str) -> Result<Vec<f64>> {
     Ok(frame
         .column(column)?
         .cast(&DataType::Float64)?
@@ -466,7 +466,7 @@ pub fn floats(frame: &DataFrame, column: &str) -> Result<Vec<f64>> {
 }
 
 /// 1234567 as "1,234,567", for counts people read.
-pub fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -14,7 +14,7 @@ use crate::error::{Error, Problem, Result};
 
 /// The two file formats the contract accepts, chosen by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileFormat {
+pub(crate) enum FileFormat {
     /// Comma-separated, UTF-8, header row.
     Csv,
     /// Apache Parquet.
@@ -23,7 +23,7 @@ pub enum FileFormat {
 
 impl FileFormat {
     /// The format named by the file's extension, or an error naming the file.
-    pub fn of(path: &Path) -> Result<Self> {
+    pub(crate) fn of(path: &Path) -> Result<Self> {
         let extension = path
             .extension()
             .and_then(|e| e.to_str())
@@ -40,11 +40,11 @@ impl FileFormat {
 }
 
 /// What reading a file gave: a frame, or the one problem that prevented it.
-pub type ReadOutcome = std::result::Result<DataFrame, Problem>;
+pub(crate) type ReadOutcome = std::result::Result<DataFrame, Problem>;
 
 /// Reads `path` into a frame. I/O failures (no such file, no permission) are errors;
 /// content that cannot be read as a table is a [`Problem`] located in the file.
-pub fn read_frame(path: &Path) -> Result<ReadOutcome> {
+pub(crate) fn read_frame(path: &Path) -> Result<ReadOutcome> {
     let format = FileFormat::of(path)?;
     let cannot_read = |e: std::io::Error| Error::InputFile {
         path: path.to_path_buf(),
@@ -160,7 +160,12 @@ fn header_column_name(bytes: &[u8], index: usize) -> Option<String> {
 }
 
 /// Builds a problem for `file`.
-pub fn problem(file: &str, row: Option<usize>, column: Option<String>, reason: String) -> Problem {
+pub(crate) fn problem(
+    file: &str,
+    row: Option<usize>,
+    column: Option<String>,
+    reason: String,
+) -> Problem {
     Problem {
         file: file.to_string(),
         row,

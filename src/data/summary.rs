@@ -17,68 +17,68 @@ const TOP: usize = 10;
 
 /// Facts about the three tables, computed once; shown as text or JSON.
 #[derive(Debug, Clone, Serialize)]
-pub struct DataQuality {
+pub(crate) struct DataQuality {
     /// Number of leads.
-    pub leads: usize,
+    pub(crate) leads: usize,
     /// Earliest and latest `created_at`.
-    pub leads_created: Option<(String, String)>,
+    pub(crate) leads_created: Option<(String, String)>,
     /// Number of interactions (including those of unknown leads).
-    pub interactions: usize,
+    pub(crate) interactions: usize,
     /// Earliest and latest `occurred_at`.
-    pub interactions_occurred: Option<(String, String)>,
+    pub(crate) interactions_occurred: Option<(String, String)>,
     /// Interactions per known lead: mean, median, 90th percentile, max.
-    pub interactions_per_lead: PerLead,
+    pub(crate) interactions_per_lead: PerLead,
     /// Leads with no interaction at all.
-    pub leads_without_interactions: usize,
+    pub(crate) leads_without_interactions: usize,
     /// Count per event type, most frequent first.
-    pub event_types: Vec<(String, usize)>,
+    pub(crate) event_types: Vec<(String, usize)>,
     /// The most frequent details, most frequent first.
-    pub top_details: Vec<(String, usize)>,
+    pub(crate) top_details: Vec<(String, usize)>,
     /// Closed leads that were won.
-    pub won: usize,
+    pub(crate) won: usize,
     /// Closed leads that were lost.
-    pub lost: usize,
+    pub(crate) lost: usize,
     /// Leads without an outcome (scored, never trained on).
-    pub open: usize,
+    pub(crate) open: usize,
     /// won / (won + lost), when anything closed.
-    pub won_rate: Option<f64>,
+    pub(crate) won_rate: Option<f64>,
     /// Earliest and latest `closed_at`.
-    pub outcomes_closed: Option<(String, String)>,
+    pub(crate) outcomes_closed: Option<(String, String)>,
     /// Outcomes whose `closed_at` is before the lead's `created_at`.
-    pub closed_before_created: usize,
+    pub(crate) closed_before_created: usize,
     /// Interactions whose lead is not in the leads table.
-    pub unknown_in_interactions: UnknownLeadsSummary,
+    pub(crate) unknown_in_interactions: UnknownLeadsSummary,
     /// Outcomes whose lead is not in the leads table.
-    pub unknown_in_outcomes: UnknownLeadsSummary,
+    pub(crate) unknown_in_outcomes: UnknownLeadsSummary,
     /// Interactions at or after their lead's `closed_at`: what a careless pipeline leaks.
-    pub after_close: AfterClose,
+    pub(crate) after_close: AfterClose,
     /// Missing values and shape of each attribute column.
-    pub attributes: Vec<AttributeSummary>,
+    pub(crate) attributes: Vec<AttributeSummary>,
     /// Rules of the built-in example that these leads cannot feed (their column is
     /// missing or of another kind): training without `--points` skips them.
-    pub builtin_rules_skipped: Vec<String>,
+    pub(crate) builtin_rules_skipped: Vec<String>,
 }
 
 /// Distribution of interactions per lead.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct PerLead {
+pub(crate) struct PerLead {
     /// Arithmetic mean.
-    pub mean: f64,
+    pub(crate) mean: f64,
     /// Median.
-    pub median: u32,
+    pub(crate) median: u32,
     /// 90th percentile.
-    pub p90: u32,
+    pub(crate) p90: u32,
     /// Maximum.
-    pub max: u32,
+    pub(crate) max: u32,
 }
 
 /// Unknown-lead rows of one table.
 #[derive(Debug, Clone, Serialize)]
-pub struct UnknownLeadsSummary {
+pub(crate) struct UnknownLeadsSummary {
     /// How many rows.
-    pub rows: usize,
+    pub(crate) rows: usize,
     /// Examples as "row N: 'id'".
-    pub examples: String,
+    pub(crate) examples: String,
 }
 
 impl From<&UnknownLeads> for UnknownLeadsSummary {
@@ -92,31 +92,31 @@ impl From<&UnknownLeads> for UnknownLeadsSummary {
 
 /// Interactions recorded at or after the deal closed.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct AfterClose {
+pub(crate) struct AfterClose {
     /// How many interactions.
-    pub interactions: usize,
+    pub(crate) interactions: usize,
     /// How many closed leads have any.
-    pub leads: usize,
+    pub(crate) leads: usize,
     /// Their event types, most frequent first.
-    pub event_types: Vec<(String, usize)>,
+    pub(crate) event_types: Vec<(String, usize)>,
 }
 
 /// One attribute column.
 #[derive(Debug, Clone, Serialize)]
-pub struct AttributeSummary {
+pub(crate) struct AttributeSummary {
     /// Column name.
-    pub name: String,
+    pub(crate) name: String,
     /// `categorical` or `numeric`.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// Missing values.
-    pub missing: usize,
+    pub(crate) missing: usize,
     /// Distinct values (categorical) or min..max (numeric), in words.
-    pub shape: String,
+    pub(crate) shape: String,
 }
 
 impl DataQuality {
     /// Computes the summary; cost is a few group-bys over the interactions.
-    pub fn of(tables: &Tables) -> Result<Self> {
+    pub(crate) fn of(tables: &Tables) -> Result<Self> {
         let leads = &tables.leads;
         let interactions = &tables.interactions;
         let outcomes = &tables.outcomes;

@@ -17,12 +17,12 @@ use super::timestamp::{parse_timestamp, MICROS_PER_DAY};
 use crate::error::{Problems, Result};
 
 /// Spreadsheet row of the record at 0-based `index` (the header is row 1).
-pub fn spreadsheet_row(index: usize) -> usize {
+pub(crate) fn spreadsheet_row(index: usize) -> usize {
     index + 2
 }
 
 /// Types a leads frame; `None` when problems make it unusable (they are in `problems`).
-pub fn type_leads(
+pub(crate) fn type_leads(
     file: &str,
     raw: &DataFrame,
     problems: &mut Problems,
@@ -59,7 +59,7 @@ pub fn type_leads(
 
 /// Types an interactions frame. A header-only file is valid: many CRM exports have no
 /// event table and carry activity as counted lead columns instead.
-pub fn type_interactions(
+pub(crate) fn type_interactions(
     file: &str,
     raw: &DataFrame,
     problems: &mut Problems,
@@ -106,7 +106,7 @@ pub fn type_interactions(
 }
 
 /// Types an outcomes frame: one row per closed lead, `won` or `lost`.
-pub fn type_outcomes(
+pub(crate) fn type_outcomes(
     file: &str,
     raw: &DataFrame,
     problems: &mut Problems,

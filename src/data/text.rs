@@ -9,7 +9,7 @@ use polars::prelude::*;
 /// `values`, in order, covering every row once. Two rows are put in one run only when
 /// their views are equal (which makes their strings equal); a run never spans two
 /// chunks, so neighbouring runs may hold the same value.
-pub fn each_run<'a>(
+pub(crate) fn each_run<'a>(
     values: &'a StringChunked,
     mut each: impl FnMut(usize, usize, Option<&'a str>),
 ) {
@@ -49,7 +49,7 @@ pub fn each_run<'a>(
 /// (tables come by lead, in the leads table's order): each look-up first tries the
 /// place after the last one found. Sorted ids are then searched onwards from there
 /// and need no hashing at all; others are hashed once.
-pub struct IdIndex<'a> {
+pub(crate) struct IdIndex<'a> {
     ids: Vec<&'a str>,
     /// For ids that are not strictly increasing: each id's place (the last, if twice).
     places: Option<PlHashMap<&'a str, usize>>,
@@ -58,7 +58,7 @@ pub struct IdIndex<'a> {
 impl<'a> IdIndex<'a> {
     /// Indexes `ids`; an id given twice keeps its last place (as a map collected from
     /// them would).
-    pub fn new(ids: Vec<&'a str>) -> Self {
+    pub(crate) fn new(ids: Vec<&'a str>) -> Self {
         let sorted = ids.windows(2).all(|pair| pair[0] < pair[1]);
         let places = (!sorted).then(|| {
             let mut places = PlHashMap::with_capacity(ids.len());
@@ -71,25 +71,15 @@ impl<'a> IdIndex<'a> {
     }
 
     /// Whether some id is given twice.
-    pub fn has_repeats(&self) -> bool {
+    pub(crate) fn has_repeats(&self) -> bool {
         self.places
             .as_ref()
             .is_some_and(|places| places.len() < self.ids.len())
     }
 
-    /// How many ids.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-
     /// The place of `id`; `cursor` is the caller's last place found (start at `None`).
     #[inline]
-    pub fn find(&self, id: &str, cursor: &mut Option<usize>) -> Option<usize> {
+    pub(crate) fn find(&self, id: &str, cursor: &mut Option<usize>) -> Option<usize> {
         let next = cursor.map_or(0, |c| c + 1);
         if self.ids.get(next) == Some(&id) {
             *cursor = Some(next);
@@ -137,7 +127,7 @@ impl<'a> IdIndex<'a> {
 /// A small direct-mapped cache from a value's view to what it stands for, to resolve a
 /// Parquet dictionary column's rows (whose views repeat) without hashing their text.
 /// Views are only comparable within one array: clear it between chunks.
-pub struct ViewCache<V> {
+pub(crate) struct ViewCache<V> {
     slots: Vec<Option<(u128, V)>>,
 }
 
@@ -145,14 +135,14 @@ impl<V: Copy> ViewCache<V> {
     const SLOTS: usize = 256;
 
     /// An empty cache.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         ViewCache {
             slots: vec![None; Self::SLOTS],
         }
     }
 
     /// Forgets every view.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.slots.iter_mut().for_each(|slot| *slot = None);
     }
 
@@ -163,7 +153,7 @@ impl<V: Copy> ViewCache<V> {
 
     /// What `view` was last put with, if it is still cached.
     #[inline]
-    pub fn get(&self, view: u128) -> Option<V> {
+    pub(crate) fn get(&self, view: u128) -> Option<V> {
         match self.slots[Self::slot(view)] {
             Some((cached, value)) if cached == view => Some(value),
             _ => None,
@@ -172,7 +162,7 @@ impl<V: Copy> ViewCache<V> {
 
     /// Caches `value` for `view`.
     #[inline]
-    pub fn put(&mut self, view: u128, value: V) {
+    pub(crate) fn put(&mut self, view: u128, value: V) {
         self.slots[Self::slot(view)] = Some((view, value));
     }
 }

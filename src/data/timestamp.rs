@@ -6,12 +6,12 @@
 //! pinned to its row. It runs at tens of millions of values per second.
 
 /// The chrono format leadscore writes timestamps in (whole seconds, UTC).
-pub const CSV_TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+pub(crate) const CSV_TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// Microseconds per second, minute, hour and day.
-pub const MICROS_PER_SECOND: i64 = 1_000_000;
+pub(crate) const MICROS_PER_SECOND: i64 = 1_000_000;
 /// Microseconds in one day.
-pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+pub(crate) const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 
 /// Parses one timestamp to microseconds since 1970-01-01T00:00:00Z, or `None` when it is
 /// not one of the contract's shapes or names an impossible date or time.
@@ -41,7 +41,7 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
 }
 
 /// Microseconds since the epoch, now.
-pub fn now_micros() -> i64 {
+pub(crate) fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
@@ -139,7 +139,7 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -150,7 +150,7 @@ pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// The date of a day number since 1970-01-01 (inverse of [`days_from_civil`]).
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -86,7 +86,7 @@ fn tie_groups(scores: &[f64], order: &[usize]) -> Vec<(usize, usize)> {
 
 /// ROC curve points (false positive rate, true positive rate) at every distinct score,
 /// from (0, 0) to (1, 1), thinned to at most `max_points` for drawing.
-pub fn roc_curve(scores: &[f64], won: &[bool], max_points: usize) -> Vec<(f64, f64)> {
+pub(crate) fn roc_curve(scores: &[f64], won: &[bool], max_points: usize) -> Vec<(f64, f64)> {
     let order = descending(scores);
     let positives = won.iter().filter(|&&w| w).count().max(1) as f64;
     let negatives = (won.len() - won.iter().filter(|&&w| w).count()).max(1) as f64;
@@ -118,7 +118,7 @@ pub fn roc_curve(scores: &[f64], won: &[bool], max_points: usize) -> Vec<(f64, f
 /// cumulative share of won deals found. Leads tied across a decile border are shared in
 /// proportion (the expected split under a random tie-break), so the figures do not
 /// depend on row order.
-pub fn gains(scores: &[f64], won: &[bool]) -> Vec<GainRow> {
+pub(crate) fn gains(scores: &[f64], won: &[bool]) -> Vec<GainRow> {
     let order = descending(scores);
     let groups = tie_groups(scores, &order);
     let n = order.len();
@@ -173,7 +173,7 @@ pub fn gains(scores: &[f64], won: &[bool]) -> Vec<GainRow> {
 
 /// Calibration in ten bins of predicted probability (0–0.1, …, 0.9–1.0); empty bins
 /// are kept so tables line up.
-pub fn calibration(probability: &[f64], won: &[bool]) -> Vec<CalibrationBin> {
+pub(crate) fn calibration(probability: &[f64], won: &[bool]) -> Vec<CalibrationBin> {
     let mut sums = [(0usize, 0.0f64, 0usize); 10];
     for (&p, &w) in probability.iter().zip(won) {
         let bin = ((p * 10.0).floor() as usize).min(9);
@@ -198,7 +198,7 @@ pub fn calibration(probability: &[f64], won: &[bool]) -> Vec<CalibrationBin> {
 }
 
 /// Counts of won and lost per equal-width bin between the scores' min and max.
-pub fn histogram(scores: &[f64], won: &[bool], bins: usize) -> Histogram {
+pub(crate) fn histogram(scores: &[f64], won: &[bool], bins: usize) -> Histogram {
     let finite = scores.iter().copied().filter(|s| s.is_finite());
     let low = finite.clone().fold(f64::INFINITY, f64::min);
     let high = finite.fold(f64::NEG_INFINITY, f64::max);
@@ -231,7 +231,7 @@ pub fn histogram(scores: &[f64], won: &[bool], bins: usize) -> Histogram {
 
 /// ROC AUC and PR AUC, each with a 95% interval from `draws` bootstrap resamples of the
 /// leads (seeded: the same inputs give the same interval).
-pub fn bootstrap_auc(
+pub(crate) fn bootstrap_auc(
     scores: &[f64],
     won: &[bool],
     draws: usize,

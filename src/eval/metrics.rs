@@ -4,24 +4,24 @@
 /// Probabilities judged against outcomes, as the holdout, each backtest row and the
 /// benchmark report them. A ranking figure that cannot be had (one outcome only) is NaN.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     /// Share of won.
-    pub base_rate: f64,
+    pub(crate) base_rate: f64,
     /// ROC AUC.
-    pub roc_auc: f64,
+    pub(crate) roc_auc: f64,
     /// Area under the precision–recall curve (average precision).
-    pub pr_auc: f64,
+    pub(crate) pr_auc: f64,
     /// Won rate in the top 10% by probability over the base rate.
-    pub lift_top_decile: f64,
+    pub(crate) lift_top_decile: f64,
     /// Log loss (natural log).
-    pub log_loss: f64,
+    pub(crate) log_loss: f64,
     /// Brier score.
-    pub brier: f64,
+    pub(crate) brier: f64,
 }
 
 impl Metrics {
     /// The figures of `probability` against `won`.
-    pub fn of(probability: &[f64], won: &[bool]) -> Self {
+    pub(crate) fn of(probability: &[f64], won: &[bool]) -> Self {
         Metrics {
             base_rate: won.iter().filter(|&&w| w).count() as f64 / won.len().max(1) as f64,
             roc_auc: roc_auc(probability, won).unwrap_or(f64::NAN),
@@ -65,7 +65,7 @@ pub fn roc_auc(scores: &[f64], won: &[bool]) -> Option<f64> {
 
 /// Mean negative log-likelihood of the outcomes (natural log), probabilities clipped
 /// away from 0 and 1 as scikit-learn does.
-pub fn log_loss(probability: &[f64], won: &[bool]) -> f64 {
+pub(crate) fn log_loss(probability: &[f64], won: &[bool]) -> f64 {
     let eps = 1e-15;
     let total: f64 = probability
         .iter()
@@ -83,7 +83,7 @@ pub fn log_loss(probability: &[f64], won: &[bool]) -> f64 {
 }
 
 /// Mean squared error of the probabilities against the 0/1 outcomes.
-pub fn brier(probability: &[f64], won: &[bool]) -> f64 {
+pub(crate) fn brier(probability: &[f64], won: &[bool]) -> f64 {
     let total: f64 = probability
         .iter()
         .zip(won)
@@ -96,7 +96,7 @@ pub fn brier(probability: &[f64], won: &[bool]) -> f64 {
 /// `average_precision_score` computes it (a step sum over distinct score thresholds,
 /// ties grouped). What matters when won deals are rare: how clean the top of the list is.
 /// `None` when no lead won or lengths differ.
-pub fn pr_auc(scores: &[f64], won: &[bool]) -> Option<f64> {
+pub(crate) fn pr_auc(scores: &[f64], won: &[bool]) -> Option<f64> {
     let positives = won.iter().filter(|&&w| w).count();
     if scores.len() != won.len() || positives == 0 || scores.iter().any(|s| s.is_nan()) {
         return None;
@@ -124,7 +124,7 @@ pub fn pr_auc(scores: &[f64], won: &[bool]) -> Option<f64> {
 /// Won rate among the top `share` of leads by score, divided by the overall won rate:
 /// how many times better than calling at random the first calls are. Ties at the border
 /// are broken by input order so the figure is deterministic. `None` without a win.
-pub fn lift_at(share: f64, scores: &[f64], won: &[bool]) -> Option<f64> {
+pub(crate) fn lift_at(share: f64, scores: &[f64], won: &[bool]) -> Option<f64> {
     let positives = won.iter().filter(|&&w| w).count();
     if scores.len() != won.len() || positives == 0 || !(share > 0.0 && share <= 1.0) {
         return None;

@@ -18,18 +18,18 @@ use crate::error::{Error, Result};
 
 /// What the spec counts: event types with columns of their own (the rest is "other")
 /// and (event type, detail) pairs, and the windows in days (`None` is all time).
-pub struct ActivityPlan<'a> {
+pub(crate) struct ActivityPlan<'a> {
     /// Event types with columns of their own, in column order.
-    pub event_types: &'a [String],
+    pub(crate) event_types: &'a [String],
     /// (event type, detail) pairs with columns of their own, in column order.
-    pub details: &'a [(String, String)],
+    pub(crate) details: &'a [(String, String)],
     /// Windows, in column order.
-    pub windows: &'a [Option<u32>],
+    pub(crate) windows: &'a [Option<u32>],
 }
 
 impl ActivityPlan<'_> {
     /// Count columns: every event type, "other" and every detail pair, per window.
-    pub fn width(&self) -> usize {
+    pub(crate) fn width(&self) -> usize {
         (self.event_types.len() + 1 + self.details.len()) * self.windows.len()
     }
 }
@@ -44,7 +44,7 @@ const BLOCK: usize = 4_096;
 /// `days_since_last` the age in days of the last visible interaction (NaN when there is
 /// none); `active_days_90d` the distinct whole days (ages floored) with activity in the
 /// last 90.
-pub fn activity_into(
+pub(crate) fn activity_into(
     plan: &ActivityPlan,
     index: &EventIndex,
     lead_of: &[Option<usize>],

@@ -42,13 +42,13 @@ impl Default for CutoffParams {
 
 impl CutoffParams {
     /// The first snapshot age after creation, in days; later ones double (default 7).
-    pub fn every_days(mut self, days: f64) -> Self {
+    pub(crate) fn every_days(mut self, days: f64) -> Self {
         self.every_days = days;
         self
     }
     /// Snapshots per lead at most (default 8: ages 0, 7, 14, 28, 56, 112, 224 and 448
     /// days; 1 means one snapshot, at creation).
-    pub fn max_snapshots(mut self, n: usize) -> Self {
+    pub(crate) fn max_snapshots(mut self, n: usize) -> Self {
         self.max_snapshots = n;
         self
     }
@@ -86,7 +86,7 @@ pub struct ValidCutoffParams(CutoffParams);
 
 impl ValidCutoffParams {
     /// The lead ages (days) at which closed leads are observed, youngest first.
-    pub fn ages_days(&self) -> Vec<f64> {
+    pub(crate) fn ages_days(&self) -> Vec<f64> {
         let p = &self.0;
         (0..p.max_snapshots)
             .map(|k| {
@@ -101,7 +101,7 @@ impl ValidCutoffParams {
     }
 
     /// The settings in words, for `inspect` and reports.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let ages: Vec<String> = self.ages_days().iter().map(|a| format!("{a}")).collect();
         format!(
             "each closed lead observed at ages {} days while it was open",
@@ -271,7 +271,11 @@ fn closed_deals(leads: &DataFrame, outcomes: &DataFrame) -> LazyFrame {
 /// has since closed, one row per (date, lead) as of that date: `lead_id`, `as_of`,
 /// `won`, `closed_at`, by date then lead. This is how a model is used (score the open
 /// leads tonight) replayed on history, so it is how models are judged.
-pub fn open_at_dates(leads: &DataFrame, outcomes: &DataFrame, dates: &[i64]) -> Result<DataFrame> {
+pub(crate) fn open_at_dates(
+    leads: &DataFrame,
+    outcomes: &DataFrame,
+    dates: &[i64],
+) -> Result<DataFrame> {
     let closed = closed_deals(leads, outcomes);
     let at_dates: Vec<LazyFrame> = dates
         .iter()
@@ -306,7 +310,7 @@ pub fn open_at_dates(leads: &DataFrame, outcomes: &DataFrame, dates: &[i64]) -> 
 }
 
 /// Evaluation dates from `from` (inclusive) to `to` (exclusive), `every` µs apart.
-pub fn evaluation_dates(from: i64, to: i64, every: i64) -> Vec<i64> {
+pub(crate) fn evaluation_dates(from: i64, to: i64, every: i64) -> Vec<i64> {
     let every = every.max(1);
     let mut dates = Vec::new();
     let mut date = from;
@@ -319,7 +323,7 @@ pub fn evaluation_dates(from: i64, to: i64, every: i64) -> Vec<i64> {
 
 /// From the first lead's creation to just after the last close (µs), when both exist:
 /// the span over which evaluation dates can find open leads.
-pub fn history_span(leads: &DataFrame, outcomes: &DataFrame) -> Result<Option<(i64, i64)>> {
+pub(crate) fn history_span(leads: &DataFrame, outcomes: &DataFrame) -> Result<Option<(i64, i64)>> {
     let first = leads.column(CREATED_AT)?.to_physical_repr().i64()?.min();
     let last = outcomes.column(CLOSED_AT)?.to_physical_repr().i64()?.max();
     Ok(first.zip(last.map(|l| l.saturating_add(1))))
@@ -331,7 +335,7 @@ const MAX_EVALUATION_DATES: usize = 3660;
 /// The default spacing of evaluation dates (µs): the median time a closed deal stayed
 /// open, between 1 and 30 days, so that a typical deal is judged about once and short
 /// deals are not missed between two dates.
-pub fn typical_open_time(leads: &DataFrame, outcomes: &DataFrame) -> Result<i64> {
+pub(crate) fn typical_open_time(leads: &DataFrame, outcomes: &DataFrame) -> Result<i64> {
     let durations = closed_deals(leads, outcomes)
         .select([
             (col(CLOSED_AT).cast(DataType::Int64) - col(CREATED_AT).cast(DataType::Int64))

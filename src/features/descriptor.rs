@@ -7,7 +7,7 @@ use super::spec::{FeatureSpec, Topic, NUMERIC_LOG, NUMERIC_VALUE, OTHER, WINDOWS
 
 /// One feature column.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Feature {
+pub(crate) enum Feature {
     /// log(1 + how often) an event type (`None`: any type without a column of its own),
     /// or one of its details, happened in a window (days; `None`: all time).
     Count {
@@ -50,7 +50,7 @@ pub enum Feature {
 
 /// Which value of a category a one-hot column is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CategoryValue {
+pub(crate) enum CategoryValue {
     /// A value kept by the spec.
     Value(String),
     /// Any other value.
@@ -61,7 +61,7 @@ pub enum CategoryValue {
 
 /// Which column of a numeric attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum NumberForm {
+pub(crate) enum NumberForm {
     /// The value (missing imputed by the model).
     Value,
     /// Its signed log.
@@ -72,7 +72,7 @@ pub enum NumberForm {
 
 impl Feature {
     /// The column's name, as artifacts, `inspect` and the matrices' oracles give it.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         let window = |window: &Option<u32>| window.map_or("all".to_string(), |d| format!("{d}d"));
         match self {
             Feature::Count {
@@ -107,7 +107,7 @@ impl Feature {
     }
 
     /// What the column is about (see [`FeatureSpec::topics`]).
-    pub fn topic(&self) -> Topic {
+    pub(crate) fn topic(&self) -> Topic {
         match self {
             Feature::Count { event, detail, .. } => Topic::Activity(
                 event.clone().unwrap_or_else(|| OTHER.to_string()),
@@ -125,7 +125,7 @@ impl Feature {
 
 impl FeatureSpec {
     /// Every column, in matrix order.
-    pub fn features(&self) -> Vec<Feature> {
+    pub(crate) fn features(&self) -> Vec<Feature> {
         let mut features = Vec::new();
         for window in WINDOWS {
             let events = self.event_types.iter().map(|e| Some(e.clone()));

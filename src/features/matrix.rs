@@ -24,7 +24,7 @@ use crate::points::PointModel;
 
 /// `ln(1 + x)` as the spec's expressions compute it (`(x + 1).log(e)`), so that the
 /// matrix agrees with them to the last bit.
-pub fn log1p(x: f64) -> f64 {
+pub(crate) fn log1p(x: f64) -> f64 {
     (x + 1.0).log(std::f64::consts::E)
 }
 
@@ -34,7 +34,7 @@ const MAX_RECENCY_DAYS: f64 = 365.0;
 
 /// Rows of one set of observations' feature matrix, written on demand (see
 /// [`FeatureSpec::writer`]): the whole matrix at once, or partition by partition.
-pub struct MatrixWriter<'a> {
+pub(crate) struct MatrixWriter<'a> {
     spec: &'a FeatureSpec,
     index: &'a EventIndex,
     width: usize,
@@ -53,17 +53,12 @@ const PARTITION_ROWS: usize = 131_072;
 
 impl MatrixWriter<'_> {
     /// Observations (rows of the whole matrix).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.lead_of.len()
     }
 
-    /// Whether there are no observations.
-    pub fn is_empty(&self) -> bool {
-        self.lead_of.is_empty()
-    }
-
     /// The observations `range` (rows of the whole matrix) as a column-major matrix.
-    pub fn rows(&self, range: std::ops::Range<usize>) -> Result<Array2<f64>> {
+    pub(crate) fn rows(&self, range: std::ops::Range<usize>) -> Result<Array2<f64>> {
         let mut x = Array2::<f64>::zeros((range.len(), self.width).f());
         self.write_rows(range, &mut x)?;
         Ok(x)
@@ -125,7 +120,7 @@ impl MatrixWriter<'_> {
     /// memory of a training matrix, for the fit, which reads its matrix in f32 anyway.
     /// `each_partition` sees every partition's f64 rows (the exact values) before they
     /// are rounded and let go.
-    pub fn rows_f32(&self, each_partition: impl FnMut(&Array2<f64>)) -> Result<Array2<f32>> {
+    pub(crate) fn rows_f32(&self, each_partition: impl FnMut(&Array2<f64>)) -> Result<Array2<f32>> {
         self.rows_f32_by(PARTITION_ROWS, each_partition)
     }
 
@@ -178,7 +173,7 @@ impl FeatureSpec {
     /// spec was learned with, when it has rule features.
     ///
     /// [`names`]: FeatureSpec::names
-    pub fn matrix(
+    pub(crate) fn matrix(
         &self,
         leads: &DataFrame,
         interactions: &DataFrame,
@@ -191,7 +186,7 @@ impl FeatureSpec {
 
     /// The same from interactions already indexed (by [`EventIndex::new`] over these
     /// `leads` and `interactions`): a command building several matrices indexes once.
-    pub fn matrix_indexed(
+    pub(crate) fn matrix_indexed(
         &self,
         index: &EventIndex,
         leads: &DataFrame,
@@ -206,7 +201,7 @@ impl FeatureSpec {
     /// What building rows of a matrix needs, found once for all `observations`:
     /// each observation's lead row and cutoff, the attributes encoded per lead, the rule
     /// features (when the spec has them).
-    pub fn writer<'a>(
+    pub(crate) fn writer<'a>(
         &'a self,
         index: &'a EventIndex,
         leads: &DataFrame,

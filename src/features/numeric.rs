@@ -12,7 +12,7 @@
 //! overfit): a one-variable logistic fit on the value against one on its log.
 
 /// The signed log used for numeric attributes.
-pub fn signed_log(value: f64) -> f64 {
+pub(crate) fn signed_log(value: f64) -> f64 {
     value.signum() * value.abs().ln_1p()
 }
 
@@ -28,7 +28,7 @@ const LOG_MUST_SAVE: f64 = 1e-3;
 /// Equal (value, outcome) pairs are fitted once with their count as weight: the same
 /// loss, summed over a few hundred distinct pairs instead of millions of snapshots (a
 /// lead's snapshots share its value and its outcome).
-pub fn log_helps(values: &[f64], won: &[bool]) -> bool {
+pub(crate) fn log_helps(values: &[f64], won: &[bool]) -> bool {
     let plain = distinct_pairs(values, won);
     let logged: Vec<Weighted> = plain
         .iter()

@@ -12,31 +12,21 @@ use crate::points::PointModel;
 
 /// Which rule-model features exist: the grade names are frozen at training time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleFeatures {
+pub(crate) struct RuleFeatures {
     /// Grade names of the rule model, each a 0/1 feature.
-    pub grades: Vec<String>,
+    pub(crate) grades: Vec<String>,
 }
 
 impl RuleFeatures {
     /// The features a rule model gives.
-    pub fn of(rules: &PointModel) -> Self {
+    pub(crate) fn of(rules: &PointModel) -> Self {
         RuleFeatures {
             grades: rules.grades.iter().map(|g| g.name.clone()).collect(),
         }
     }
 
-    /// Feature names in column order.
-    pub fn names(&self) -> Vec<String> {
-        let mut names = vec![
-            "rule_fit_points".to_string(),
-            "rule_engagement_points".to_string(),
-        ];
-        names.extend(self.grades.iter().map(|g| format!("rule_grade={g}")));
-        names
-    }
-
     /// One row per observation (in order), the columns of [`names`](Self::names).
-    pub fn build(
+    pub(crate) fn build(
         &self,
         rules: &PointModel,
         leads: &DataFrame,

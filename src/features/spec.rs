@@ -23,17 +23,17 @@ use crate::observations::AS_OF;
 use crate::points::PointModel;
 
 /// Windows (days) over which activity is counted; `None` is all time.
-pub const WINDOWS: [Option<u32>; 4] = [Some(7), Some(30), Some(90), None];
+pub(crate) const WINDOWS: [Option<u32>; 4] = [Some(7), Some(30), Some(90), None];
 
 /// Settings for learning a spec.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SpecParams {
     /// A category or event type needs this many training leads to get a feature.
-    pub min_support: u32,
+    pub(crate) min_support: u32,
     /// At most this many values per categorical column.
-    pub max_categories: usize,
+    pub(crate) max_categories: usize,
     /// At most this many (event type, detail) pairs get features of their own.
-    pub max_details: usize,
+    pub(crate) max_details: usize,
 }
 
 impl Default for SpecParams {
@@ -48,7 +48,7 @@ impl Default for SpecParams {
 
 /// What a feature column is about (see [`FeatureSpec::topics`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Topic {
+pub(crate) enum Topic {
     /// Counts of an event type (or an (event type, detail) pair), any window.
     Activity(String, Option<String>),
     /// Days since the last activity, and whether there was any.
@@ -73,14 +73,14 @@ pub struct FeatureSpec {
     /// (event type, detail) pairs with features of their own, e.g. page_visit /pricing.
     pub details: Vec<(String, String)>,
     /// Categorical attributes and their kept values.
-    pub categoricals: Vec<(String, Vec<String>)>,
+    pub(crate) categoricals: Vec<(String, Vec<String>)>,
     /// Numeric attributes.
-    pub numerics: Vec<String>,
+    pub(crate) numerics: Vec<String>,
     /// The numeric attributes whose signed log is a feature too (see
     /// [`super::numeric`]).
-    pub numeric_logs: Vec<String>,
+    pub(crate) numeric_logs: Vec<String>,
     /// The rule model's scores as features, when training was given `--points`.
-    pub rules: Option<RuleFeatures>,
+    pub(crate) rules: Option<RuleFeatures>,
 }
 
 impl FeatureSpec {
@@ -172,15 +172,6 @@ impl FeatureSpec {
     /// [`features`](Self::features) for what each column is).
     pub fn names(&self) -> Vec<String> {
         self.features().iter().map(Feature::name).collect()
-    }
-
-    /// What each feature (in [`names`](Self::names) order) is about, so that reasons
-    /// speak of a lead's `job_title` or its silence once, whichever of the columns
-    /// describing it weighs: the one-hot columns of a category, the value, log and
-    /// missing flag of a number, the windows of one activity, recency and "never
-    /// active" each form one topic.
-    pub fn topics(&self) -> Vec<Topic> {
-        self.features().iter().map(Feature::topic).collect()
     }
 
     /// One row per observation (in order): `lead_id`, `as_of`, then every feature as
@@ -958,12 +949,12 @@ mod learn_oracle {
 }
 
 /// Suffix of a numeric attribute's value feature.
-pub const NUMERIC_VALUE: &str = "_value";
+pub(crate) const NUMERIC_VALUE: &str = "_value";
 /// Suffix of a numeric attribute's signed-log feature.
-pub const NUMERIC_LOG: &str = "_log";
+pub(crate) const NUMERIC_LOG: &str = "_log";
 
 /// The bucket for event types without features of their own.
-pub const OTHER: &str = "<other>";
+pub(crate) const OTHER: &str = "<other>";
 #[cfg(test)]
 const OBSERVATION: &str = "__observation";
 #[cfg(test)]

@@ -8,9 +8,9 @@ pub struct Category {
     /// The value as written to the leads table.
     pub value: &'static str,
     /// Relative frequency.
-    pub weight: f64,
+    pub(crate) weight: f64,
     /// Log-odds contribution to the hidden fit.
-    pub fit: f64,
+    pub(crate) fit: f64,
 }
 
 const fn c(value: &'static str, weight: f64, fit: f64) -> Category {
@@ -37,13 +37,13 @@ pub struct Title {
     /// The title as written.
     pub value: &'static str,
     /// Seniority band, a coarser attribute derived from the title.
-    pub seniority: &'static str,
+    pub(crate) seniority: &'static str,
     /// Relative frequency.
-    pub weight: f64,
+    pub(crate) weight: f64,
     /// Log-odds contribution to the hidden fit.
-    pub fit: f64,
+    pub(crate) fit: f64,
     /// Chance that a lead with this title is a job seeker (visits /careers, never buys).
-    pub job_seeker: f64,
+    pub(crate) job_seeker: f64,
 }
 
 const fn t(
@@ -103,11 +103,11 @@ pub struct Source {
     /// The source as written.
     pub value: &'static str,
     /// Relative frequency.
-    pub weight: f64,
+    pub(crate) weight: f64,
     /// Log-odds contribution to the hidden fit.
-    pub fit: f64,
+    pub(crate) fit: f64,
     /// Shift of the hidden intent (referred and event leads arrive warmer).
-    pub intent: f64,
+    pub(crate) intent: f64,
 }
 
 const fn s(value: &'static str, weight: f64, fit: f64, intent: f64) -> Source {
@@ -132,7 +132,7 @@ pub const SOURCES: &[Source] = &[
 ];
 
 /// Sales reps owning leads: pure noise.
-pub const LEAD_OWNERS: &[&str] = &[
+pub(crate) const LEAD_OWNERS: &[&str] = &[
     "a.moreau",
     "b.schmidt",
     "c.nguyen",
@@ -148,7 +148,7 @@ pub const LEAD_OWNERS: &[&str] = &[
 ];
 
 /// Browsers: pure noise.
-pub const BROWSERS: &[Category] = &[
+pub(crate) const BROWSERS: &[Category] = &[
     c("chrome", 0.62, 0.0),
     c("safari", 0.2, 0.0),
     c("edge", 0.1, 0.0),
@@ -156,7 +156,7 @@ pub const BROWSERS: &[Category] = &[
 ];
 
 /// How many distinct `utm_campaign` values exist (pure noise).
-pub const UTM_CAMPAIGNS: u32 = 40;
+pub(crate) const UTM_CAMPAIGNS: u32 = 40;
 
 /// Event types a lead produces before its deal closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,7 +201,7 @@ impl Event {
     }
 
     /// True for events that need the lead's email to work.
-    pub fn is_email(self) -> bool {
+    pub(crate) fn is_email(self) -> bool {
         matches!(self, Event::EmailOpen | Event::EmailClick)
     }
 }
@@ -219,10 +219,10 @@ pub const EVENT_MIX: &[(Event, f64, f64)] = &[
 ];
 
 /// A detail value with base weight and sensitivity to intent.
-pub type Detail = (&'static str, f64, f64);
+pub(crate) type Detail = (&'static str, f64, f64);
 
 /// Website paths visited; /careers is for job seekers and handled apart.
-pub const PAGES: &[Detail] = &[
+pub(crate) const PAGES: &[Detail] = &[
     ("/", 0.15, 0.0),
     ("/blog/what-is-lead-scoring", 0.10, -0.1),
     ("/blog/crm-data-hygiene", 0.08, -0.1),
@@ -239,7 +239,7 @@ pub const PAGES: &[Detail] = &[
 ];
 
 /// Downloadable assets.
-pub const DOWNLOADS: &[Detail] = &[
+pub(crate) const DOWNLOADS: &[Detail] = &[
     ("whitepaper-ecommerce", 0.3, 0.2),
     ("whitepaper-ai-sales", 0.25, 0.1),
     ("ebook-lead-scoring", 0.25, 0.0),
@@ -248,21 +248,21 @@ pub const DOWNLOADS: &[Detail] = &[
 ];
 
 /// Webinars.
-pub const WEBINARS: &[Detail] = &[
+pub(crate) const WEBINARS: &[Detail] = &[
     ("webinar-industry-trends", 0.45, 0.0),
     ("webinar-roi-workshop", 0.3, 0.5),
     ("webinar-product-demo", 0.25, 0.9),
 ];
 
 /// Forms.
-pub const FORMS: &[Detail] = &[
+pub(crate) const FORMS: &[Detail] = &[
     ("newsletter-signup", 0.6, 0.0),
     ("contact-us", 0.25, 1.0),
     ("inquiry", 0.15, 0.8),
 ];
 
 /// Nurture-series emails (newsletters are named by month instead).
-pub const NURTURE_EMAILS: &[&str] = &[
+pub(crate) const NURTURE_EMAILS: &[&str] = &[
     "nurture-1-welcome",
     "nurture-2-use-cases",
     "nurture-3-case-study",
@@ -271,7 +271,7 @@ pub const NURTURE_EMAILS: &[&str] = &[
 ];
 
 /// What customers do right after a won deal (the leak a careless pipeline learns).
-pub const ONBOARDING: &[(Event, &str, f64)] = &[
+pub(crate) const ONBOARDING: &[(Event, &str, f64)] = &[
     (Event::ProductLogin, "", 0.5),
     (Event::PageVisit, "/app/onboarding", 0.15),
     (Event::PageVisit, "/docs/getting-started", 0.1),

@@ -16,16 +16,16 @@ use crate::data::timestamp::{civil_from_days, MICROS_PER_DAY, MICROS_PER_SECOND}
 
 /// The simulated period, in microseconds since the epoch.
 #[derive(Debug, Clone, Copy)]
-pub struct Period {
+pub(crate) struct Period {
     /// First instant leads can be created.
-    pub start: i64,
+    pub(crate) start: i64,
     /// The export's "now": nothing happens at or after it.
-    pub end: i64,
+    pub(crate) end: i64,
 }
 
 /// What an interaction's detail is, without allocating a string per event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailRef {
+pub(crate) enum DetailRef {
     /// No detail.
     None,
     /// A fixed detail from the catalog.
@@ -36,7 +36,7 @@ pub enum DetailRef {
 
 impl DetailRef {
     /// The text written to the `detail` column.
-    pub fn text(self) -> Option<String> {
+    pub(crate) fn text(self) -> Option<String> {
         match self {
             DetailRef::None | DetailRef::Fixed("") => None,
             DetailRef::Fixed(text) => Some(text.to_string()),
@@ -50,53 +50,57 @@ impl DetailRef {
 
 /// One interaction.
 #[derive(Debug, Clone, Copy)]
-pub struct Interaction {
+pub(crate) struct Interaction {
     /// When, in whole seconds (as microseconds).
-    pub at: i64,
+    pub(crate) at: i64,
     /// What.
-    pub event: Event,
+    pub(crate) event: Event,
     /// Page, asset or campaign.
-    pub detail: DetailRef,
+    pub(crate) detail: DetailRef,
 }
 
 /// A generated lead with everything written about it.
 #[derive(Debug, Clone)]
-pub struct LeadLife {
+pub(crate) struct LeadLife {
     /// When the lead was created.
-    pub created_at: i64,
+    pub(crate) created_at: i64,
     /// Industry.
-    pub industry: &'static str,
+    pub(crate) industry: &'static str,
     /// Job title (missing for some).
-    pub job_title: Option<&'static str>,
+    pub(crate) job_title: Option<&'static str>,
     /// Seniority band derived from the title.
-    pub seniority: Option<&'static str>,
+    pub(crate) seniority: Option<&'static str>,
     /// Employees (missing for some).
-    pub company_size: Option<i64>,
+    pub(crate) company_size: Option<i64>,
     /// Country code.
-    pub country: &'static str,
+    pub(crate) country: &'static str,
     /// Lead source.
-    pub source: &'static str,
+    pub(crate) source: &'static str,
     /// Owning sales rep (noise).
-    pub lead_owner: &'static str,
+    pub(crate) lead_owner: &'static str,
     /// Campaign number (noise).
-    pub utm_campaign: u32,
+    pub(crate) utm_campaign: u32,
     /// Browser (noise).
-    pub browser: &'static str,
+    pub(crate) browser: &'static str,
     /// A number with no meaning (noise).
-    pub lucky_number: i64,
+    pub(crate) lucky_number: i64,
     /// True probability that this lead's deal is won.
-    pub p_win: f64,
+    pub(crate) p_win: f64,
     /// `(won, closed_at)` when the deal closed within the period.
-    pub outcome: Option<(bool, i64)>,
+    pub(crate) outcome: Option<(bool, i64)>,
     /// Interactions in time order.
-    pub interactions: Vec<Interaction>,
+    pub(crate) interactions: Vec<Interaction>,
 }
 
 /// Per-lead random draws come from a stream of their own, so a lead's life does not
 /// depend on how leads are chunked or spread over threads.
 /// With `stale_close_days`, a lead silent that long is closed as lost by the CRM (the
 /// bulk clean-up many sales teams run), before any decision of its own.
-pub fn simulate(rng: &mut ChaCha8Rng, period: Period, stale_close_days: Option<f64>) -> LeadLife {
+pub(crate) fn simulate(
+    rng: &mut ChaCha8Rng,
+    period: Period,
+    stale_close_days: Option<f64>,
+) -> LeadLife {
     let span_days = (period.end - period.start) as f64 / MICROS_PER_DAY as f64;
     // Lead flow grows over the period: density rises linearly to twice its start.
     let u: f64 = rng.gen();

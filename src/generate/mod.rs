@@ -4,8 +4,8 @@
 //! benchmarks. The same parameters give byte-identical files.
 
 pub mod catalog;
-pub mod lead;
-pub mod sink;
+pub(crate) mod lead;
+pub(crate) mod sink;
 
 use std::path::{Path, PathBuf};
 
@@ -23,7 +23,7 @@ use lead::{simulate, LeadLife, Period};
 use sink::TableSink;
 
 /// Column of the truth table.
-pub const TRUE_PROBABILITY: &str = "true_probability";
+pub(crate) const TRUE_PROBABILITY: &str = "true_probability";
 
 /// Leads simulated per chunk: large enough to keep both cores busy, small enough that
 /// memory does not grow with the data set.
@@ -55,27 +55,27 @@ impl Default for GenerateParams {
 
 impl GenerateParams {
     /// Number of leads (default 5,000).
-    pub fn leads(mut self, leads: usize) -> Self {
+    pub(crate) fn leads(mut self, leads: usize) -> Self {
         self.leads = leads;
         self
     }
     /// Seed of every random draw (default 42).
-    pub fn seed(mut self, seed: u64) -> Self {
+    pub(crate) fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
     /// Output format (default CSV).
-    pub fn format(mut self, format: FileFormat) -> Self {
+    pub(crate) fn format(mut self, format: FileFormat) -> Self {
         self.format = format;
         self
     }
     /// First day leads are created (default 2024-01-01).
-    pub fn start(mut self, start: impl Into<String>) -> Self {
+    pub(crate) fn start(mut self, start: impl Into<String>) -> Self {
         self.start = start.into();
         self
     }
     /// The export's "now" (default 2026-01-01): deals still open then are open leads.
-    pub fn end(mut self, end: impl Into<String>) -> Self {
+    pub(crate) fn end(mut self, end: impl Into<String>) -> Self {
         self.end = end.into();
         self
     }
@@ -84,13 +84,13 @@ impl GenerateParams {
     /// never). Lost deals then end after long silences while won ones close on a
     /// decision: the scenario in which a model that sees how long a deal took looks
     /// brilliant on paper and ranks open leads badly.
-    pub fn stale_close_days(mut self, days: Option<f64>) -> Self {
+    pub(crate) fn stale_close_days(mut self, days: Option<f64>) -> Self {
         self.stale_close_days = days;
         self
     }
 
     /// Checks the settings once, naming the bad one.
-    pub fn check(self) -> Result<ValidGenerateParams> {
+    pub(crate) fn check(self) -> Result<ValidGenerateParams> {
         if let Some(days) = self.stale_close_days {
             if !(days.is_finite() && (1.0..=3650.0).contains(&days)) {
                 return Err(Error::setting(
@@ -202,7 +202,7 @@ pub fn generate(
 }
 
 /// The lead id of the lead at 0-based `index`.
-pub fn lead_id(index: usize) -> String {
+pub(crate) fn lead_id(index: usize) -> String {
     format!("L{:07}", index + 1)
 }
 

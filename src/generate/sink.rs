@@ -18,7 +18,7 @@ enum Batched {
 }
 
 /// One output table being written in batches.
-pub struct TableSink {
+pub(crate) struct TableSink {
     format: FileFormat,
     temporary: PathBuf,
     target: PathBuf,
@@ -28,7 +28,7 @@ pub struct TableSink {
 
 impl TableSink {
     /// Prepares `dir/name.ext`; nothing is visible under that name until [`commit`](Self::commit).
-    pub fn new(dir: &Path, name: &str, format: FileFormat) -> Self {
+    pub(crate) fn new(dir: &Path, name: &str, format: FileFormat) -> Self {
         let extension = match format {
             FileFormat::Csv => "csv",
             FileFormat::Parquet => "parquet",
@@ -43,17 +43,17 @@ impl TableSink {
     }
 
     /// Where the table will be once committed.
-    pub fn target(&self) -> &Path {
+    pub(crate) fn target(&self) -> &Path {
         &self.target
     }
 
     /// Rows written so far.
-    pub fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.rows
     }
 
     /// Appends a chunk (the first chunk fixes the schema; it may have zero rows).
-    pub fn write(&mut self, chunk: &mut DataFrame) -> Result<()> {
+    pub(crate) fn write(&mut self, chunk: &mut DataFrame) -> Result<()> {
         if self.writer.is_none() {
             let file =
                 File::create(&self.temporary).map_err(|e| Error::output(&self.temporary, e))?;
@@ -81,7 +81,7 @@ impl TableSink {
     }
 
     /// Completes the file under its temporary name.
-    pub fn finish(&mut self) -> Result<()> {
+    pub(crate) fn finish(&mut self) -> Result<()> {
         match self.writer.as_mut() {
             Some(Batched::Csv(writer)) => writer.finish()?,
             Some(Batched::Parquet(writer)) => {
@@ -94,7 +94,7 @@ impl TableSink {
     }
 
     /// Moves the finished file into place.
-    pub fn commit(&self) -> Result<()> {
+    pub(crate) fn commit(&self) -> Result<()> {
         std::fs::rename(&self.temporary, &self.target).map_err(|e| Error::output(&self.target, e))
     }
 }

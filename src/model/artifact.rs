@@ -23,7 +23,7 @@ use crate::model::Model;
 /// First bytes of every leadscore model file.
 pub const MAGIC: &[u8; 12] = b"LEADSCORE\0\r\n";
 /// The format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub(crate) const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 28;
 
 /// Wraps a serialised model in the envelope.
@@ -96,7 +96,7 @@ fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
 }
 
 /// CRC-32 (IEEE 802.3, as zlib and PNG use).
-pub fn crc32(bytes: &[u8]) -> u32 {
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
     crc32fast::hash(bytes)
 }
 

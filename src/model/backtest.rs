@@ -21,35 +21,35 @@ use crate::progress::Progress;
 
 /// How one training setting did on the leads open at one date.
 #[derive(Debug, Clone, Serialize)]
-pub struct BacktestRow {
+pub(crate) struct BacktestRow {
     /// The date gone back to (µs since the epoch).
-    pub at: i64,
+    pub(crate) at: i64,
     /// Which setting (e.g. "6 snapshots every 14 days").
-    pub setting: String,
+    pub(crate) setting: String,
     /// Closed deals the model was trained on.
-    pub trained_on: usize,
+    pub(crate) trained_on: usize,
     /// Leads open at `at` whose deal later closed: the ones judged.
-    pub judged: usize,
+    pub(crate) judged: usize,
     /// How the probabilities as of `at` did on them.
     #[serde(flatten)]
-    pub metrics: Metrics,
+    pub(crate) metrics: Metrics,
 }
 
 /// What one backtest run trains with.
 #[derive(Debug, Clone)]
-pub struct BacktestSetting {
+pub(crate) struct BacktestSetting {
     /// Shown in the results.
-    pub name: String,
+    pub(crate) name: String,
     /// How training observations are cut.
-    pub cutoffs: ValidCutoffParams,
+    pub(crate) cutoffs: ValidCutoffParams,
     /// Solver settings.
-    pub fit: FitParams,
+    pub(crate) fit: FitParams,
     /// L2 strength or `auto`.
-    pub l2: L2Choice,
+    pub(crate) l2: L2Choice,
 }
 
 /// Trains with `setting` on what was known at `at` and judges the leads open then.
-pub fn backtest(
+pub(crate) fn backtest(
     tables: &Tables,
     points: &PointModel,
     rule_features: bool,

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Quantile bins at most per feature.
-pub const DRIFT_BINS: usize = 10;
+pub(crate) const DRIFT_BINS: usize = 10;
 
 /// Shares below this are floored before taking logarithms (an empty bin would make PSI
 /// infinite).
@@ -20,25 +20,25 @@ const SHARE_FLOOR: f64 = 1e-4;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftReference {
     /// One per feature.
-    pub features: Vec<Bins>,
+    pub(crate) features: Vec<Bins>,
     /// Of the predicted probability on the training rows.
-    pub probability: Bins,
+    pub(crate) probability: Bins,
 }
 
 /// Cut points and the share of reference values between them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Bins {
+pub(crate) struct Bins {
     /// Inner cut points, strictly ascending; bin k holds values in
     /// `[edges[k-1], edges[k])`, with open ends.
-    pub edges: Vec<f64>,
+    pub(crate) edges: Vec<f64>,
     /// Share of reference values per bin (`edges.len() + 1` of them, summing to 1).
-    pub shares: Vec<f64>,
+    pub(crate) shares: Vec<f64>,
 }
 
 impl Bins {
     /// Quantile bins of `values` (at most `max_bins`; tied quantiles merge, so a 0/1
     /// feature gets two bins).
-    pub fn learn(values: &[f64], max_bins: usize) -> Bins {
+    pub(crate) fn learn(values: &[f64], max_bins: usize) -> Bins {
         let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         let mut edges: Vec<f64> = Vec::new();
         if let Some(minimum) = finite.iter().copied().min_by(f64::total_cmp) {
@@ -67,7 +67,7 @@ impl Bins {
 
     /// Count of `values` in each bin (non-finite values are ignored); counts of parts
     /// of a population add up, so a lead base can be checked in partitions.
-    pub fn counts_of(&self, values: &[f64]) -> Vec<usize> {
+    pub(crate) fn counts_of(&self, values: &[f64]) -> Vec<usize> {
         let mut counts = vec![0usize; self.edges.len() + 1];
         for &v in values.iter().filter(|v| v.is_finite()) {
             counts[self.edges.partition_point(|&e| e <= v)] += 1;
@@ -76,18 +76,18 @@ impl Bins {
     }
 
     /// Share of `values` in each bin (non-finite values are ignored).
-    pub fn shares_of(&self, values: &[f64]) -> Vec<f64> {
+    pub(crate) fn shares_of(&self, values: &[f64]) -> Vec<f64> {
         shares(&self.counts_of(values))
     }
 
     /// Population stability index of `values` against the reference: below 0.1 is
     /// usually read as stable, above 0.25 as a shift worth acting on.
-    pub fn psi(&self, values: &[f64]) -> f64 {
+    pub(crate) fn psi(&self, values: &[f64]) -> f64 {
         self.psi_of_counts(&self.counts_of(values))
     }
 
     /// The same from bin counts (see [`counts_of`](Self::counts_of)).
-    pub fn psi_of_counts(&self, counts: &[usize]) -> f64 {
+    pub(crate) fn psi_of_counts(&self, counts: &[usize]) -> f64 {
         shares(counts)
             .iter()
             .zip(&self.shares)
@@ -114,7 +114,7 @@ fn shares(counts: &[usize]) -> Vec<f64> {
 }
 
 /// The reference of a feature matrix and its predicted probabilities.
-pub fn reference(x: &Array2<f64>, probability: &[f64]) -> DriftReference {
+pub(crate) fn reference(x: &Array2<f64>, probability: &[f64]) -> DriftReference {
     DriftReference {
         features: (0..x.ncols())
             .into_par_iter()

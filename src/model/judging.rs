@@ -16,20 +16,20 @@ use crate::points::PointModel;
 
 /// The (date, lead) pairs where a lead was open at an evaluation date and its deal has
 /// since closed, by date then lead.
-pub struct OpenLeads {
+pub(crate) struct OpenLeads {
     /// `lead_id, as_of, won, closed_at`, one row per pair.
-    pub observations: DataFrame,
+    pub(crate) observations: DataFrame,
     /// Each pair's date (µs since the epoch).
-    pub as_of: Vec<i64>,
+    pub(crate) as_of: Vec<i64>,
     /// Whether each pair's deal was later won.
-    pub won: Vec<bool>,
+    pub(crate) won: Vec<bool>,
 }
 
 impl OpenLeads {
     /// Evaluation dates `every` µs apart over the whole history (from the first lead's
     /// creation to the last close), placed so that one falls on `aligned_on` when given:
     /// compare aligns them on the end of training so that no date straddles it.
-    pub fn dates(tables: &Tables, every: i64, aligned_on: Option<i64>) -> Result<Vec<i64>> {
+    pub(crate) fn dates(tables: &Tables, every: i64, aligned_on: Option<i64>) -> Result<Vec<i64>> {
         let Some((first, last)) = history_span(&tables.leads, &tables.outcomes)? else {
             return Ok(Vec::new());
         };
@@ -41,7 +41,7 @@ impl OpenLeads {
     }
 
     /// The leads open at each of `dates` whose deal has since closed.
-    pub fn at(tables: &Tables, dates: &[i64]) -> Result<Self> {
+    pub(crate) fn at(tables: &Tables, dates: &[i64]) -> Result<Self> {
         let observations = open_at_dates(&tables.leads, &tables.outcomes, dates)?;
         let as_of = observations
             .column(AS_OF)?
@@ -63,19 +63,19 @@ impl OpenLeads {
         })
     }
 
-    /// How many pairs there are.
-    pub fn len(&self) -> usize {
-        self.won.len()
-    }
-
     /// Whether no lead was open at any date.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.won.is_empty()
     }
 
     /// Every pair scored as of its date by the model (its rule points and probability,
     /// with the rule breakdown when asked for).
-    pub fn scored(&self, model: &Model, tables: &Tables, with_breakdown: bool) -> Result<Scored> {
+    pub(crate) fn scored(
+        &self,
+        model: &Model,
+        tables: &Tables,
+        with_breakdown: bool,
+    ) -> Result<Scored> {
         score_observations(
             model,
             &tables.leads,
@@ -87,7 +87,7 @@ impl OpenLeads {
 
     /// Every pair's points under `rules` as of its date: how a rule set other than the
     /// model's own (a suggestion, the rules in use) would have ranked the same leads.
-    pub fn points(&self, rules: &PointModel, tables: &Tables) -> Result<Vec<f64>> {
+    pub(crate) fn points(&self, rules: &PointModel, tables: &Tables) -> Result<Vec<f64>> {
         let observed = self.observations.select([LEAD_ID, AS_OF])?;
         let scores = rules
             .evaluate(&tables.leads, &tables.interactions, &observed, false)?

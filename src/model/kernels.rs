@@ -15,7 +15,7 @@ const LANES: usize = 8;
 
 /// r[i] += Σₖ wₖ·columnₖ[i], the columns added in order for each element: the bits of
 /// adding one column at a time. Every column is at least as long as `r`.
-pub fn add_scaled(r: &mut [f64], columns: &[(f64, &[f32])]) {
+pub(crate) fn add_scaled(r: &mut [f64], columns: &[(f64, &[f32])]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU was just found to have AVX2, the function's only need.
@@ -26,7 +26,7 @@ pub fn add_scaled(r: &mut [f64], columns: &[(f64, &[f32])]) {
 
 /// sums[k] += columnsₖ·r, each dot product in [`LANES`] fixed lanes. Every column is at
 /// least as long as `r`; `sums` and `columns` have the same length.
-pub fn add_dots(sums: &mut [f64], columns: &[&[f32]], r: &[f64]) {
+pub(crate) fn add_dots(sums: &mut [f64], columns: &[&[f32]], r: &[f64]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU was just found to have AVX2, the function's only need.

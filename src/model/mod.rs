@@ -4,16 +4,16 @@
 
 pub mod artifact;
 pub mod backtest;
-pub mod drift;
+pub(crate) mod drift;
 pub mod judging;
 mod kernels;
 pub mod matrix;
-pub mod pipeline;
-pub mod reasons;
-pub mod sample;
+pub(crate) mod pipeline;
+pub(crate) mod reasons;
+pub(crate) mod sample;
 pub mod score;
-pub mod select;
-pub mod solver;
+pub(crate) mod select;
+pub(crate) mod solver;
 pub mod summary;
 pub mod train;
 

@@ -27,9 +27,9 @@ use crate::points::PointModel;
 use crate::progress::Progress;
 
 /// Closed deals of each class needed before leadscore agrees to train.
-pub const MIN_PER_CLASS: usize = 40;
+pub(crate) const MIN_PER_CLASS: usize = 40;
 /// Below this many deals of a class, results are flagged as unstable.
-pub const STABLE_PER_CLASS: usize = 200;
+pub(crate) const STABLE_PER_CLASS: usize = 200;
 
 /// Everything scoring needs, and what an analyst wants to know about how it was made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,11 +178,11 @@ pub struct TrainChoices {
 
 /// Training rows taken at most by default: 5,000,000 snapshots, about 2 million closed
 /// deals, a 4 GiB f64 matrix (the 1M-lead benchmark's 2.3M rows are taken whole).
-pub const MAX_TRAINING_ROWS: usize = 5_000_000;
+pub(crate) const MAX_TRAINING_ROWS: usize = 5_000_000;
 
 impl TrainChoices {
     /// `l2` with the defaults: no rule features, [`MAX_TRAINING_ROWS`].
-    pub fn new(l2: L2Choice) -> Self {
+    pub(crate) fn new(l2: L2Choice) -> Self {
         TrainChoices {
             l2,
             rule_features: false,
@@ -470,7 +470,7 @@ pub fn train_model(
 /// Observations of the earlier 80% of deals (by close time) and of the later 20%, and
 /// the close time that splits them: later deals validate earlier ones, and a lead's
 /// snapshots all sit on one side.
-pub fn split_by_close(observations: &DataFrame) -> Result<(DataFrame, DataFrame, i64)> {
+pub(crate) fn split_by_close(observations: &DataFrame) -> Result<(DataFrame, DataFrame, i64)> {
     let closed = closed_at(observations)?;
     let mut sorted = closed.clone();
     sorted.sort_unstable();
@@ -489,7 +489,7 @@ pub fn split_by_close(observations: &DataFrame) -> Result<(DataFrame, DataFrame,
 
 /// The close time below which `share` of the deals closed (µs); 1.0 gives the last
 /// close plus one microsecond, so that "before it" holds every deal.
-pub fn close_quantile(outcomes: &DataFrame, share: f64) -> Result<i64> {
+pub(crate) fn close_quantile(outcomes: &DataFrame, share: f64) -> Result<i64> {
     let mut closed: Vec<i64> = outcomes
         .column(CLOSED_AT)?
         .to_physical_repr()
@@ -518,7 +518,7 @@ fn closed_at(observations: &DataFrame) -> Result<Vec<i64>> {
 }
 
 /// Leads of the base the drift reference is taken from, at most.
-pub const DRIFT_REFERENCE_ROWS: usize = 1_000_000;
+pub(crate) const DRIFT_REFERENCE_ROWS: usize = 1_000_000;
 
 /// `frame` itself when it has at most `rows` rows; otherwise `rows` of them evenly
 /// spread over it (row ⌊k·n/rows⌋ for each k), in order.
@@ -551,7 +551,7 @@ fn design_f32(
 }
 
 /// Whether each observation's deal was won, in row order.
-pub fn won_labels(observations: &DataFrame) -> Result<Vec<bool>> {
+pub(crate) fn won_labels(observations: &DataFrame) -> Result<Vec<bool>> {
     Ok(observations
         .column(WON_LABEL)?
         .bool()?

@@ -13,7 +13,7 @@ use crate::features::descriptor::{CategoryValue, Feature, NumberForm};
 use crate::features::spec::Topic;
 
 /// How many reasons a lead gets.
-pub const REASONS_SHOWN: usize = 4;
+pub(crate) const REASONS_SHOWN: usize = 4;
 
 /// The features of one topic: (contribution, column) each.
 type Members = Vec<(f64, usize)>;
@@ -29,7 +29,7 @@ const NOTABLE: f64 = 0.05;
 /// Features about one thing (`topics`) are summed into one reason. Rows are worded in
 /// parallel blocks; each row's words depend on that row alone, so the order of the work
 /// does not show in the output.
-pub fn reasons(
+pub(crate) fn reasons(
     linear: &LinearModel,
     features: &[Feature],
     raw: &Array2<f64>,
@@ -230,7 +230,7 @@ fn number(value: f64) -> String {
 }
 
 /// "1 day", "12 days", "0.5 days".
-pub fn days_text(days: f64) -> String {
+pub(crate) fn days_text(days: f64) -> String {
     if days == 1.0 {
         "1 day".to_string()
     } else {
@@ -239,7 +239,7 @@ pub fn days_text(days: f64) -> String {
 }
 
 /// A feature and its value in words.
-pub fn describe(feature: &Feature, value: f64) -> String {
+pub(crate) fn describe(feature: &Feature, value: f64) -> String {
     let count = || (value.exp() - 1.0).round().max(0.0) as i64;
     let flag = value > 0.5;
     match feature {

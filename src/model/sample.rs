@@ -9,7 +9,7 @@
 /// outcome's rows in proportion to its share of all rows; every row when there are no
 /// more than `max_rows`. `lead_of_row` names each row's lead; `won` is per row (a
 /// lead's rows share their outcome).
-pub fn whole_leads(lead_of_row: &[&str], won: &[bool], max_rows: usize) -> Vec<usize> {
+pub(crate) fn whole_leads(lead_of_row: &[&str], won: &[bool], max_rows: usize) -> Vec<usize> {
     let rows = lead_of_row.len();
     if rows <= max_rows {
         return (0..rows).collect();

@@ -39,7 +39,7 @@ pub struct Scored {
 
 /// One warning per feature with values outside the training range, from counts in the
 /// model's feature order.
-pub fn outside_range_warnings(names: &[String], counts: &[usize]) -> Vec<String> {
+pub(crate) fn outside_range_warnings(names: &[String], counts: &[usize]) -> Vec<String> {
     names
         .iter()
         .zip(counts)
@@ -104,6 +104,6 @@ pub fn score_observations(
 
 /// The contract's 1–99 score of a probability: a number sales reads at a glance, never
 /// 0 or 100, which would claim certainty.
-pub fn score_of(probability: f64) -> u32 {
+pub(crate) fn score_of(probability: f64) -> u32 {
     (probability * 100.0).round().clamp(1.0, 99.0) as u32
 }

@@ -16,12 +16,12 @@ use crate::error::Result;
 use crate::eval::metrics::{log_loss, roc_auc};
 
 /// Strengths tried when the user leaves `--l2` on `auto` (per training row).
-pub const L2_GRID: [f64; 8] = [1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0];
+pub(crate) const L2_GRID: [f64; 8] = [1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0];
 
 /// Training rows above which the search fits a sample of whole leads (see
 /// `pipeline`): beyond this the chosen strength hardly moves the holdout, and the
 /// search's fits would cost more than the rest of training.
-pub const SEARCH_ROWS: usize = 60_000;
+pub(crate) const SEARCH_ROWS: usize = 60_000;
 
 /// Where the folds cut the training deals, as shares in closing order.
 const FOLD_CUTS: [f64; 4] = [0.55, 0.70, 0.85, 1.0];
@@ -52,30 +52,30 @@ impl std::str::FromStr for L2Choice {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct L2Trial {
     /// Strength per training row.
-    pub l2: f64,
+    pub(crate) l2: f64,
     /// Mean log loss over the folds' validating deals, after the best shift of the
     /// log-odds on each (a change in the won rate is not the penalty's fault).
-    pub log_loss: f64,
+    pub(crate) log_loss: f64,
     /// Mean ROC AUC over the folds' validating deals.
-    pub roc_auc: f64,
+    pub(crate) roc_auc: f64,
 }
 
 /// What the search found.
 #[derive(Debug, Clone)]
-pub struct ChosenL2 {
+pub(crate) struct ChosenL2 {
     /// The strength with the lowest mean log loss.
-    pub l2: f64,
+    pub(crate) l2: f64,
     /// Every candidate's result, in grid order.
-    pub trials: Vec<L2Trial>,
+    pub(crate) trials: Vec<L2Trial>,
     /// Where the solver ended at the chosen strength on the largest fold: a warm start
     /// for the fit on all training rows, which it nearly is (none when the strength
     /// was not on the grid).
-    pub start: Option<SolverState>,
+    pub(crate) start: Option<SolverState>,
     /// The search could not judge and fell back on scikit-learn's C = 1: a penalty of
     /// 1/n for whatever n rows each fit has (`l2` is that for the search's rows).
-    pub plain: bool,
+    pub(crate) plain: bool,
     /// When the grid was widened past an edge, what happened, in one sentence.
-    pub widened: Option<String>,
+    pub(crate) widened: Option<String>,
 }
 
 /// The chosen strength and every candidate's result; `None` when some fold's deals do
@@ -84,7 +84,7 @@ pub struct ChosenL2 {
 /// A best value at the grid's edge means the optimum may lie beyond it: the grid is
 /// then extended tenfold past that edge, up to [`MAX_WIDENINGS`] times, and the result
 /// says so.
-pub fn choose_l2(
+pub(crate) fn choose_l2(
     x: &Array2<f64>,
     won: &[bool],
     closed_at: &[i64],
@@ -190,7 +190,7 @@ pub fn choose_l2(
 const NO_SKILL_AUC: f64 = 0.55;
 
 /// How many times the grid may be extended past an edge.
-pub const MAX_WIDENINGS: usize = 3;
+pub(crate) const MAX_WIDENINGS: usize = 3;
 /// The grid is never widened below this strength per row.
 const MIN_L2: f64 = 1e-8;
 /// Nor above this one.
@@ -326,7 +326,7 @@ fn folds(won: &[bool], closed_at: &[i64]) -> Option<Vec<(Vec<usize>, Vec<usize>)
 }
 
 /// The given rows of `x`, column-major like every matrix the fitter sees.
-pub fn rows_of<T: Feature>(x: &Array2<T>, rows: &[usize]) -> Array2<f64> {
+pub(crate) fn rows_of<T: Feature>(x: &Array2<T>, rows: &[usize]) -> Array2<f64> {
     let mut out = Array2::zeros((rows.len(), x.ncols()).f());
     for (mut column, values) in out.axis_iter_mut(Axis(1)).zip(x.axis_iter(Axis(1))) {
         for (o, &i) in column.iter_mut().zip(rows) {

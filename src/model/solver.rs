@@ -38,7 +38,7 @@ const TASK_ROWS: usize = 65_536;
 const BLOCK_BYTES: usize = 384 * 1024;
 
 /// The objective over a standardised design matrix, held column-major.
-pub struct Objective<'a> {
+pub(crate) struct Objective<'a> {
     /// X's values, column after column.
     x: Cow<'a, [f32]>,
     rows: usize,
@@ -58,7 +58,7 @@ impl<'a> Objective<'a> {
     /// The objective of `x` (any layout; a column-major one is read in place, others
     /// copied) and labels `won`, with L2 strength `alpha` (summed loss, as
     /// linfa-logistic's).
-    pub fn new(x: ArrayView2<'a, f32>, won: &[bool], alpha: f64) -> Self {
+    pub(crate) fn new(x: ArrayView2<'a, f32>, won: &[bool], alpha: f64) -> Self {
         let (rows, columns) = x.dim();
         // Xᵀ in row-major order is X column after column.
         let transposed = x.reversed_axes();
@@ -197,7 +197,7 @@ impl Gradient for Objective<'_> {
 /// Minimises the objective from `start` (weights, then the intercept), as linfa-logistic
 /// would: L-BFGS with memory 10, More–Thuente, at most `max_iterations`, stopping when
 /// the gradient's norm is below `tolerance`.
-pub fn minimise(
+pub(crate) fn minimise(
     objective: Objective,
     start: Array1<f64>,
     max_iterations: u64,
@@ -220,20 +220,20 @@ pub fn minimise(
 /// linfa's face of the solver: settings that `fit` a [`linfa::Dataset`] of a
 /// standardised matrix and won/lost labels into its parameters.
 #[derive(Debug, Clone)]
-pub struct FusedLogistic {
+pub(crate) struct FusedLogistic {
     /// L2 strength on the summed loss.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// Iterations at most.
-    pub max_iterations: u64,
+    pub(crate) max_iterations: u64,
     /// Stop when the gradient's norm falls below this.
-    pub tolerance: f64,
+    pub(crate) tolerance: f64,
     /// Where to start (weights, then the intercept); zeros when `None`.
-    pub start: Option<Array1<f64>>,
+    pub(crate) start: Option<Array1<f64>>,
 }
 
 /// Fitted parameters: weights towards "won", then the intercept.
 #[derive(Debug, Clone)]
-pub struct FusedFit(pub Array1<f64>);
+pub(crate) struct FusedFit(pub Array1<f64>);
 
 impl linfa::traits::Fit<ndarray::Array2<f32>, Array1<bool>, linfa::Error> for FusedLogistic {
     type Object = FusedFit;

@@ -5,7 +5,7 @@ use crate::data::timestamp::format_timestamp;
 use crate::model::Model;
 
 /// The holdout metrics and what the model is, in a few lines.
-pub fn summary(model: &Model) -> String {
+pub(crate) fn summary(model: &Model) -> String {
     let h = &model.holdout;
     let l2 = if model.l2_search.is_empty() {
         format!("L2 {} (fixed)", model.fit.l2)

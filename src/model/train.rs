@@ -29,20 +29,20 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitParams {
     /// L2 strength per training row (default 1e-3).
-    pub l2: f64,
+    pub(crate) l2: f64,
     /// L-BFGS iterations at most (default 200).
-    pub max_iterations: u64,
+    pub(crate) max_iterations: u64,
     /// Stop when the norm of the mean gradient per row is below this (default 3e-4:
     /// scikit-learn's default `tol` of 1e-4 bounds the largest component, this the
     /// Euclidean norm; at 3e-4 both reach the same training log loss).
-    pub gradient_tolerance: f64,
+    pub(crate) gradient_tolerance: f64,
     /// How won and lost deals are weighted against each other.
-    pub class_weight: ClassWeight,
+    pub(crate) class_weight: ClassWeight,
 }
 
 /// Weighting of won against lost deals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ClassWeight {
+pub(crate) enum ClassWeight {
     /// As they occur: probabilities are calibrated to the real won rate.
     None,
     /// Each class weighs as much as the other: probabilities centre on 0.5, which some
@@ -63,7 +63,7 @@ impl Default for FitParams {
 
 impl FitParams {
     /// Checks the settings, naming the bad one.
-    pub fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             return Err(Error::setting(
                 "FitParams.l2",
@@ -89,15 +89,15 @@ impl FitParams {
 /// linfa's own parameters after a fit (weights, then the intercept, in its orientation
 /// of the classes): only good for warm-starting another fit on the same rows.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SolverState(Vec<f64>);
+pub(crate) struct SolverState(Vec<f64>);
 
 /// A fit's model and the solver state it ended in.
 #[derive(Debug, Clone)]
-pub struct Fitted {
+pub(crate) struct Fitted {
     /// The model.
-    pub model: LinearModel,
+    pub(crate) model: LinearModel,
     /// Where the solver ended, to warm-start a neighbouring fit.
-    pub state: SolverState,
+    pub(crate) state: SolverState,
 }
 
 /// A fitted linear model on standardised features: everything scoring needs.
@@ -111,22 +111,22 @@ pub struct Fitted {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearModel {
     /// Smallest value of each feature in the training rows.
-    pub lower: Vec<f64>,
+    pub(crate) lower: Vec<f64>,
     /// Largest value of each feature in the training rows.
-    pub upper: Vec<f64>,
+    pub(crate) upper: Vec<f64>,
     /// Standard deviation of each feature's observed training values: values are
     /// clipped [`CLIP_MARGIN_SD`] of them beyond the range.
-    pub spread: Vec<f64>,
+    pub(crate) spread: Vec<f64>,
     /// What a missing value of each feature becomes: its training mean.
-    pub fill: Vec<f64>,
+    pub(crate) fill: Vec<f64>,
     /// Mean of each feature in the training rows.
-    pub means: Vec<f64>,
+    pub(crate) means: Vec<f64>,
     /// Standard deviation of each feature (1 where it was constant).
-    pub scales: Vec<f64>,
+    pub(crate) scales: Vec<f64>,
     /// Weight of each standardised feature towards "won" (log-odds per standard deviation).
     pub weights: Vec<f64>,
     /// Log-odds of winning for an average lead.
-    pub intercept: f64,
+    pub(crate) intercept: f64,
 }
 
 impl LinearModel {
@@ -138,7 +138,7 @@ impl LinearModel {
     /// Fits starting from `start`, the solver state of a fit on the same rows with
     /// another L2 strength (a warm start: neighbouring strengths have nearby optima, so
     /// a path of strengths costs a fraction of fitting each from zero).
-    pub fn fit_from(
+    pub(crate) fn fit_from(
         x: &Array2<f64>,
         won: &[bool],
         params: &FitParams,
@@ -149,7 +149,7 @@ impl LinearModel {
 
     /// The same on some of `x`'s rows (`rows`; all when `None`), labelled `won` in that
     /// order: a subset is fitted without copying it out of the matrix.
-    pub fn fit_rows_from<T: Feature>(
+    pub(crate) fn fit_rows_from<T: Feature>(
         x: &Array2<T>,
         rows: Option<&[usize]>,
         won: &[bool],
@@ -161,7 +161,7 @@ impl LinearModel {
     }
 
     /// The same on all of `x`, standardised in place (see [`PreparedRows::from_owned`]).
-    pub fn fit_owned(
+    pub(crate) fn fit_owned(
         x: Array2<f32>,
         won: &[bool],
         params: &FitParams,
@@ -172,12 +172,12 @@ impl LinearModel {
     }
     /// `x` as the weights expect it: missing values imputed, values far outside the
     /// training range clipped; and per feature, how many rows lay outside that range.
-    pub fn prepare(&self, x: &Array2<f64>) -> (Array2<f64>, Vec<usize>) {
+    pub(crate) fn prepare(&self, x: &Array2<f64>) -> (Array2<f64>, Vec<usize>) {
         apply_bounds(x, &self.lower, &self.upper, &self.spread, &self.fill)
     }
 
     /// Log-odds of winning for each row of `x` (raw features; see [`prepare`](Self::prepare)).
-    pub fn log_odds<T: Feature>(&self, x: &Array2<T>) -> Array1<f64> {
+    pub(crate) fn log_odds<T: Feature>(&self, x: &Array2<T>) -> Array1<f64> {
         // Block by block, so that scoring millions of rows copies one block at a time,
         // not the matrix; each block column-major like the matrix, so every row's sum
         // runs in the same order and gives the same bits.
@@ -207,7 +207,7 @@ impl LinearModel {
     }
 
     /// Log-odds of rows already prepared.
-    pub fn log_odds_prepared(&self, x: &Array2<f64>) -> Array1<f64> {
+    pub(crate) fn log_odds_prepared(&self, x: &Array2<f64>) -> Array1<f64> {
         let weights = Array1::from_iter(self.weights.iter().zip(&self.scales).map(|(w, s)| w / s));
         let shift: f64 = self
             .weights
@@ -225,7 +225,7 @@ impl LinearModel {
     }
 
     /// Probability of winning for rows already prepared.
-    pub fn probabilities_prepared(&self, x: &Array2<f64>) -> Array1<f64> {
+    pub(crate) fn probabilities_prepared(&self, x: &Array2<f64>) -> Array1<f64> {
         self.log_odds_prepared(x).mapv(|z| 1.0 / (1.0 + (-z).exp()))
     }
 }
@@ -233,7 +233,7 @@ impl LinearModel {
 /// Training rows made ready for the solver once (bounded, imputed, standardised, in
 /// f32: see [`super::solver`]), so that a path of L2 strengths, as the search walks,
 /// pays for that once and holds one half-size copy of the matrix.
-pub struct PreparedRows {
+pub(crate) struct PreparedRows {
     bounds: Bounds,
     means: Vec<f64>,
     scales: Vec<f64>,
@@ -314,7 +314,7 @@ fn standardise_column(
 
 impl PreparedRows {
     /// Prepares the rows `rows` of `x` (all when `None`), labelled `won` in that order.
-    pub fn of_rows<T: Feature>(
+    pub(crate) fn of_rows<T: Feature>(
         x: &Array2<T>,
         rows: Option<&[usize]>,
         won: &[bool],
@@ -349,7 +349,7 @@ impl PreparedRows {
 
     /// Prepares all of `x` in place: the raw values are overwritten by the standardised
     /// ones, so a training matrix costs its own memory only.
-    pub fn from_owned(mut x: Array2<f32>, won: &[bool]) -> Result<Self> {
+    pub(crate) fn from_owned(mut x: Array2<f32>, won: &[bool]) -> Result<Self> {
         check_labels(x.nrows(), won)?;
         let bounds = Bounds::learn(&x, None);
         let columns: Vec<_> = x.axis_iter_mut(Axis(1)).enumerate().collect();
@@ -380,12 +380,12 @@ impl PreparedRows {
     }
 
     /// Rows.
-    pub fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.won.len()
     }
 
     /// Fits at `params`' strength, starting from `start` when it fits these columns.
-    pub fn fit(&self, params: &FitParams, start: Option<&SolverState>) -> Result<Fitted> {
+    pub(crate) fn fit(&self, params: &FitParams, start: Option<&SolverState>) -> Result<Fitted> {
         params.check()?;
         let rows = self.rows() as f64;
         let columns = self.means.len();
@@ -424,7 +424,7 @@ impl PreparedRows {
     /// `model`'s probability for each of these rows, from their standardised values
     /// (what the fit saw): the training matrix need not be kept beside its prepared copy
     /// to judge the fit.
-    pub fn probabilities(&self, model: &LinearModel) -> Vec<f64> {
+    pub(crate) fn probabilities(&self, model: &LinearModel) -> Vec<f64> {
         let x = self.dataset.records();
         let mut z = vec![model.intercept; x.nrows()];
         for (column, &w) in x.axis_iter(Axis(1)).zip(&model.weights) {
@@ -450,7 +450,7 @@ struct Bounds {
 /// training, clipping at the range itself cost 0.03 ROC AUC; at 3 nothing was lost,
 /// and a value thousands of deviations out still moves the log-odds by a bounded
 /// amount.
-pub const CLIP_MARGIN_SD: f64 = 3.0;
+pub(crate) const CLIP_MARGIN_SD: f64 = 3.0;
 
 impl Bounds {
     /// From the observed (non-NaN) values of each column over `rows` (all when `None`);

@@ -84,7 +84,7 @@ struct RawInactivity {
 }
 
 /// Parses and checks a point model; `source` names the file in messages.
-pub fn parse(text: &str, source: &str) -> Result<PointModel> {
+pub(crate) fn parse(text: &str, source: &str) -> Result<PointModel> {
     let raw: RawModel = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(1, |span| line_of(text, span.start));
         Error::Config {
@@ -452,10 +452,10 @@ fn finite(value: f64, key: &str) -> std::result::Result<(), String> {
 /// published score is a sum of such values times counts, so bounding them keeps every
 /// score finite: a rule of 1e308 points gave every lead infinite points and made it
 /// sales-ready, and ±1e308 together gave NaN.
-pub const MAX_POINTS: f64 = 1_000_000.0;
+pub(crate) const MAX_POINTS: f64 = 1_000_000.0;
 
 /// Whether `value` is a number of points leadscore accepts.
-pub fn within_bounds(value: f64) -> bool {
+pub(crate) fn within_bounds(value: f64) -> bool {
     value.is_finite() && value.abs() <= MAX_POINTS
 }
 
@@ -480,7 +480,7 @@ fn positive(value: Option<f64>, key: &str) -> std::result::Result<(), String> {
 }
 
 /// `*` is any run of characters, `?` exactly one; everything else is literal.
-pub fn glob_to_regex(pattern: &str) -> String {
+pub(crate) fn glob_to_regex(pattern: &str) -> String {
     let mut regex = String::from("^");
     for c in pattern.chars() {
         match c {

@@ -30,7 +30,7 @@ pub struct PointScores {
 
 /// Why `rule` cannot be evaluated on a leads table of this schema, if it cannot: its
 /// column is missing, or a numeric condition meets a text column.
-pub fn rule_column_problem(rule: &AttributeRule, schema: &Schema) -> Option<String> {
+pub(crate) fn rule_column_problem(rule: &AttributeRule, schema: &Schema) -> Option<String> {
     let Some(dtype) = schema.get(&rule.column) else {
         let known: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
         return Some(format!(
@@ -50,12 +50,12 @@ pub fn rule_column_problem(rule: &AttributeRule, schema: &Schema) -> Option<Stri
 impl PointModel {
     /// Fails with the rule's line when it reads a column the leads table lacks, or a
     /// numeric condition on a text column.
-    pub fn check_columns(&self, leads: &DataFrame) -> Result<()> {
+    pub(crate) fn check_columns(&self, leads: &DataFrame) -> Result<()> {
         self.check_schema(leads.schema())
     }
 
     /// [`check_columns`](Self::check_columns) on a table's schema.
-    pub fn check_schema(&self, schema: &Schema) -> Result<()> {
+    pub(crate) fn check_schema(&self, schema: &Schema) -> Result<()> {
         for rule in &self.attributes {
             if let Some(reason) = rule_column_problem(rule, schema) {
                 return Err(Error::Config {
@@ -70,7 +70,7 @@ impl PointModel {
 
     /// Scores every observation. Interactions at or after an observation's `as_of` are
     /// invisible to it; leads missing from `leads` score as if every attribute were missing.
-    pub fn evaluate(
+    pub(crate) fn evaluate(
         &self,
         leads: &DataFrame,
         interactions: &DataFrame,

@@ -12,7 +12,11 @@ use crate::error::{Error, Result};
 use crate::observations::{AS_OF, OBS};
 
 /// Text breakdowns for the given leads (scores must have been evaluated with a breakdown).
-pub fn explain(model: &PointModel, scores: &PointScores, lead_ids: &[String]) -> Result<String> {
+pub(crate) fn explain(
+    model: &PointModel,
+    scores: &PointScores,
+    lead_ids: &[String],
+) -> Result<String> {
     let Some(breakdown) = &scores.breakdown else {
         return Err(Error::setting(
             "explain.lead_ids",

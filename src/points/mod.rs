@@ -4,7 +4,7 @@
 //! ([`explain`]).
 
 pub mod config;
-pub mod evaluate;
+pub(crate) mod evaluate;
 pub mod explain;
 pub mod rules;
 #[cfg(test)]
@@ -14,7 +14,7 @@ use std::path::Path;
 
 use polars::prelude::Schema;
 
-pub use evaluate::rule_column_problem;
+pub(crate) use evaluate::rule_column_problem;
 pub use evaluate::PointScores;
 // Observations live in `crate::observations`; they are named here too for the library's
 // users who found them here first.
@@ -24,29 +24,21 @@ pub use rules::PointModel;
 use crate::error::{Error, Result};
 
 /// The shipped example, `data/points.toml`, used when no rule file is given.
-pub const BUILTIN_TOML: &str = include_str!("../../data/points.toml");
+pub(crate) const BUILTIN_TOML: &str = include_str!("../../data/points.toml");
 
 impl PointModel {
     /// The built-in example model.
-    pub fn builtin() -> Result<Self> {
+    pub(crate) fn builtin() -> Result<Self> {
         config::parse(BUILTIN_TOML, "built-in points (data/points.toml)")
     }
 
     /// Reads and checks a rule file; errors name the file and line.
-    pub fn from_file(path: &Path) -> Result<Self> {
+    pub(crate) fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::InputFile {
             path: path.to_path_buf(),
             reason: format!("cannot read the point model: {e}"),
         })?;
         config::parse(&text, &path.display().to_string())
-    }
-
-    /// Reads a rule file when given, else the built-in example.
-    pub fn from_option(path: Option<&Path>) -> Result<Self> {
-        match path {
-            Some(path) => Self::from_file(path),
-            None => Self::builtin(),
-        }
     }
 
     /// The rule model a command uses on `leads`: the user's rule file when given (a
@@ -55,7 +47,7 @@ impl PointModel {
     /// `leads` cannot feed (an export from another CRM has its own columns; nobody
     /// should have to write a rule file before training). The second value is the
     /// warning to print when rules were skipped.
-    pub fn for_leads(path: Option<&Path>, leads: &Schema) -> Result<(Self, Option<String>)> {
+    pub(crate) fn for_leads(path: Option<&Path>, leads: &Schema) -> Result<(Self, Option<String>)> {
         match path {
             Some(path) => {
                 let model = Self::from_file(path)?;
@@ -72,7 +64,7 @@ impl PointModel {
 
     /// This model without the attribute rules whose column `leads` lacks or holds the
     /// wrong kind of value, and the names of the rules dropped.
-    pub fn without_unusable_rules(mut self, leads: &Schema) -> (Self, Vec<String>) {
+    pub(crate) fn without_unusable_rules(mut self, leads: &Schema) -> (Self, Vec<String>) {
         let mut skipped = Vec::new();
         self.attributes.retain(|rule| {
             let usable = rule_column_problem(rule, leads).is_none();
@@ -86,13 +78,13 @@ impl PointModel {
 
     /// The names of the built-in example's rules that `leads` cannot feed, for
     /// `validate` to say before training does.
-    pub fn builtin_rules_skipped(leads: &Schema) -> Result<Vec<String>> {
+    pub(crate) fn builtin_rules_skipped(leads: &Schema) -> Result<Vec<String>> {
         Ok(Self::builtin()?.without_unusable_rules(leads).1)
     }
 }
 
 /// One sentence naming the built-in rules skipped.
-pub fn builtin_skip_warning(skipped: &[String]) -> String {
+pub(crate) fn builtin_skip_warning(skipped: &[String]) -> String {
     format!(
         "the built-in example rules (data/points.toml) name lead columns this table lacks; skipped {} of them: {} (give --points with rules for your own columns)",
         skipped.len(),

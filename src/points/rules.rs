@@ -8,56 +8,56 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PointModel {
     /// Where the rules came from (a file path, or "built-in").
-    pub source: String,
+    pub(crate) source: String,
     /// Points every lead starts with.
-    pub base_points: f64,
+    pub(crate) base_points: f64,
     /// Fit rules on lead attributes ("who they are").
-    pub attributes: Vec<AttributeRule>,
+    pub(crate) attributes: Vec<AttributeRule>,
     /// Engagement rules on interactions ("what they did").
-    pub behaviours: Vec<BehaviourRule>,
+    pub(crate) behaviours: Vec<BehaviourRule>,
     /// Points for going quiet.
-    pub inactivity: Option<Inactivity>,
+    pub(crate) inactivity: Option<Inactivity>,
     /// Points by the lead's age at the time of scoring (part of engagement, not fit:
     /// an old lead has not changed who it is, but its moment may have passed).
-    pub ages: Vec<AgeRule>,
+    pub(crate) ages: Vec<AgeRule>,
     /// Score bands, ascending by threshold.
-    pub tiers: Vec<Band>,
+    pub(crate) tiers: Vec<Band>,
     /// Fit grades from attribute points alone, ascending by threshold.
-    pub grades: Vec<Band>,
+    pub(crate) grades: Vec<Band>,
     /// Index into `tiers` of the tier whose crossing triggers an action.
-    pub action_tier: usize,
+    pub(crate) action_tier: usize,
 }
 
 /// A named band: leads reaching `from` points belong to it (unless a higher band applies);
 /// leads below the lowest band's threshold belong to the lowest band.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Band {
+pub(crate) struct Band {
     /// Name shown in output (`sales_ready`, `A`).
-    pub name: String,
+    pub(crate) name: String,
     /// Inclusive lower threshold.
-    pub from: f64,
+    pub(crate) from: f64,
 }
 
 /// A fit rule: points when a lead column satisfies a condition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttributeRule {
+pub(crate) struct AttributeRule {
     /// Name shown in breakdowns.
-    pub name: String,
+    pub(crate) name: String,
     /// TOML line of the rule, for messages.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The lead column it reads.
-    pub column: String,
+    pub(crate) column: String,
     /// The test applied to the column.
-    pub condition: Condition,
+    pub(crate) condition: Condition,
     /// When true, the rule fires for present values that fail the condition.
-    pub negate: bool,
+    pub(crate) negate: bool,
     /// Points given (may be negative).
-    pub points: f64,
+    pub(crate) points: f64,
 }
 
 /// A test on one lead attribute. Text comparisons ignore case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Condition {
+pub(crate) enum Condition {
     /// Equal to this text.
     Equals(String),
     /// Equal to this number.
@@ -82,45 +82,45 @@ pub enum Condition {
 /// Points for leads whose age (days since `created_at`, at the time of scoring) lies in
 /// `[from_days, below_days)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AgeRule {
+pub(crate) struct AgeRule {
     /// Name shown in breakdowns.
-    pub name: String,
+    pub(crate) name: String,
     /// TOML line of the rule, for messages.
-    pub line: usize,
+    pub(crate) line: usize,
     /// Inclusive lower bound in days.
-    pub from_days: f64,
+    pub(crate) from_days: f64,
     /// Exclusive upper bound in days, if any.
-    pub below_days: Option<f64>,
+    pub(crate) below_days: Option<f64>,
     /// Points given (may be negative).
-    pub points: f64,
+    pub(crate) points: f64,
 }
 
 /// An engagement rule: points per matching interaction, with caps, window and decay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BehaviourRule {
+pub(crate) struct BehaviourRule {
     /// Name shown in breakdowns.
-    pub name: String,
+    pub(crate) name: String,
     /// TOML line of the rule, for messages.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The `event_type` it counts (exact, case-sensitive as exported).
-    pub event_type: String,
+    pub(crate) event_type: String,
     /// Optional test on `detail`.
-    pub detail: Option<DetailMatch>,
+    pub(crate) detail: Option<DetailMatch>,
     /// Points per occurrence before decay (may be negative).
-    pub points: f64,
+    pub(crate) points: f64,
     /// Count at most this many occurrences (the most recent ones).
-    pub max_count: Option<u32>,
+    pub(crate) max_count: Option<u32>,
     /// At most this many points from the rule (in absolute value).
-    pub max_points: Option<f64>,
+    pub(crate) max_points: Option<f64>,
     /// Only occurrences in the last N days count.
-    pub window_days: Option<f64>,
+    pub(crate) window_days: Option<f64>,
     /// How old occurrences lose value.
-    pub decay: Decay,
+    pub(crate) decay: Decay,
 }
 
 /// How a behaviour rule matches `detail`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum DetailMatch {
+pub(crate) enum DetailMatch {
     /// Exactly this text.
     Exact(String),
     /// Starts with this text.
@@ -136,7 +136,7 @@ pub enum DetailMatch {
 
 /// Decay of old activity.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub enum Decay {
+pub(crate) enum Decay {
     /// Full points whatever the age.
     None,
     /// Points halve every this many days.
@@ -148,17 +148,17 @@ pub enum Decay {
 /// Points for a lead with no interaction in `after_days` days (counted from creation when
 /// it never interacted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Inactivity {
+pub(crate) struct Inactivity {
     /// Days without interaction before the points apply.
-    pub after_days: f64,
+    pub(crate) after_days: f64,
     /// Points given (normally negative).
-    pub points: f64,
+    pub(crate) points: f64,
 }
 
 impl PointModel {
     /// Checks what a rule file's reader checks for every number that reaches a score:
     /// an artifact carries its rule model, and a damaged one must not publish NaN.
-    pub fn check_values(&self) -> std::result::Result<(), String> {
+    pub(crate) fn check_values(&self) -> std::result::Result<(), String> {
         use super::config::within_bounds;
         let points = std::iter::once(self.base_points)
             .chain(self.attributes.iter().map(|r| r.points))
@@ -178,13 +178,8 @@ impl PointModel {
         Ok(())
     }
 
-    /// Names of the lead columns the rules read, for checking against a leads table.
-    pub fn attribute_columns(&self) -> impl Iterator<Item = (&str, usize)> {
-        self.attributes.iter().map(|r| (r.column.as_str(), r.line))
-    }
-
     /// The tier whose crossing triggers an action (e.g. `sales_ready`).
-    pub fn action_tier_name(&self) -> &str {
+    pub(crate) fn action_tier_name(&self) -> &str {
         self.tiers
             .get(self.action_tier)
             .map_or("", |t| t.name.as_str())

@@ -343,7 +343,7 @@ fn builtin_model_parses_and_reads_generated_columns() {
     let model = PointModel::builtin().unwrap();
     assert_eq!(model.action_tier_name(), "sales_ready");
     assert_eq!(model.base_points, 100.0);
-    let columns: Vec<&str> = model.attribute_columns().map(|(c, _)| c).collect();
+    let columns: Vec<&str> = model.attributes.iter().map(|r| r.column.as_str()).collect();
     for expected in ["industry", "job_title", "seniority", "country"] {
         assert!(columns.contains(&expected));
     }

@@ -27,22 +27,22 @@ use crate::progress::Progress;
 #[derive(Debug, Clone)]
 pub struct BaseInput {
     /// The leads table.
-    pub leads: PathBuf,
+    pub(crate) leads: PathBuf,
     /// The interactions table: Parquet is streamed, CSV read whole.
-    pub interactions: PathBuf,
+    pub(crate) interactions: PathBuf,
     /// What to do with interactions naming unknown leads.
-    pub unknown_leads: UnknownLeadPolicy,
+    pub(crate) unknown_leads: UnknownLeadPolicy,
 }
 
 /// The validated lead base, partitioned.
 #[derive(Debug)]
 pub struct LeadBase {
     /// Every lead, typed.
-    pub leads: DataFrame,
+    pub(crate) leads: DataFrame,
     /// Interactions of known leads read.
-    pub interactions_read: usize,
+    pub(crate) interactions_read: usize,
     /// Interactions naming leads the leads table lacks (skipped, and reported).
-    pub unknown: UnknownLeads,
+    pub(crate) unknown: UnknownLeads,
     input: BaseInput,
     size: usize,
     parts: Parts,
@@ -63,7 +63,12 @@ enum Parts {
 impl LeadBase {
     /// Reads and checks the base, splitting it into partitions of `size` leads. Spill
     /// files go to a hidden folder in `dir`, which the caller must hold the lock of.
-    pub fn open(input: &BaseInput, size: usize, dir: &Path, progress: &Progress) -> Result<Self> {
+    pub(crate) fn open(
+        input: &BaseInput,
+        size: usize,
+        dir: &Path,
+        progress: &Progress,
+    ) -> Result<Self> {
         let size = size.max(1);
         if FileFormat::of(&input.interactions)? == FileFormat::Csv {
             return Self::read_whole(input, size);
@@ -184,12 +189,12 @@ impl LeadBase {
     }
 
     /// How many partitions there are (at least one).
-    pub fn partitions(&self) -> usize {
+    pub(crate) fn partitions(&self) -> usize {
         partitions(self.leads.height(), self.size)
     }
 
     /// The leads and interactions of partition `p`.
-    pub fn partition(&self, p: usize) -> Result<(DataFrame, DataFrame)> {
+    pub(crate) fn partition(&self, p: usize) -> Result<(DataFrame, DataFrame)> {
         let start = p * self.size;
         let leads = self.leads.slice(start as i64, self.size);
         let interactions = match &self.parts {
@@ -210,7 +215,7 @@ impl LeadBase {
     }
 
     /// Lines for stderr saying what was read, with a warning about unknown leads.
-    pub fn read_summary(&self) -> String {
+    pub(crate) fn read_summary(&self) -> String {
         let mut text = leads_line(&self.leads, &self.input.leads);
         text.push_str(&format!(
             "read {} interactions from {}\n",
@@ -226,7 +231,7 @@ impl LeadBase {
     }
 
     /// Whether the interactions were spilled to partition files (read in parts).
-    pub fn streamed(&self) -> bool {
+    pub(crate) fn streamed(&self) -> bool {
         matches!(self.parts, Parts::Spilled { .. })
     }
 }

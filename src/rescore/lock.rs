@@ -13,17 +13,17 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// File name of the lock inside the output directory.
-pub const LOCK_FILE: &str = "rescore.lock";
+pub(crate) const LOCK_FILE: &str = "rescore.lock";
 
 /// Held for the run; the lock is released when this is dropped or the process ends.
 #[derive(Debug)]
-pub struct RunLock {
+pub(crate) struct RunLock {
     _file: File,
 }
 
 impl RunLock {
     /// Takes the lock of `dir`, or refuses (exit 1) while another process holds it.
-    pub fn acquire(dir: &Path) -> Result<RunLock> {
+    pub(crate) fn acquire(dir: &Path) -> Result<RunLock> {
         let path = dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
             .read(true)

@@ -16,9 +16,9 @@
 //! change list: the previous run is looked up in the history by time, not by what the
 //! current file happens to hold.
 
-pub mod base;
-pub mod lock;
-pub mod publish;
+pub(crate) mod base;
+pub(crate) mod lock;
+pub(crate) mod publish;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

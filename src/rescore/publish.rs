@@ -11,21 +11,21 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The files every published run holds.
-pub const PUBLISHED: [&str; 3] = ["scores.parquet", "changes.parquet", "summary.json"];
+pub(crate) const PUBLISHED: [&str; 3] = ["scores.parquet", "changes.parquet", "summary.json"];
 /// The link to the published run, inside the output directory.
-pub const CURRENT: &str = "current";
+pub(crate) const CURRENT: &str = "current";
 const RUNS: &str = "runs";
 
 /// A run's folder while it is being written.
 #[derive(Debug)]
-pub struct RunFolder {
+pub(crate) struct RunFolder {
     name: String,
     partial: PathBuf,
 }
 
 impl RunFolder {
     /// Creates `DIR/runs/.<name>.partial` for a run as of `stamp` (unique per run).
-    pub fn begin(dir: &Path, stamp: &str) -> Result<RunFolder> {
+    pub(crate) fn begin(dir: &Path, stamp: &str) -> Result<RunFolder> {
         let micros = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_micros());
@@ -40,18 +40,18 @@ impl RunFolder {
     }
 
     /// The run's name, as its summary records it.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// Where the run writes its files until it publishes.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.partial
     }
 
     /// Completes the folder and points `DIR/current` at it, then keeps the previous
     /// run (a reader may still be in it) and removes older ones.
-    pub fn publish(self, dir: &Path) -> Result<()> {
+    pub(crate) fn publish(self, dir: &Path) -> Result<()> {
         let runs = dir.join(RUNS);
         let done = runs.join(&self.name);
         sync_dir(&self.partial);

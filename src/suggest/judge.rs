@@ -14,16 +14,16 @@ use crate::points::PointModel;
 
 /// The leads open at evaluation dates over the whole history, as of each date, with the
 /// model's probability of each: what every rule set is measured against.
-pub struct Judging {
+pub(crate) struct Judging {
     /// The (date, open lead) pairs and how each closed.
-    pub open: OpenLeads,
+    pub(crate) open: OpenLeads,
     /// The model's probability of each pair.
-    pub probability: Vec<f64>,
+    pub(crate) probability: Vec<f64>,
 }
 
 impl Judging {
     /// The pairs at dates a typical deal's open time apart, scored by the model once.
-    pub fn of(model: &Model, tables: &Tables) -> Result<Self> {
+    pub(crate) fn of(model: &Model, tables: &Tables) -> Result<Self> {
         let every = typical_open_time(&tables.leads, &tables.outcomes)?;
         let open = OpenLeads::at(tables, &OpenLeads::dates(tables, every, None)?)?;
         let probability = floats(&open.scored(model, tables, false)?.table, "probability")?;
@@ -31,12 +31,12 @@ impl Judging {
     }
 
     /// Each pair's points under `rules`, as of its date.
-    pub fn points(&self, rules: &PointModel, tables: &Tables) -> Result<Vec<f64>> {
+    pub(crate) fn points(&self, rules: &PointModel, tables: &Tables) -> Result<Vec<f64>> {
         self.open.points(rules, tables)
     }
 
     /// The threshold meeting a precision or volume target on `points` (of these pairs).
-    pub fn threshold(
+    pub(crate) fn threshold(
         &self,
         points: &[f64],
         precision: Option<f64>,
@@ -64,7 +64,12 @@ impl Judging {
 
     /// How the suggested points rank these pairs beside the model and the current rules,
     /// and what a sales-ready threshold of `sales_ready_from` selects.
-    pub fn measure(&self, suggested: &[f64], current: &[f64], sales_ready_from: f64) -> Measured {
+    pub(crate) fn measure(
+        &self,
+        suggested: &[f64],
+        current: &[f64],
+        sales_ready_from: f64,
+    ) -> Measured {
         let won = &self.open.won;
         let auc = |scores: &[f64]| roc_auc(scores, won).unwrap_or(f64::NAN);
         let ready = |i: &usize| suggested[*i] >= sales_ready_from;
@@ -81,31 +86,31 @@ impl Judging {
 }
 
 /// The suggestion's ranking quality and its sales-ready threshold, on the judged pairs.
-pub struct Measured {
+pub(crate) struct Measured {
     /// How many (date, open lead) pairs were judged.
-    pub pairs: usize,
+    pub(crate) pairs: usize,
     /// ROC AUC of the model's probability.
-    pub model_auc: f64,
+    pub(crate) model_auc: f64,
     /// ROC AUC of the suggested points.
-    pub suggested_auc: f64,
+    pub(crate) suggested_auc: f64,
     /// ROC AUC of the rules in use.
-    pub current_auc: f64,
+    pub(crate) current_auc: f64,
     /// The suggested sales-ready threshold (points).
-    pub sales_ready_from: f64,
+    pub(crate) sales_ready_from: f64,
     /// Pairs at or above it.
-    pub sales_ready: usize,
+    pub(crate) sales_ready: usize,
     /// Of those, how many were won.
-    pub won_ready: usize,
+    pub(crate) won_ready: usize,
 }
 
 impl Measured {
     /// Whether the threshold selects none or all of the pairs, which is no threshold.
-    pub fn threshold_selects_nothing_or_everything(&self) -> bool {
+    pub(crate) fn threshold_selects_nothing_or_everything(&self) -> bool {
         self.sales_ready == 0 || self.sales_ready == self.pairs
     }
 
     /// The measurement as the lines printed under the diff.
-    pub fn report(&self) -> String {
+    pub(crate) fn report(&self) -> String {
         format!(
             "on {} (date, open lead) pairs, each scored as of the date and judged by how it later closed:\n  \
              ROC AUC: model {:.3}, suggested points {:.3} (rounding and pruning cost {:.3}), current rules {:.3}\n  \
@@ -124,7 +129,7 @@ impl Measured {
 }
 
 /// The rule engine's verdict on the generated text: it must read what it suggests.
-pub fn checked(text: &str) -> Result<PointModel> {
+pub(crate) fn checked(text: &str) -> Result<PointModel> {
     parse(text, "suggested rules").map_err(|e| {
         Error::setting(
             "suggest-points",

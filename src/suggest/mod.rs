@@ -114,7 +114,7 @@ pub struct Suggestion {
 }
 
 /// Days of silence after which the suggested inactivity rule applies.
-pub const INACTIVITY_DAYS: f64 = 60.0;
+pub(crate) const INACTIVITY_DAYS: f64 = 60.0;
 
 /// Turns `model` into rules.
 pub fn suggest(model: &Model, options: &SuggestOptions) -> Suggestion {

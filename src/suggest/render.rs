@@ -10,7 +10,7 @@ use crate::points::PointModel;
 /// The rule file. Tier names come from `current`; the action tier starts at the
 /// suggested sales-ready score and the others keep their distance below it; grades are
 /// kept as they are.
-pub fn to_toml(s: &Suggestion, current: &PointModel, provenance: &str) -> String {
+pub(crate) fn to_toml(s: &Suggestion, current: &PointModel, provenance: &str) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
@@ -118,7 +118,7 @@ pub fn to_toml(s: &Suggestion, current: &PointModel, provenance: &str) -> String
 }
 
 /// "Pricing page visit: +10 today, data says +17", one line per rule either side has.
-pub fn diff(s: &Suggestion, current: &PointModel) -> Vec<String> {
+pub(crate) fn diff(s: &Suggestion, current: &PointModel) -> Vec<String> {
     let mut lines = Vec::new();
     let mut used = vec![false; current.attributes.len() + current.behaviours.len()];
     let offset = current.attributes.len();
