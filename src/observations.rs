@@ -1,9 +1,9 @@
 //! What was known as of a time: observations (a lead seen as of a cutoff) and the
 //! point-in-time cut. An observation sees only the interactions that happened strictly
 //! before its cutoff. The cut is written here once for frames
-//! ([`visible_interactions`], which the point model and the features' polars oracle
+//! (`visible_interactions`, which the point model and the features' polars oracle
 //! join through) and once for the encoded interactions
-//! ([`crate::data::events::EventIndex::before`], which the feature engine and spec
+//! (`crate::data::events::EventIndex::before`, which the feature engine and spec
 //! learning read); a property test holds each to the rule.
 
 use polars::prelude::*;

@@ -3,13 +3,13 @@
 //!
 //! The page has no outside references at all (no scripts, stylesheets, fonts, images or
 //! web links): it is mailed around and opened on locked-down machines, and it must look the
-//! same offline years later. The charts ([`super::charts`]) are SVG documents inlined into
+//! same offline years later. The charts (`super::charts`) are SVG documents inlined into
 //! it. Every figure shown in a chart is also given as a table.
 //!
-//! This module owns what fills the page ([`Page`]), the template's filters over the
-//! shared number formats ([`super::format`]), the HTML escaper, and [`render`]. The page's markup
+//! This module owns what fills the page (`Page`), the template's filters over the
+//! shared number formats (`super::format`), the HTML escaper, and [`render`]. The page's markup
 //! is an askama template, `templates/compare/report.html`: it reads and is reviewed as
-//! HTML rather than as hundreds of string pushes, askama checks it against [`Page`] when
+//! HTML rather than as hundreds of string pushes, askama checks it against `Page` when
 //! the crate compiles (a misspelt field or filter is a build error, not a broken report),
 //! and it is compiled into the binary, so nothing is loaded at run time and the binary
 //! needs no template files beside it. askama keeps the template's whitespace as written,

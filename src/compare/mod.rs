@@ -2,8 +2,9 @@
 //! are used: at evaluation dates, the leads open then are scored both ways as of then,
 //! and the two rankings are judged against how those deals later closed. The headline
 //! is the period the model never saw (from the end of its training data on); the
-//! periods table shows both. [`report`] holds the
-//! findings; [`markdown`] and [`html`] present them.
+//! periods table shows both. The leads and dates come from `OpenLeads`, the judging
+//! `suggest-points` shares. [`report`] holds the findings; [`markdown`] and [`html`]
+//! present them, with the number formats of `format` and the charts of `charts`.
 
 mod charts;
 mod format;

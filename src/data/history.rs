@@ -2,7 +2,7 @@
 //! [`EventIndex`] as they are read. A Parquet interactions file is read a few row groups
 //! at a time, twice (counting each lead's interactions, then placing them), so that
 //! hundreds of millions of interactions are never held as a frame: only the index is.
-//! Every check of [`load`](super::load) holds here too, with the same problems.
+//! Every check of [`load`] holds here too, with the same problems.
 
 use std::path::Path;
 use std::time::SystemTime;

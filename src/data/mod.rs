@@ -63,7 +63,7 @@ pub struct UnknownLeads {
     pub(crate) examples: Vec<(usize, String)>,
 }
 
-/// The typed, validated input tables (layout in [`tables`]).
+/// The typed, validated input tables (layout in `tables`).
 #[derive(Debug, Clone)]
 pub struct Tables {
     /// One row per lead.

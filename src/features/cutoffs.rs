@@ -9,7 +9,7 @@
 //! which nobody knows while it is open: where lost leads are bulk-closed after months of
 //! silence, such a model learns "young = won" and ranks open leads backwards.
 //!
-//! Models are judged the same way they are used ([`open_at_dates`]): at evaluation
+//! Models are judged the same way they are used (`open_at_dates`): at evaluation
 //! dates, the leads open then are scored as of then and judged by how they later closed.
 
 use polars::prelude::*;

@@ -1,5 +1,5 @@
 //! What each feature column is: its kind, event, detail, window, attribute and value.
-//! The spec lists its columns as these descriptors ([`FeatureSpec::features`]); the
+//! The spec lists its columns as these descriptors (`FeatureSpec::features`); the
 //! names in artifacts and reports are drawn from them, and reasons and suggested rules
 //! read the descriptors rather than parse names back.
 

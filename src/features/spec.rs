@@ -169,13 +169,13 @@ impl FeatureSpec {
     }
 
     /// Feature names, in column order of [`build`](FeatureSpec::build)'s output (see
-    /// [`features`](Self::features) for what each column is).
+    /// `features` for what each column is).
     pub fn names(&self) -> Vec<String> {
         self.features().iter().map(Feature::name).collect()
     }
 
     /// One row per observation (in order): `lead_id`, `as_of`, then every feature as
-    /// Float64 without nulls (see [`matrix`](Self::matrix), which this names).
+    /// Float64 without nulls (see `matrix`, which this names).
     pub fn build(
         &self,
         leads: &DataFrame,

@@ -1,5 +1,5 @@
 //! `leadscore generate`: a seeded synthetic CRM in the contract's format, realistic
-//! enough to train on and to be fooled by (see [`lead`] for the world it simulates),
+//! enough to train on and to be fooled by (see `lead` for the world it simulates),
 //! with a `truth` table of each lead's true conversion probability for tests and
 //! benchmarks. The same parameters give byte-identical files.
 

@@ -1,6 +1,7 @@
-//! The predictive model: the matrix hand-over from polars to linfa ([`matrix`]),
-//! the fit ([`train`]), training end to end ([`pipeline`]) and the artifact's
-//! envelope ([`artifact`]).
+//! The predictive model: the training matrix ([`matrix`]), the fit ([`train`], its
+//! solver and the L2 choice), training end to end (`pipeline`), the artifact's
+//! envelope ([`artifact`]), scoring with reasons ([`score`]), drift references, backtests
+//! ([`backtest`]) and judging scores on the leads open at evaluation dates ([`judging`]).
 
 pub mod artifact;
 pub mod backtest;

@@ -1,5 +1,5 @@
 //! Fitting the logistic model on standardised features, through linfa's `Fit` trait
-//! with the fused objective of [`super::solver`] (linfa-logistic's objective and solver,
+//! with the fused objective of `super::solver` (linfa-logistic's objective and solver,
 //! one pass over X per evaluation; the tests hold it to linfa-logistic's coefficients).
 //!
 //! The loss is summed over rows and the L2 `alpha` is not scaled by the row count, so
@@ -104,7 +104,7 @@ pub(crate) struct Fitted {
 ///
 /// Before standardising, every feature is brought near what training saw: a missing
 /// value (NaN) becomes the training mean of the observed values, and a value far
-/// outside the training range is clipped (see [`CLIP_MARGIN_SD`]). A model cannot know
+/// outside the training range is clipped (see `CLIP_MARGIN_SD`). A model cannot know
 /// what a lead 3,650 days old or a company founded in year 0 means when training saw
 /// neither, and extrapolating a straight line there is how a lead gets probability
 /// 0.999995 for a missing field.
@@ -256,7 +256,7 @@ fn mean_and_spread(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
 }
 
 /// A raw feature value as a matrix holds it: f64 as built, or f32 for a training
-/// matrix (see [`crate::features::matrix::MatrixWriter::rows_f32`]).
+/// matrix (see `crate::features::matrix::MatrixWriter::rows_f32`).
 pub trait Feature: Copy + Into<f64> + Send + Sync {}
 impl Feature for f64 {}
 impl Feature for f32 {}

@@ -1,6 +1,6 @@
 //! The classic point model: rules marketing and sales agree on, written in TOML
 //! ([`config`]), held as checked values ([`rules`]) and evaluated as polars expressions
-//! for any cutoff ([`evaluate`]), with a per-lead breakdown a salesperson can read
+//! for any cutoff (`evaluate`), with a per-lead breakdown a salesperson can read
 //! ([`explain`]).
 
 pub mod config;

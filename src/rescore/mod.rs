@@ -1,10 +1,10 @@
 //! The scheduled job: score every lead as of a time, publish the current scores
 //! atomically, keep a score history partitioned by run, list what changed since the
 //! previous run, check drift against the training distributions in the artifact, and
-//! leave a machine-readable summary. One run per output directory at a time ([`lock`]).
+//! leave a machine-readable summary. One run per output directory at a time (`lock`).
 //!
 //! Layout of the output directory (the current files are published together, see
-//! [`publish`]):
+//! `publish`):
 //! - `current`: a link to the published run's folder under `runs/`;
 //! - `scores.parquet`: the current scores (a fixed link to `current/scores.parquet`);
 //! - `history/as_of=<time>/scores.parquet`: every run's scores, one partition per as-of;

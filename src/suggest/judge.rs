@@ -1,5 +1,5 @@
 //! Suggested rules measured on history, through the same judging as `compare`
-//! ([`OpenLeads`]): the leads open at evaluation dates scored as of each date by rule
+//! (`OpenLeads`): the leads open at evaluation dates scored as of each date by rule
 //! points and by the model, the sales-ready threshold that meets a precision or volume
 //! target, and the rule engine's check of the suggested text.
 

@@ -10,7 +10,7 @@
 //! occurrences, with a half-life fitted to how much less the model credits old ones;
 //! a penalty for silence becomes the inactivity rule. Features left out are held at
 //! their training mean inside the base score. Rounding and pruning cost ranking quality,
-//! which [`crate::cli::suggest`] measures on history when given the tables.
+//! which [`judge`] measures on history when given the tables.
 
 pub mod judge;
 pub mod render;
