@@ -12,9 +12,9 @@ use crate::cli::history::HistoryFiles;
 use crate::data::timestamp::format_timestamp;
 use crate::data::{load, LoadOptions, UnknownLeadPolicy};
 use crate::error::{Error, Result};
-use crate::features::cutoffs::CutoffParams;
-use crate::model::backtest::{backtest, BacktestRow, BacktestSetting};
-use crate::model::pipeline::close_quantile;
+use crate::model::backtest::{
+    backtest, default_dates, markdown_table, BacktestRow, BacktestSetting,
+};
 use crate::model::select::L2Choice;
 use crate::model::train::FitParams;
 use crate::output::refuse_overwriting_inputs;
@@ -55,28 +55,18 @@ pub(crate) fn run(args: BacktestArgs) -> Result<()> {
         inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
         refuse_overwriting_inputs(&[("--json", json)], &inputs)?;
     }
-    let mut settings = Vec::new();
-    for &snapshots in &args.snapshots {
-        let cutoffs = CutoffParams::default()
-            .every_days(args.snapshot_every_days)
-            .max_snapshots(snapshots)
-            .check()?;
-        settings.push(BacktestSetting {
-            name: format!(
-                "{snapshots} snapshot{} (ages {} days)",
-                if snapshots == 1 { "" } else { "s" },
-                cutoffs
-                    .ages_days()
-                    .iter()
-                    .map(|a| a.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            cutoffs,
-            fit: FitParams::default(),
-            l2: args.l2,
-        });
-    }
+    let settings = args
+        .snapshots
+        .iter()
+        .map(|&snapshots| {
+            BacktestSetting::with_snapshots(
+                snapshots,
+                args.snapshot_every_days,
+                FitParams::default(),
+                args.l2,
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
     let tables = load(
         &args.history.paths(),
         LoadOptions {
@@ -104,49 +94,11 @@ pub(crate) fn run(args: BacktestArgs) -> Result<()> {
             )?);
         }
     }
-    print!("{}", table(&rows));
+    print!("{}", markdown_table(&rows));
     if let Some(path) = &args.json {
         let json = serde_json::to_vec_pretty(&rows)
             .map_err(|e| Error::output(path, std::io::Error::other(e)))?;
         write_bytes(&json, path)?;
     }
     Ok(())
-}
-
-/// When 60% and 80% of the deals had closed.
-fn default_dates(outcomes: &polars::prelude::DataFrame) -> Result<Vec<i64>> {
-    if outcomes.height() == 0 {
-        return Err(Error::setting(
-            "--outcomes",
-            "no closed deals to go back to",
-        ));
-    }
-    [0.6, 0.8]
-        .iter()
-        .map(|&share| close_quantile(outcomes, share))
-        .collect()
-}
-
-/// The results as a Markdown table.
-fn table(rows: &[BacktestRow]) -> String {
-    let mut text = String::from(
-        "| as of | setting | trained on | judged | won rate | ROC AUC | PR AUC | top-decile lift | log loss | Brier |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-    );
-    for r in rows {
-        text.push_str(&format!(
-            "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.2} | {:.4} | {:.4} |\n",
-            &format_timestamp(r.at)[..10],
-            r.setting,
-            r.trained_on,
-            r.judged,
-            r.metrics.base_rate,
-            r.metrics.roc_auc,
-            r.metrics.pr_auc,
-            r.metrics.lift_top_decile,
-            r.metrics.log_loss,
-            r.metrics.brier
-        ));
-    }
-    text
 }

@@ -7,17 +7,13 @@ use clap::Args;
 
 use crate::cli::flags::{self, rule_model, UnknownLeadsFlag};
 use crate::cli::history::LeadBaseFiles;
-use polars::prelude::*;
 
-use crate::data::columns::LEAD_ID;
 use crate::data::timestamp::{format_timestamp, now_micros};
 use crate::data::{load, thousands};
 use crate::error::{Error, Result};
-use crate::observations::{observations_at, OBS};
 use crate::output::refuse_overwriting_inputs;
 use crate::output::{write_table, OutputFormat};
 use crate::points::explain::explain;
-use crate::points::PointModel;
 
 /// Flags of `leadscore points`, as typed.
 #[derive(Debug, Args)]
@@ -93,54 +89,26 @@ pub(crate) fn run(args: PointsArgs) -> Result<()> {
     let model = rule_model(args.points.as_deref(), &tables.leads)?;
     let read_seconds = started.elapsed().as_secs_f64();
     let wants_breakdown = args.breakdown.is_some() || !args.explain.is_empty();
-    let observations = observations_at(&tables.leads, settings.as_of)?;
-    let scores = model.evaluate(
+    let mut run = model.run(
         &tables.leads,
         &tables.interactions,
-        &observations,
+        settings.as_of,
+        settings.since,
         wants_breakdown,
     )?;
-
-    let mut output = scores.scores.clone().lazy().select([
-        col(LEAD_ID),
-        col("points"),
-        col("tier"),
-        col("grade"),
-        col("fit_points"),
-        col("engagement_points"),
-    ]);
-    if let Some(since) = settings.since {
-        let earlier = observations_at(&tables.leads, since)?;
-        let before = model.evaluate(&tables.leads, &tables.interactions, &earlier, false)?;
-        let threshold = model
-            .tiers
-            .get(model.action_tier)
-            .map_or(f64::INFINITY, |t| t.from);
-        let previous = before.scores.lazy().select([
-            col("points").alias("previous_points"),
-            col("tier").alias("previous_tier"),
-        ]);
-        output = concat_lf_horizontal([output, previous], HConcatOptions::default())?.with_column(
-            col("previous_points")
-                .lt(lit(threshold))
-                .and(col("points").gt_eq(lit(threshold)))
-                .alias("crossed_action_tier"),
-        );
-    }
-    let mut output = output.collect()?;
     // Everything that can fail on input (an unknown --explain lead) fails before any
     // file is written, so a refused run leaves the previous outputs as they were.
     let explanation = if args.explain.is_empty() {
         None
     } else {
-        Some(explain(&model, &scores, &args.explain)?)
+        Some(explain(&model, &run.scores, &args.explain)?)
     };
     let mut long = match &args.breakdown {
-        Some(_) => Some(breakdown_by_lead(&scores)?),
+        Some(_) => Some(run.breakdown_by_lead()?),
         None => None,
     };
     let scored_seconds = started.elapsed().as_secs_f64();
-    write_table(&mut output, &args.out, "--out")?;
+    write_table(&mut run.table, &args.out, "--out")?;
     if let (Some(path), Some(long)) = (&args.breakdown, long.as_mut()) {
         write_table(long, path, "--breakdown")?;
     }
@@ -149,16 +117,11 @@ pub(crate) fn run(args: PointsArgs) -> Result<()> {
         scored_seconds - read_seconds,
         started.elapsed().as_secs_f64() - scored_seconds
     );
-    eprint!("{}", tier_summary(&model, &output, settings.as_of)?);
-    if let Some(since) = settings.since {
-        let crossed = output
-            .column("crossed_action_tier")?
-            .bool()?
-            .sum()
-            .unwrap_or(0);
+    eprint!("{}", run.tier_summary(&model, settings.as_of)?);
+    if let (Some(since), Some(crossed)) = (settings.since, run.crossed) {
         eprintln!(
             "{} leads crossed into {} since {}",
-            thousands(crossed as usize),
+            thousands(crossed),
             model.action_tier_name(),
             format_timestamp(since)
         );
@@ -167,51 +130,4 @@ pub(crate) fn run(args: PointsArgs) -> Result<()> {
         print!("{explanation}");
     }
     Ok(())
-}
-
-/// The breakdown keyed by lead_id instead of observation number.
-fn breakdown_by_lead(scores: &crate::points::PointScores) -> Result<DataFrame> {
-    let Some(breakdown) = &scores.breakdown else {
-        return Ok(DataFrame::empty());
-    };
-    Ok(breakdown
-        .clone()
-        .lazy()
-        .join(
-            scores
-                .scores
-                .clone()
-                .lazy()
-                .select([col(OBS), col(LEAD_ID)]),
-            [col(OBS)],
-            [col(OBS)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .select([
-            col(LEAD_ID),
-            col("kind"),
-            col("rule"),
-            col("count"),
-            col("points"),
-        ])
-        .collect()?)
-}
-
-fn tier_summary(model: &PointModel, output: &DataFrame, as_of: i64) -> Result<String> {
-    let tiers = output.column("tier")?.str()?;
-    let mut text = format!(
-        "points as of {} ({}):",
-        format_timestamp(as_of),
-        model.source
-    );
-    for tier in model.tiers.iter().rev() {
-        let n = tiers
-            .iter()
-            .filter(|t| *t == Some(tier.name.as_str()))
-            .count();
-        text.push_str(&format!(" {} {},", tier.name, thousands(n)));
-    }
-    text.pop();
-    text.push('\n');
-    Ok(text)
 }

@@ -48,6 +48,72 @@ pub(crate) struct BacktestSetting {
     pub(crate) l2: L2Choice,
 }
 
+impl BacktestSetting {
+    /// The setting with `snapshots` training snapshots per deal, named after them.
+    pub(crate) fn with_snapshots(
+        snapshots: usize,
+        every_days: f64,
+        fit: FitParams,
+        l2: L2Choice,
+    ) -> Result<Self> {
+        let cutoffs = crate::features::cutoffs::CutoffParams::default()
+            .every_days(every_days)
+            .max_snapshots(snapshots)
+            .check()?;
+        let ages: Vec<String> = cutoffs.ages_days().iter().map(|a| a.to_string()).collect();
+        Ok(BacktestSetting {
+            name: format!(
+                "{snapshots} snapshot{} (ages {} days)",
+                if snapshots == 1 { "" } else { "s" },
+                ages.join(", ")
+            ),
+            cutoffs,
+            fit,
+            l2,
+        })
+    }
+}
+
+/// The dates a backtest goes back to when none are given: when 60% and when 80% of the
+/// deals had closed, so that each has later deals to be judged on.
+pub(crate) fn default_dates(outcomes: &DataFrame) -> Result<Vec<i64>> {
+    if outcomes.height() == 0 {
+        return Err(Error::setting(
+            "InputPaths.outcomes",
+            "no closed deals to go back to",
+        ));
+    }
+    [0.6, 0.8]
+        .iter()
+        .map(|&share| super::pipeline::close_quantile(outcomes, share))
+        .collect()
+}
+
+/// The results as a Markdown table, one row per (date, setting).
+pub(crate) fn markdown_table(rows: &[BacktestRow]) -> String {
+    let mut text = String::from(
+        "| as of | setting | trained on | judged | won rate | ROC AUC | PR AUC | top-decile lift | log loss | Brier |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        let day = crate::data::timestamp::format_timestamp(r.at);
+        text.push_str(&format!(
+            "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.2} | {:.4} | {:.4} |\n",
+            day.get(..10).unwrap_or(&day),
+            r.setting,
+            r.trained_on,
+            r.judged,
+            r.metrics.base_rate,
+            r.metrics.roc_auc,
+            r.metrics.pr_auc,
+            r.metrics.lift_top_decile,
+            r.metrics.log_loss,
+            r.metrics.brier
+        ));
+    }
+    text
+}
+
 /// Trains with `setting` on what was known at `at` and judges the leads open then.
 pub(crate) fn backtest(
     tables: &Tables,

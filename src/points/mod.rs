@@ -7,6 +7,7 @@ pub mod config;
 pub(crate) mod evaluate;
 pub mod explain;
 pub mod rules;
+pub(crate) mod run;
 #[cfg(test)]
 mod tests;
 
