@@ -143,6 +143,9 @@ pub(crate) const FLAG_OF_SETTING: &[(&str, &str)] = &[
     ("rescore.dir", "--out"),
     ("RescoreOptions.as_of", "--as-of"),
     ("RescoreOptions.backfill", "--backfill"),
+    ("RescoreOptions.change_threshold", "--change-threshold"),
+    ("RescoreOptions.drift_threshold", "--drift-threshold"),
+    ("RescoreOptions.partition_leads", "--partition-leads"),
 ];
 
 /// The error in the command line's terms: a library setting it names, as the setting at

@@ -15,7 +15,7 @@ use crate::model::artifact::read_model;
 use crate::output::refuse_overwriting_inputs;
 use crate::progress::Progress;
 use crate::rescore::base::BaseInput;
-use crate::rescore::{rescore, RescoreOptions};
+use crate::rescore::{refuse_inputs_in_history, rescore, RescoreOptions};
 
 /// Flags of `leadscore rescore`, as typed.
 #[derive(Debug, Args)]
@@ -70,20 +70,7 @@ pub(crate) fn run(args: RescoreArgs) -> Result<()> {
         ("--leads", args.leads.as_path()),
         ("--interactions", args.interactions.as_path()),
     ];
-    let history = args.out.join("history");
-    for &(flag, input) in &inputs {
-        if input
-            .canonicalize()
-            .ok()
-            .zip(history.canonicalize().ok())
-            .is_some_and(|(input, history)| input.starts_with(history))
-        {
-            return Err(crate::error::Error::setting(
-                flag,
-                format!("{} lies in the run's own history folder, which the run rewrites; copy it elsewhere first", input.display()),
-            ));
-        }
-    }
+    refuse_inputs_in_history(&args.out, &inputs)?;
     refuse_overwriting_inputs(
         &written
             .iter()
@@ -92,33 +79,19 @@ pub(crate) fn run(args: RescoreArgs) -> Result<()> {
         &inputs,
     )?;
     let as_of = args.as_of.unwrap_or_else(now_micros);
-    if !(args.change_threshold >= 0.0 && args.change_threshold <= 1.0) {
-        return Err(Error::setting(
-            "--change-threshold",
-            "must be a probability between 0 and 1",
-        ));
-    }
-    if !(args.drift_threshold.is_finite() && args.drift_threshold > 0.0) {
-        return Err(Error::setting(
-            "--drift-threshold",
-            "must be a positive number",
-        ));
-    }
-    if args.partition_leads == 0 {
-        return Err(Error::setting("--partition-leads", "must be at least 1"));
-    }
-    let model = read_model(&args.model.path)?;
-    let input = BaseInput {
-        leads: args.leads,
-        interactions: args.interactions,
-        unknown_leads: args.unknown_leads.policy(),
-    };
     let options = RescoreOptions {
         as_of,
         change_threshold: args.change_threshold,
         drift_threshold: args.drift_threshold,
         partition_leads: args.partition_leads,
         backfill: args.backfill,
+    };
+    options.check()?;
+    let model = read_model(&args.model.path)?;
+    let input = BaseInput {
+        leads: args.leads,
+        interactions: args.interactions,
+        unknown_leads: args.unknown_leads.policy(),
     };
     let summary = rescore(
         &model,
@@ -141,18 +114,7 @@ pub(crate) fn run(args: RescoreArgs) -> Result<()> {
         eprintln!("warning: {warning}");
     }
     if args.fail_on_drift && summary.drift.over_threshold {
-        let worst = summary
-            .drift
-            .features_over_threshold
-            .iter()
-            .take(3)
-            .map(|(name, psi)| format!("{name} PSI {psi:.2}"))
-            .chain(std::iter::once(format!(
-                "score PSI {:.2}",
-                summary.drift.score_psi
-            )))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let worst = summary.drift.worst();
         return Err(Error::Drift {
             summary: args.out.join("summary.json"),
             worst,

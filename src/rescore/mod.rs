@@ -56,6 +56,52 @@ pub struct RescoreOptions {
     pub backfill: bool,
 }
 
+impl RescoreOptions {
+    /// Checks the settings, naming the bad one.
+    pub fn check(&self) -> Result<()> {
+        if !(self.change_threshold >= 0.0 && self.change_threshold <= 1.0) {
+            return Err(Error::setting(
+                "RescoreOptions.change_threshold",
+                "must be a probability between 0 and 1",
+            ));
+        }
+        if !(self.drift_threshold.is_finite() && self.drift_threshold > 0.0) {
+            return Err(Error::setting(
+                "RescoreOptions.drift_threshold",
+                "must be a positive number",
+            ));
+        }
+        if self.partition_leads == 0 {
+            return Err(Error::setting(
+                "RescoreOptions.partition_leads",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Refuses an input that lies in `dir`'s history folder, which a run rewrites: scoring a
+/// file the run is about to replace would lose it. `inputs` pairs each with the setting
+/// that named it.
+pub(crate) fn refuse_inputs_in_history(dir: &Path, inputs: &[(&str, &Path)]) -> Result<()> {
+    let Ok(history) = dir.join("history").canonicalize() else {
+        return Ok(());
+    };
+    for &(setting, input) in inputs {
+        if input
+            .canonicalize()
+            .is_ok_and(|input| input.starts_with(&history))
+        {
+            return Err(Error::setting(
+                setting,
+                format!("{} lies in the run's own history folder, which the run rewrites; copy it elsewhere first", input.display()),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// What a run did, for the scheduler and for people reading logs.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
@@ -103,6 +149,20 @@ pub struct DriftSummary {
     pub max_feature_psi: f64,
     /// Whether the score or any feature is over the threshold.
     pub over_threshold: bool,
+}
+
+impl DriftSummary {
+    /// The worst drifts in a few words: up to three features and the score, for the
+    /// error that fails a run on drift.
+    pub fn worst(&self) -> String {
+        self.features_over_threshold
+            .iter()
+            .take(3)
+            .map(|(name, psi)| format!("{name} PSI {psi:.2}"))
+            .chain(std::iter::once(format!("score PSI {:.2}", self.score_psi)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Runs the job into `dir`: takes the lock, reads and checks the base (telling
