@@ -8,6 +8,7 @@ use crate::cli::history::HistoryFiles;
 
 use crate::data::load;
 use crate::data::summary::DataQuality;
+use crate::points::PointModel;
 use crate::error::{Error, Result};
 
 /// Flags of `leadscore validate`, as typed.
@@ -29,7 +30,8 @@ pub(crate) fn run(args: ValidateArgs) -> Result<()> {
     let paths = args.history.paths();
     let tables = load(&paths, args.unknown_leads.load_options())?;
     eprint!("{}", tables.read_summary()?);
-    let quality = DataQuality::of(&tables)?;
+    let skipped = PointModel::builtin_rules_skipped(tables.leads.schema())?;
+    let quality = DataQuality::of(&tables, skipped)?;
     if args.json {
         let json = serde_json::to_string_pretty(&quality)
             .map_err(|e| Error::output("stdout", std::io::Error::other(e)))?;

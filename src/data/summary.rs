@@ -116,7 +116,9 @@ pub(crate) struct AttributeSummary {
 
 impl DataQuality {
     /// Computes the summary; cost is a few group-bys over the interactions.
-    pub(crate) fn of(tables: &Tables) -> Result<Self> {
+    /// `builtin_rules_skipped` are the built-in example's rules these leads cannot feed,
+    /// which the point model knows (data sits below it).
+    pub(crate) fn of(tables: &Tables, builtin_rules_skipped: Vec<String>) -> Result<Self> {
         let leads = &tables.leads;
         let interactions = &tables.interactions;
         let outcomes = &tables.outcomes;
@@ -175,9 +177,7 @@ impl DataQuality {
             unknown_in_outcomes: (&tables.unknown_in_outcomes).into(),
             after_close: after_close(interactions, outcomes)?,
             attributes: attributes(tables)?,
-            builtin_rules_skipped: crate::points::PointModel::builtin_rules_skipped(
-                leads.schema(),
-            )?,
+            builtin_rules_skipped,
         })
     }
 }
