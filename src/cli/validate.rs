@@ -8,8 +8,8 @@ use crate::cli::history::HistoryFiles;
 
 use crate::data::load;
 use crate::data::summary::DataQuality;
-use crate::points::PointModel;
 use crate::error::{Error, Result};
+use crate::points::PointModel;
 
 /// Flags of `leadscore validate`, as typed.
 #[derive(Debug, Args)]
