@@ -20,6 +20,7 @@ pub mod output;
 pub mod points;
 pub mod progress;
 pub mod rescore;
+pub mod sql;
 pub mod suggest;
 
 pub use error::{Error, Result};
