@@ -29,9 +29,10 @@ pub enum AsOf {
     Parameter,
 }
 
-/// Microseconds in a day, the unit of every age.
-#[allow(dead_code)] // Used by the scoring query, being written.
-const MICROS_PER_DAY: f64 = 86_400_000_000.0;
+/// Days per microsecond. Ages are microseconds times this, not microseconds divided by
+/// a day: polars divides a column by a number that way, and ages must be the same
+/// doubles for a rule's window to cut at the same interaction.
+const DAYS_PER_MICRO: f64 = 1.0 / 86_400_000_000.0;
 
 /// The parts every scoring query starts with:
 /// - `params`: `as_of_us`, the scoring time in µs;
@@ -79,15 +80,101 @@ pub(crate) fn add_observations(
         format!(
             "SELECT {lead} AS lead_id, {event} AS event_type, {detail} AS detail,\n       \
              {occurred} AS occurred_us,\n       \
-             CAST(o.as_of_us - {occurred} AS {double}) / {day} AS age_days\n\
+             CAST(o.as_of_us - {occurred} AS {double}) * {day} AS age_days\n\
              FROM {interactions} AS i JOIN observed AS o ON {lead} = o.lead_id\n\
              WHERE {occurred} < o.as_of_us",
             lead = column("i", "lead_id"),
             event = column("i", "event_type"),
             detail = column("i", "detail"),
             double = d.double_type(),
-            day = d.double(MICROS_PER_DAY),
+            day = d.double(DAYS_PER_MICRO),
             interactions = tables.interactions,
         ),
     );
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::data::{load, InputPaths, LoadOptions, Tables};
+    use crate::generate::{generate, GenerateParams};
+    use crate::progress::Progress;
+    use polars::prelude::*;
+
+    /// A generated CRM of `leads` leads, loaded (the folder lives as long as the tables
+    /// are used).
+    pub(crate) fn crm(leads: usize) -> (tempfile::TempDir, Tables) {
+        let dir = tempfile::tempdir().unwrap();
+        let params = GenerateParams::default()
+            .leads(leads)
+            .seed(11)
+            .check()
+            .unwrap();
+        generate(&params, dir.path(), &Progress::hidden()).unwrap();
+        let path = |name: &str| dir.path().join(format!("{name}.csv"));
+        let tables = load(
+            &InputPaths {
+                leads: path("leads"),
+                interactions: path("interactions"),
+                outcomes: Some(path("outcomes")),
+            },
+            LoadOptions::default(),
+        )
+        .unwrap();
+        (dir, tables)
+    }
+
+    #[test]
+    fn the_query_sees_exactly_the_interactions_before_the_as_of_time_with_leadscores_ages() {
+        let (_dir, tables) = crm(200);
+        let as_of = crate::data::timestamp::parse_timestamp("2025-09-01").unwrap();
+        let mut query = Query::default();
+        let names = SqlTables {
+            leads: "leads".into(),
+            interactions: "interactions".into(),
+        };
+        add_observations(&mut query, Dialect::DuckDb, &names, AsOf::At(as_of), &[]);
+        let sql = query.finish("SELECT lead_id, age_days FROM visible ORDER BY lead_id, age_days");
+        let from_sql = duckdb_test::run(&sql, &tables.leads, &tables.interactions)
+            .sort(["lead_id", "age_days"], SortMultipleOptions::default())
+            .unwrap();
+        let expected = crate::observations::visible_interactions(
+            tables.interactions.clone().lazy(),
+            crate::observations::observations_at(&tables.leads, as_of)
+                .unwrap()
+                .lazy(),
+        )
+        .select([
+            col(crate::data::columns::LEAD_ID),
+            col(crate::observations::AGE_DAYS),
+        ])
+        .sort(
+            [crate::data::columns::LEAD_ID, crate::observations::AGE_DAYS],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+        .unwrap();
+        assert!(expected.height() > 100);
+        assert_eq!(from_sql.height(), expected.height());
+        let ages = |frame: &DataFrame, name: &str| -> Vec<f64> {
+            frame
+                .column(name)
+                .unwrap()
+                .f64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect()
+        };
+        let (got, want) = (
+            ages(&from_sql, "age_days"),
+            ages(&expected, crate::observations::AGE_DAYS),
+        );
+        let differing = got.iter().zip(&want).filter(|(g, w)| g != w).count();
+        assert_eq!(
+            differing,
+            0,
+            "ages must be the same doubles: {:?}",
+            got.iter().zip(&want).find(|(g, w)| g != w)
+        );
+    }
 }
