@@ -4,6 +4,7 @@
 pub(crate) mod backtest;
 pub(crate) mod bench;
 pub(crate) mod compare;
+pub(crate) mod export_sql;
 pub(crate) mod flags;
 pub(crate) mod generate;
 pub(crate) mod history;
@@ -37,6 +38,8 @@ pub(crate) enum Command {
     Bench(bench::BenchArgs),
     /// Rule points against predictive probability on the same closed leads: report with charts, JSON, Markdown.
     Compare(compare::CompareArgs),
+    /// The model as one SQL query (DuckDB, Spark, PostgreSQL) that scores every lead where the data lives.
+    ExportSql(export_sql::ExportSqlArgs),
     /// Write a realistic synthetic CRM (leads, interactions, outcomes, truth) to a directory.
     Generate(generate::GenerateArgs),
     /// Show what is in a model artifact (format, fingerprint, features, coefficients, metrics).
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Backtest(args) => backtest::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::ExportSql(args) => export_sql::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Points(args) => points::run(args),

@@ -6,6 +6,10 @@
 pub mod dialect;
 #[cfg(test)]
 pub(crate) mod duckdb_test;
+pub(crate) mod score;
+
+use crate::error::{Error, Result};
+use crate::model::Model;
 
 use dialect::{Dialect, Query};
 
@@ -32,7 +36,19 @@ pub enum AsOf {
 /// Days per microsecond. Ages are microseconds times this, not microseconds divided by
 /// a day: polars divides a column by a number that way, and ages must be the same
 /// doubles for a rule's window to cut at the same interaction.
-const DAYS_PER_MICRO: f64 = 1.0 / 86_400_000_000.0;
+pub(crate) const DAYS_PER_MICRO: f64 = 1.0 / 86_400_000_000.0;
+
+/// One query that scores every lead of `tables` as of `as_of` in the engine `d`, as
+/// `leadscore score` does: `lead_id, probability, score`.
+pub fn scoring_query(model: &Model, d: Dialect, tables: &SqlTables, as_of: AsOf) -> Result<String> {
+    if model.spec.rules.is_some() {
+        return Err(Error::setting(
+            "export-sql",
+            "this model was trained with --points; its rule-score features cannot be exported as SQL yet",
+        ));
+    }
+    score::probability_query(model, d, tables, as_of)
+}
 
 /// The parts every scoring query starts with:
 /// - `params`: `as_of_us`, the scoring time in µs;
@@ -41,7 +57,6 @@ const DAYS_PER_MICRO: f64 = 1.0 / 86_400_000_000.0;
 ///   be mistaken for another column whatever it is called;
 /// - `visible`: the interactions strictly before the as-of time, `lead_id, event_type,
 ///   detail, occurred_us, age_days` (fractional days before the as-of time).
-#[allow(dead_code)] // Used by the scoring query, being written.
 pub(crate) fn add_observations(
     query: &mut Query,
     d: Dialect,

@@ -5,6 +5,7 @@ mod artifacts;
 mod backtest;
 mod bench;
 mod compare;
+mod export_sql;
 mod exports;
 mod features;
 mod generate;

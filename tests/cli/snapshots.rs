@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use crate::util::leadscore;
 
-const COMMANDS: [&str; 11] = [
+const COMMANDS: [&str; 12] = [
     "backtest",
     "bench",
     "compare",
+    "export-sql",
     "generate",
     "inspect",
     "points",
