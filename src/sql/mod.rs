@@ -6,6 +6,7 @@
 pub mod dialect;
 #[cfg(test)]
 pub(crate) mod duckdb_test;
+pub(crate) mod points;
 
 use dialect::{Dialect, Query};
 
