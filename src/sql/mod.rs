@@ -1,14 +1,16 @@
 //! The model as SQL, for lead bases that live in a warehouse or a lake: one query that
 //! scores every lead where the data is (DuckDB, Spark, PostgreSQL), reproducing
 //! `leadscore score` from the artifact's frozen feature spec, bounds, weights and rule
-//! model. [`dialect`] holds what differs between the engines.
+//! model. [`dialect`] holds what differs between the engines; `points` writes the rule
+//! model, `score` the features and the probability.
 
 pub mod dialect;
 #[cfg(test)]
 pub(crate) mod duckdb_test;
+pub(crate) mod points;
 pub(crate) mod score;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::Model;
 
 use dialect::{Dialect, Query};
@@ -39,15 +41,23 @@ pub enum AsOf {
 pub(crate) const DAYS_PER_MICRO: f64 = 1.0 / 86_400_000_000.0;
 
 /// One query that scores every lead of `tables` as of `as_of` in the engine `d`, as
-/// `leadscore score` does: `lead_id, probability, score`.
+/// `leadscore score` does: `lead_id, points, tier, grade, probability, score`.
 pub fn scoring_query(model: &Model, d: Dialect, tables: &SqlTables, as_of: AsOf) -> Result<String> {
-    if model.spec.rules.is_some() {
-        return Err(Error::setting(
-            "export-sql",
-            "this model was trained with --points; its rule-score features cannot be exported as SQL yet",
-        ));
-    }
-    score::probability_query(model, d, tables, as_of)
+    let mut query = Query::default();
+    add_observations(
+        &mut query,
+        d,
+        tables,
+        as_of,
+        &score::attributes_of(&model.spec),
+    );
+    points::add_rule_points(&mut query, &model.points, d, tables);
+    score::add_probability(&mut query, model, d)?;
+    Ok(query.finish(
+        "SELECT r.lead_id AS lead_id, r.points AS points, r.tier AS tier, r.grade AS grade,\n       \
+         s.probability AS probability, s.score AS score\n\
+         FROM rule_points AS r JOIN scored AS s ON s.lead_id = r.lead_id",
+    ))
 }
 
 /// The parts every scoring query starts with:

@@ -8,7 +8,7 @@
 //! engine's probability differs from leadscore's only by the order of one sum.
 
 use super::dialect::{Dialect, Query};
-use super::{add_observations, AsOf, SqlTables, DAYS_PER_MICRO};
+use super::DAYS_PER_MICRO;
 use crate::error::{Error, Result};
 use crate::features::descriptor::{CategoryValue, Feature, NumberForm};
 use crate::features::spec::FeatureSpec;
@@ -271,19 +271,6 @@ fn linear_predictor(d: Dialect, linear: &LinearModel) -> String {
     terms.join("\n + ")
 }
 
-/// The whole scoring query (without the rule model's points).
-pub(crate) fn probability_query(
-    model: &Model,
-    d: Dialect,
-    tables: &SqlTables,
-    as_of: AsOf,
-) -> Result<String> {
-    let mut query = Query::default();
-    add_observations(&mut query, d, tables, as_of, &attributes_of(&model.spec));
-    add_probability(&mut query, model, d)?;
-    Ok(query.finish("SELECT lead_id, probability, score FROM scored"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,19 +283,22 @@ mod tests {
     use crate::model::{train_model, TrainChoices};
     use crate::points::PointModel;
     use crate::progress::Progress;
-    use crate::sql::{duckdb_test, tests::crm};
+    use crate::sql::{duckdb_test, tests::crm, AsOf, SqlTables};
     use polars::prelude::*;
 
-    /// A model trained on `tables` (without rule features).
-    fn trained(tables: &crate::data::Tables) -> Model {
+    /// A model trained on `tables`, with the rule model's scores as features or not.
+    fn trained(tables: &crate::data::Tables, rule_features: bool) -> Model {
         let (model, _) = train_model(
-            History::of_tables(tables.clone(), false).unwrap(),
+            History::of_tables(tables.clone(), rule_features).unwrap(),
             PointModel::for_leads(None, tables.leads.schema())
                 .unwrap()
                 .0,
             &CutoffParams::default().check().unwrap(),
             &FitParams::default(),
-            TrainChoices::new(L2Choice::Auto),
+            TrainChoices {
+                rule_features,
+                ..TrainChoices::new(L2Choice::Auto)
+            },
             &Progress::hidden(),
         )
         .unwrap();
@@ -318,7 +308,17 @@ mod tests {
     #[test]
     fn duckdb_gives_every_lead_leadscores_probability_and_score() {
         let (_dir, tables) = crm(600);
-        same_in_duckdb(&tables);
+        same_in_duckdb(&tables, false);
+    }
+
+    #[test]
+    fn a_model_with_the_rule_scores_as_features_scores_the_same_in_duckdb() {
+        let (_dir, tables) = crm(600);
+        let model = same_in_duckdb(&tables, true);
+        assert!(model
+            .feature_names
+            .iter()
+            .any(|n| n.starts_with("rule_grade=")));
     }
 
     /// Names and values that would break or inject into a carelessly quoted query.
@@ -344,15 +344,15 @@ mod tests {
         tables.interactions.with_column(events).unwrap();
         let details = hostile_text(&tables.interactions, "detail");
         tables.interactions.with_column(details).unwrap();
-        let model = same_in_duckdb(&tables);
+        let model = same_in_duckdb(&tables, false);
         assert!(model.feature_names.iter().any(|n| n.starts_with(&industry)));
         assert!(model.spec.event_types.iter().all(|e| e.ends_with(HOSTILE)));
         assert!(model.spec.details.iter().all(|(_, d)| d.ends_with(HOSTILE)));
     }
 
     /// Scores `tables` both ways with a model trained on them and checks they agree.
-    fn same_in_duckdb(tables: &crate::data::Tables) -> Model {
-        let model = trained(tables);
+    fn same_in_duckdb(tables: &crate::data::Tables, rule_features: bool) -> Model {
+        let model = trained(tables, rule_features);
         assert!(!model.spec.numerics.is_empty() && !model.spec.categoricals.is_empty());
         assert!(!model.spec.details.is_empty());
         let as_of = parse_timestamp("2026-01-01").unwrap();
@@ -360,7 +360,8 @@ mod tests {
             leads: "leads".into(),
             interactions: "interactions".into(),
         };
-        let sql = probability_query(&model, Dialect::DuckDb, &names, AsOf::At(as_of)).unwrap();
+        let sql =
+            crate::sql::scoring_query(&model, Dialect::DuckDb, &names, AsOf::At(as_of)).unwrap();
         let from_sql = duckdb_test::run(&sql, &tables.leads, &tables.interactions);
         let expected = score_leads(&model, &tables.leads, &tables.interactions, as_of)
             .unwrap()
@@ -394,6 +395,14 @@ mod tests {
             .fold(0.0, f64::max);
         assert!(worst < 1e-9, "probabilities differ by up to {worst}");
         assert_eq!(floats("score"), floats("score_sql"));
+        assert_eq!(floats("points"), floats("points_sql"));
+        for band in ["tier", "grade"] {
+            let sql_band = format!("{band}_sql");
+            assert!(joined
+                .column(band)
+                .unwrap()
+                .equals_missing(joined.column(&sql_band).unwrap()));
+        }
         model
     }
 }

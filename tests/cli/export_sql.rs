@@ -1,6 +1,6 @@
 //! `leadscore export-sql`: the model as one query, run in DuckDB the way a warehouse
-//! job would (the exactness against `score` is tested in the library, on generated data
-//! with hostile names and values).
+//! job would, against `leadscore score` on the bundled data (the library's tests hold it
+//! to `score` on generated data with hostile names and values).
 
 use std::process::Command as Process;
 
@@ -25,7 +25,7 @@ fn model(dir: &std::path::Path, extra: &[&str]) -> std::path::PathBuf {
 }
 
 /// Runs `sql` in DuckDB over the bundled data, binding `as_of` when given, and returns
-/// the rows as `lead_id,probability,score` lines, sorted.
+/// the rows as `lead_id,points,tier,grade,probability,score` lines, sorted.
 fn duckdb(sql: &str, as_of: Option<&str>) -> Vec<String> {
     let script = r#"
 import sys, duckdb
@@ -35,8 +35,8 @@ con.execute("SET TimeZone = 'UTC'")
 con.execute("CREATE VIEW leads AS SELECT * FROM read_csv('data/leads.csv')")
 con.execute("CREATE VIEW interactions AS SELECT * FROM read_csv('data/interactions.csv')")
 rows = con.execute(sql, {"as_of": as_of} if as_of else None).fetchall()
-for lead, probability, score in sorted(rows):
-    print(f"{lead},{probability!r},{score}")
+for lead, points, tier, grade, probability, score in sorted(rows):
+    print(f"{lead},{points!r},{tier},{grade},{probability!r},{score}")
 "#;
     let ran = Process::new("python3")
         .args(["-c", script, sql, as_of.unwrap_or("")])
@@ -79,22 +79,60 @@ fn a_parameterised_query_scores_as_the_query_with_the_time_written_in() {
 }
 
 #[test]
-fn a_model_with_rule_features_is_refused_with_exit_2_for_now() {
+fn a_model_trained_with_rules_scores_in_duckdb_as_score_does() {
     let dir = tempfile::tempdir().unwrap();
     let model = model(dir.path(), &["--points", "data/points.toml"]);
-    leadscore()
+    let sql = leadscore()
         .args([
             "export-sql",
             "--dialect",
-            "postgres",
+            "duckdb",
             "--as-of",
             "2026-01-01",
             "--model",
         ])
         .arg(&model)
+        .output()
+        .unwrap();
+    assert!(
+        sql.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sql.stderr)
+    );
+    let from_sql = duckdb(&String::from_utf8(sql.stdout).unwrap(), None);
+    let scores = dir.path().join("scores.csv");
+    leadscore()
+        .args(["score", "--leads", "data/leads.csv", "--interactions"])
+        .args(["data/interactions.csv", "--as-of", "2026-01-01", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&scores)
         .assert()
-        .code(2)
-        .stderr(predicates::str::contains("trained with --points"));
+        .success();
+    let mut expected: Vec<Vec<String>> = std::fs::read_to_string(&scores)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').take(6).map(str::to_string).collect())
+        .collect();
+    expected.sort();
+    assert_eq!(from_sql.len(), expected.len());
+    for (got, want) in from_sql.iter().zip(&expected) {
+        let got: Vec<&str> = got.split(',').collect();
+        // lead_id, tier, grade and score exactly; points and probability as numbers.
+        let exact = |i: usize| want[i].as_str();
+        assert_eq!(
+            [got[0], got[2], got[3], got[5]],
+            [exact(0), exact(2), exact(3), exact(5)]
+        );
+        let number = |s: &str| s.parse::<f64>().unwrap();
+        assert_eq!(number(got[1]), number(&want[1]), "points of {}", got[0]);
+        assert!(
+            (number(got[4]) - number(&want[4])).abs() < 1e-9,
+            "probability of {}",
+            got[0]
+        );
+    }
 }
 
 #[test]
