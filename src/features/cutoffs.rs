@@ -100,6 +100,11 @@ impl ValidCutoffParams {
             .collect()
     }
 
+    /// The snapshot ages in µs after creation, as the training rows place them.
+    pub(crate) fn ages_micros(&self) -> Vec<i64> {
+        self.ages_days().into_iter().map(micros_of_days).collect()
+    }
+
     /// The settings in words, for `inspect` and reports.
     pub(crate) fn describe(&self) -> String {
         let ages: Vec<String> = self.ages_days().iter().map(|a| format!("{a}")).collect();
@@ -187,7 +192,7 @@ fn snapshots_by_deal(
     if deals.windows(2).any(|pair| pair[0].0 == pair[1].0) {
         return Ok(None);
     }
-    let ages: Vec<i64> = params.ages_days().into_iter().map(micros_of_days).collect();
+    let ages = params.ages_micros();
     let mut ids = Vec::new();
     let mut as_of = Vec::new();
     let mut won = Vec::new();

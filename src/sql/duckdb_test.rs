@@ -10,6 +10,16 @@ use polars::prelude::*;
 
 /// The result of `sql` run by DuckDB over `leads` and `interactions`.
 pub(crate) fn run(sql: &str, leads: &DataFrame, interactions: &DataFrame) -> DataFrame {
+    run_with_outcomes(sql, leads, interactions, &DataFrame::empty())
+}
+
+/// The same with the view `outcomes` too (when `outcomes` has columns).
+pub(crate) fn run_with_outcomes(
+    sql: &str,
+    leads: &DataFrame,
+    interactions: &DataFrame,
+    outcomes: &DataFrame,
+) -> DataFrame {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let write = |frame: &DataFrame, name: &str| {
         let path = dir.path().join(name);
@@ -21,23 +31,36 @@ pub(crate) fn run(sql: &str, leads: &DataFrame, interactions: &DataFrame) -> Dat
     };
     let leads_path = write(leads, "leads.parquet");
     let interactions_path = write(interactions, "interactions.parquet");
+    let outcomes_path = if outcomes.width() > 0 {
+        write(outcomes, "outcomes.parquet")
+    } else {
+        dir.path().join("none")
+    };
     let query_path = dir.path().join("query.sql");
     std::fs::write(&query_path, sql).expect("write query");
     let out = dir.path().join("out.parquet");
     let script = r#"
 import sys, duckdb
-leads, interactions, query, out = sys.argv[1:5]
+leads, interactions, query, out, outcomes = sys.argv[1:6]
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
 con.execute(f"CREATE VIEW leads AS SELECT * FROM read_parquet('{leads}')")
 con.execute(f"CREATE VIEW interactions AS SELECT * FROM read_parquet('{interactions}')")
+if not outcomes.endswith("none"):
+    con.execute(f"CREATE VIEW outcomes AS SELECT * FROM read_parquet('{outcomes}')")
 sql = open(query).read().rstrip().rstrip(';')
 con.execute(f"COPY ({sql}) TO '{out}' (FORMAT PARQUET)")
 "#;
     let ran = Command::new("python3")
         .arg("-c")
         .arg(script)
-        .args([&leads_path, &interactions_path, &query_path, &out])
+        .args([
+            &leads_path,
+            &interactions_path,
+            &query_path,
+            &out,
+            &outcomes_path,
+        ])
         .output()
         .expect("python3 runs");
     assert!(

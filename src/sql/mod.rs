@@ -10,7 +10,7 @@ pub(crate) mod duckdb_test;
 pub(crate) mod points;
 pub(crate) mod score;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Model;
 
 use dialect::{Dialect, Query};
@@ -35,6 +35,21 @@ pub enum AsOf {
     Parameter,
 }
 
+/// Which (lead, time) pairs a query observes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Observe<'a> {
+    /// Every lead, at one time: scoring.
+    Leads(AsOf),
+    /// Every closed deal at each snapshot age (µs after its lead's creation) that falls
+    /// strictly before its close: the training rows.
+    Snapshots {
+        /// The outcomes table, as written into the query.
+        outcomes: &'a str,
+        /// The snapshot ages in µs, as the model's cutoffs give them.
+        ages_us: &'a [i64],
+    },
+}
+
 /// Days per microsecond. Ages are microseconds times this, not microseconds divided by
 /// a day: polars divides a column by a number that way, and ages must be the same
 /// doubles for a rule's window to cut at the same interaction.
@@ -48,7 +63,7 @@ pub fn scoring_query(model: &Model, d: Dialect, tables: &SqlTables, as_of: AsOf)
         &mut query,
         d,
         tables,
-        as_of,
+        Observe::Leads(as_of),
         &score::attributes_of(&model.spec),
     );
     points::add_rule_points(&mut query, &model.points, d, tables);
@@ -60,31 +75,108 @@ pub fn scoring_query(model: &Model, d: Dialect, tables: &SqlTables, as_of: AsOf)
     ))
 }
 
-/// The parts every scoring query starts with:
-/// - `params`: `as_of_us`, the scoring time in µs;
-/// - `observed`: one row per lead, `lead_id, as_of_us, created_us` and the lead columns
-///   `attributes` under the names `a0, a1, …` (in that order), so that no attribute can
-///   be mistaken for another column whatever it is called;
-/// - `visible`: the interactions strictly before the as-of time, `lead_id, event_type,
-///   detail, occurred_us, age_days` (fractional days before the as-of time).
+/// The training rows of `model`'s features, as `train` builds them from the closed deals
+/// of `tables` and `outcomes`: one row per snapshot, `lead_id, as_of_us, won, closed_us`,
+/// then every feature under its name (missing numbers NULL), by lead and time. A lead
+/// base too large for one machine aggregates in the warehouse and only this matrix
+/// travels.
+pub fn training_query(
+    model: &Model,
+    d: Dialect,
+    tables: &SqlTables,
+    outcomes: &str,
+) -> Result<String> {
+    if model.spec.rules.is_some() {
+        return Err(Error::setting(
+            "export-sql --training",
+            "this model has the rule model's scores as features, which the training query cannot give yet",
+        ));
+    }
+    let ages_us: Vec<i64> = model.cutoffs.ages_micros();
+    let mut query = Query::default();
+    add_observations(
+        &mut query,
+        d,
+        tables,
+        Observe::Snapshots {
+            outcomes,
+            ages_us: &ages_us,
+        },
+        &score::attributes_of(&model.spec),
+    );
+    score::add_features(&mut query, model, d)?;
+    let mut select = vec![
+        "o.lead_id AS lead_id".to_string(),
+        "o.as_of_us AS as_of_us".to_string(),
+        "o.won AS won".to_string(),
+        "o.closed_us AS closed_us".to_string(),
+    ];
+    select.extend(
+        model
+            .feature_names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| format!("f.f{j} AS {}", d.ident(name))),
+    );
+    Ok(query.finish(&format!(
+        "SELECT {}\nFROM observed AS o JOIN features AS f\n  \
+         ON f.lead_id = o.lead_id AND f.as_of_us = o.as_of_us\n\
+         ORDER BY lead_id, as_of_us",
+        select.join(",\n       ")
+    )))
+}
+
+/// The parts every query starts with:
+/// - `params` (when observing leads at one time): `as_of_us`, that time in µs;
+/// - `observed`: one row per observed (lead, time), `lead_id, as_of_us, created_us`,
+///   the lead columns `attributes` under the names `a0, a1, …` (in that order), so that
+///   no attribute can be mistaken for another column whatever it is called, and for
+///   snapshots `won, closed_us`;
+/// - `visible`: for each observed (lead, time), the interactions strictly before the
+///   time, `lead_id, as_of_us, event_type, detail, occurred_us, age_days` (fractional
+///   days before the time).
 pub(crate) fn add_observations(
     query: &mut Query,
     d: Dialect,
     tables: &SqlTables,
-    as_of: AsOf,
+    observe: Observe<'_>,
     attributes: &[String],
 ) {
-    let as_of_us = match as_of {
-        AsOf::At(micros) => micros.to_string(),
-        AsOf::Parameter => d.micros(&format!("CAST({} AS TIMESTAMP)", d.as_of_parameter())),
-    };
-    query.with("params", format!("SELECT {as_of_us} AS as_of_us"));
     let column = |table: &str, name: &str| format!("{table}.{}", d.ident(name));
-    let mut observed = vec![
-        format!("{} AS lead_id", column("l", "lead_id")),
-        "p.as_of_us AS as_of_us".to_string(),
-        format!("{} AS created_us", d.micros(&column("l", "created_at"))),
-    ];
+    let created = d.micros(&column("l", "created_at"));
+    let mut observed = vec![format!("{} AS lead_id", column("l", "lead_id"))];
+    let from = match observe {
+        Observe::Leads(as_of) => {
+            let as_of_us = match as_of {
+                AsOf::At(micros) => micros.to_string(),
+                AsOf::Parameter => d.micros(&format!("CAST({} AS TIMESTAMP)", d.as_of_parameter())),
+            };
+            query.with("params", format!("SELECT {as_of_us} AS as_of_us"));
+            observed.push("p.as_of_us AS as_of_us".to_string());
+            format!("FROM {} AS l CROSS JOIN params AS p", tables.leads)
+        }
+        Observe::Snapshots { outcomes, ages_us } => {
+            observed.push(format!("{created} + s.age_us AS as_of_us"));
+            observed.push(format!(
+                "{} = {} AS won",
+                column("c", "outcome"),
+                d.text(crate::data::columns::WON)
+            ));
+            let closed = d.micros(&column("c", "closed_at"));
+            observed.push(format!("{closed} AS closed_us"));
+            let ages: Vec<String> = ages_us.iter().map(|age| format!("({age})")).collect();
+            format!(
+                "FROM {outcomes} AS c\n  JOIN {} AS l ON {} = {}\n  \
+                 CROSS JOIN (VALUES {}) AS s(age_us)\n\
+                 WHERE {created} + s.age_us < {closed}",
+                tables.leads,
+                column("l", "lead_id"),
+                column("c", "lead_id"),
+                ages.join(", ")
+            )
+        }
+    };
+    observed.push(format!("{created} AS created_us"));
     observed.extend(
         attributes
             .iter()
@@ -93,18 +185,14 @@ pub(crate) fn add_observations(
     );
     query.with(
         "observed",
-        format!(
-            "SELECT {}\nFROM {} AS l CROSS JOIN params AS p",
-            observed.join(",\n       "),
-            tables.leads
-        ),
+        format!("SELECT {}\n{from}", observed.join(",\n       ")),
     );
     let occurred = d.micros(&column("i", "occurred_at"));
     query.with(
         "visible",
         format!(
-            "SELECT {lead} AS lead_id, {event} AS event_type, {detail} AS detail,\n       \
-             {occurred} AS occurred_us,\n       \
+            "SELECT {lead} AS lead_id, o.as_of_us AS as_of_us, {event} AS event_type,\n       \
+             {detail} AS detail, {occurred} AS occurred_us,\n       \
              CAST(o.as_of_us - {occurred} AS {double}) * {day} AS age_days\n\
              FROM {interactions} AS i JOIN observed AS o ON {lead} = o.lead_id\n\
              WHERE {occurred} < o.as_of_us",
@@ -158,7 +246,13 @@ pub(crate) mod tests {
             leads: "leads".into(),
             interactions: "interactions".into(),
         };
-        add_observations(&mut query, Dialect::DuckDb, &names, AsOf::At(as_of), &[]);
+        add_observations(
+            &mut query,
+            Dialect::DuckDb,
+            &names,
+            Observe::Leads(AsOf::At(as_of)),
+            &[],
+        );
         let sql = query.finish("SELECT lead_id, age_days FROM visible ORDER BY lead_id, age_days");
         let from_sql = duckdb_test::run(&sql, &tables.leads, &tables.interactions)
             .sort(["lead_id", "age_days"], SortMultipleOptions::default())

@@ -392,7 +392,7 @@ mod tests {
     use crate::data::timestamp::parse_timestamp;
     use crate::observations::observations_at;
     use crate::points::config::parse;
-    use crate::sql::{add_observations, duckdb_test, tests::crm, AsOf};
+    use crate::sql::{add_observations, duckdb_test, tests::crm, AsOf, Observe};
     use polars::prelude::*;
 
     /// Scores `leads` with `rules` as of `as_of` in DuckDB and in leadscore and asserts
@@ -410,7 +410,7 @@ mod tests {
         };
         let d = Dialect::DuckDb;
         let mut query = Query::default();
-        add_observations(&mut query, d, &names, AsOf::At(as_of), &[]);
+        add_observations(&mut query, d, &names, Observe::Leads(AsOf::At(as_of)), &[]);
         add_rule_points(&mut query, rules, d, &names);
         let sql = query.finish("SELECT * FROM rule_points");
         let sort = |frame: DataFrame| {

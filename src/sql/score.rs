@@ -22,10 +22,25 @@ const MAX_SILENCE_DAYS: f64 = 365.0;
 /// The window of the active-days feature, in days.
 const ACTIVE_DAYS_WINDOW: f64 = 90.0;
 
-/// Adds the parts `activity`, `features` (`lead_id, f0, f1, …` in the model's feature
-/// order, missing numbers as NULL) and `scored` (`lead_id, probability, score`) after
-/// the observation parts.
+/// Adds the parts `activity`, `features` (`lead_id, as_of_us, f0, f1, …` in the model's
+/// feature order, missing numbers as NULL) and `scored` (`lead_id, probability, score`)
+/// after the observation parts.
 pub(crate) fn add_probability(query: &mut Query, model: &Model, d: Dialect) -> Result<()> {
+    add_features(query, model, d)?;
+    let z = linear_predictor(d, &model.linear);
+    query.with(
+        "scored",
+        format!(
+            "SELECT lead_id, probability,\n       \
+             CAST(LEAST(GREATEST(floor(probability * 100 + 0.5), 1), 99) AS INTEGER) AS score\n\
+             FROM (SELECT lead_id, 1 / (1 + exp(-({z}))) AS probability FROM features) AS p"
+        ),
+    );
+    Ok(())
+}
+
+/// Adds the parts `activity` and `features` (see [`add_probability`]).
+pub(crate) fn add_features(query: &mut Query, model: &Model, d: Dialect) -> Result<()> {
     let spec = &model.spec;
     let features = spec.features();
     if features.len() != model.linear.weights.len() {
@@ -42,27 +57,22 @@ pub(crate) fn add_probability(query: &mut Query, model: &Model, d: Dialect) -> R
         .iter()
         .map(|feature| raw_feature(d, spec, feature, &counts))
         .collect::<Result<_>>()?;
-    let mut select = vec!["o.lead_id AS lead_id".to_string()];
+    let mut select = vec![
+        "o.lead_id AS lead_id".to_string(),
+        "o.as_of_us AS as_of_us".to_string(),
+    ];
     select.extend(raw.iter().enumerate().map(|(j, e)| format!("{e} AS f{j}")));
     query.with(
         "features",
         format!(
-            "SELECT {}\nFROM observed AS o LEFT JOIN activity AS a ON a.lead_id = o.lead_id{}",
+            "SELECT {}\nFROM observed AS o\n     \
+             LEFT JOIN activity AS a ON a.lead_id = o.lead_id AND a.as_of_us = o.as_of_us{}",
             select.join(",\n       "),
             if spec.rules.is_some() {
                 "\n     LEFT JOIN rule_points AS r ON r.lead_id = o.lead_id"
             } else {
                 ""
             }
-        ),
-    );
-    let z = linear_predictor(d, &model.linear);
-    query.with(
-        "scored",
-        format!(
-            "SELECT lead_id, probability,\n       \
-             CAST(LEAST(GREATEST(floor(probability * 100 + 0.5), 1), 99) AS INTEGER) AS score\n\
-             FROM (SELECT lead_id, 1 / (1 + exp(-({z}))) AS probability FROM features) AS p"
         ),
     );
     Ok(())
@@ -73,6 +83,7 @@ pub(crate) fn add_probability(query: &mut Query, model: &Model, d: Dialect) -> R
 fn activity(d: Dialect, spec: &FeatureSpec, counts: &[&Feature]) -> String {
     let mut select = vec![
         "lead_id".to_string(),
+        "as_of_us".to_string(),
         "min(age_days) AS days_since_last".to_string(),
         format!(
             "count(DISTINCT CASE WHEN age_days < {} THEN floor(age_days) END) AS active_days",
@@ -86,7 +97,7 @@ fn activity(d: Dialect, spec: &FeatureSpec, counts: &[&Feature]) -> String {
         ));
     }
     format!(
-        "SELECT {}\nFROM visible\nGROUP BY lead_id",
+        "SELECT {}\nFROM visible\nGROUP BY lead_id, as_of_us",
         select.join(",\n       ")
     )
 }
@@ -404,5 +415,99 @@ mod tests {
                 .equals_missing(joined.column(&sql_band).unwrap()));
         }
         model
+    }
+}
+
+#[cfg(test)]
+mod training_tests {
+    use super::*;
+    use crate::data::history::History;
+    use crate::features::cutoffs::{training_observations, CutoffParams};
+    use crate::model::select::L2Choice;
+    use crate::model::train::FitParams;
+    use crate::model::{train_model, TrainChoices};
+    use crate::points::PointModel;
+    use crate::progress::Progress;
+    use crate::sql::{duckdb_test, tests::crm, training_query, SqlTables};
+    use polars::prelude::*;
+
+    #[test]
+    fn duckdb_builds_the_training_rows_train_builds() {
+        let (_dir, tables) = crm(500);
+        let (model, _) = train_model(
+            History::of_tables(tables.clone(), false).unwrap(),
+            PointModel::for_leads(None, tables.leads.schema())
+                .unwrap()
+                .0,
+            &CutoffParams::default().check().unwrap(),
+            &FitParams::default(),
+            TrainChoices::new(L2Choice::Auto),
+            &Progress::hidden(),
+        )
+        .unwrap();
+        let names = SqlTables {
+            leads: "leads".into(),
+            interactions: "interactions".into(),
+        };
+        let sql = training_query(&model, Dialect::DuckDb, &names, "outcomes").unwrap();
+        let rows = duckdb_test::run_with_outcomes(
+            &sql,
+            &tables.leads,
+            &tables.interactions,
+            &tables.outcomes,
+        );
+        let observations =
+            training_observations(&tables.leads, &tables.outcomes, &model.cutoffs).unwrap();
+        let x = model
+            .spec
+            .matrix(&tables.leads, &tables.interactions, &observations, None)
+            .unwrap();
+        assert!(x.nrows() > 500, "{} training rows", x.nrows());
+        assert_eq!(rows.height(), x.nrows());
+        let as_of: Vec<i64> = observations
+            .column("as_of")
+            .unwrap()
+            .to_physical_repr()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        let sql_as_of: Vec<i64> = rows
+            .column("as_of_us")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(sql_as_of, as_of, "the same snapshots in the same order");
+        let won: Vec<bool> = observations
+            .column("won")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|w| w.unwrap_or(false))
+            .collect();
+        let sql_won: Vec<bool> = rows
+            .column("won")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|w| w.unwrap_or(false))
+            .collect();
+        assert_eq!(sql_won, won);
+        let mut worst = 0.0f64;
+        for (j, name) in model.feature_names.iter().enumerate() {
+            let column = rows.column(name).unwrap().cast(&DataType::Float64).unwrap();
+            for (i, value) in column.f64().unwrap().iter().enumerate() {
+                let expected = x[[i, j]];
+                match value {
+                    None => assert!(expected.is_nan(), "{name} row {i}: NULL for {expected}"),
+                    Some(v) => worst = worst.max((v - expected).abs() / expected.abs().max(1.0)),
+                }
+            }
+        }
+        assert!(worst < 1e-12, "features differ by up to {worst:e}");
     }
 }
