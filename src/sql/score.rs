@@ -287,6 +287,7 @@ mod tests {
     use super::*;
     use crate::data::history::History;
     use crate::data::timestamp::parse_timestamp;
+    use crate::features::cutoffs::training_observations;
     use crate::features::cutoffs::CutoffParams;
     use crate::model::score::score_leads;
     use crate::model::select::L2Choice;
@@ -294,7 +295,7 @@ mod tests {
     use crate::model::{train_model, TrainChoices};
     use crate::points::PointModel;
     use crate::progress::Progress;
-    use crate::sql::{duckdb_test, tests::crm, AsOf, SqlTables};
+    use crate::sql::{duckdb_test, tests::crm, training_query, AsOf, SqlTables};
     use polars::prelude::*;
 
     /// A model trained on `tables`, with the rule model's scores as features or not.
@@ -416,35 +417,11 @@ mod tests {
         }
         model
     }
-}
-
-#[cfg(test)]
-mod training_tests {
-    use super::*;
-    use crate::data::history::History;
-    use crate::features::cutoffs::{training_observations, CutoffParams};
-    use crate::model::select::L2Choice;
-    use crate::model::train::FitParams;
-    use crate::model::{train_model, TrainChoices};
-    use crate::points::PointModel;
-    use crate::progress::Progress;
-    use crate::sql::{duckdb_test, tests::crm, training_query, SqlTables};
-    use polars::prelude::*;
 
     #[test]
     fn duckdb_builds_the_training_rows_train_builds() {
         let (_dir, tables) = crm(500);
-        let (model, _) = train_model(
-            History::of_tables(tables.clone(), false).unwrap(),
-            PointModel::for_leads(None, tables.leads.schema())
-                .unwrap()
-                .0,
-            &CutoffParams::default().check().unwrap(),
-            &FitParams::default(),
-            TrainChoices::new(L2Choice::Auto),
-            &Progress::hidden(),
-        )
-        .unwrap();
+        let model = trained(&tables, false);
         let names = SqlTables {
             leads: "leads".into(),
             interactions: "interactions".into(),
