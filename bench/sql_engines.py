@@ -114,10 +114,13 @@ def run_postgres(a):
                 result["error"] = str(e)
                 return result
             result["query_seconds"] = time.perf_counter() - start
-        got = pl.read_csv(out, schema={"lead_id": pl.String, "probability": pl.Float64, "score": pl.Int64})
+        got = pl.read_csv(out, schema=RESULT_SCHEMA)
     result.update(compare(got, a.scores))
     return result
 
+
+# What the exported scoring query gives, as `leadscore score`'s first six columns.
+RESULT_SCHEMA = {"lead_id": pl.String, "points": pl.Float64, "tier": pl.String, "grade": pl.String, "probability": pl.Float64, "score": pl.Int64}
 
 SPARK_TYPES = {"text": "STRING", "timestamp": "TIMESTAMP", "int": "BIGINT", "double": "DOUBLE"}
 
@@ -175,7 +178,7 @@ def run_spark(a):
                 return result
             result["query_seconds"] = time.perf_counter() - start
             got = pl.read_parquet(str(out / "*.parquet")).with_columns(
-                pl.col("probability").cast(pl.Float64), pl.col("score").cast(pl.Int64)
+                [pl.col(name).cast(kind) for name, kind in RESULT_SCHEMA.items()]
             )
         result["leads"] = got.height
         result.update(compare(got, a.scores))
@@ -191,17 +194,18 @@ def first_lines(text, n=40):
 
 def compare(got: pl.DataFrame, scores_csv: str) -> dict:
     """leadscore's scores against the engine's: leads missing on either side,
-    duplicates, the largest |probability difference| and the scores that differ."""
-    want = pl.read_csv(
-        scores_csv,
-        columns=["lead_id", "probability", "score"],
-        schema_overrides={"lead_id": pl.String, "probability": pl.Float64, "score": pl.Int64},
-    )
+    duplicates, the largest |probability difference|, and the leads whose score,
+    points, tier or grade differ."""
+    want = pl.read_csv(scores_csv, columns=list(RESULT_SCHEMA), schema_overrides=RESULT_SCHEMA)
     joined = want.join(got, on="lead_id", how="full", suffix="_sql", coalesce=True)
     both = joined.filter(pl.col("probability").is_not_null() & pl.col("probability_sql").is_not_null())
     diff = (both["probability"] - both["probability_sql"]).abs()
     worst = both.with_columns(diff.alias("diff")).sort("diff", descending=True).head(3)
-    mismatched = both.filter(pl.col("score") != pl.col("score_sql"))
+    mismatched = both.filter(
+        pl.any_horizontal(
+            [pl.col(c).ne_missing(pl.col(f"{c}_sql")) for c in ("score", "points", "tier", "grade")]
+        )
+    )
     report = {
         "leadscore_leads": want.height,
         "engine_rows": got.height,

@@ -2,8 +2,9 @@
 # Opt-in check (not CI) of `leadscore export-sql` on PostgreSQL and Spark local mode:
 # for each size, train a model on the generated CRM (reused when cached), export the
 # postgres and spark queries with a literal as-of time, run them, and set their
-# `lead_id, probability, score` beside `leadscore score`'s: every lead present,
-# |probability difference| <= 1e-9, the same scores. Records load and query times
+# `lead_id, points, tier, grade, probability, score` beside `leadscore score`'s: every
+# lead present, the same points, tier, grade and score,
+# |probability difference| <= 1e-9. Records load and query times
 # against `leadscore score`'s wall time in bench/results/sql-engines-DATE.json.
 #
 #   bash bench/sql_engines.sh                      # 10k, 100k, 1M leads, both engines

@@ -70,6 +70,23 @@ impl Dialect {
         }
     }
 
+    /// What the engine's session must be set to for the query to be right, as comment
+    /// lines the query starts with.
+    pub fn preamble(self) -> String {
+        match self {
+            Dialect::DuckDb => "-- Run with the session time zone UTC (SET TimeZone = 'UTC').\n",
+            Dialect::Spark => {
+                "-- Run with spark.sql.session.timeZone = UTC: timestamps without a zone are read\n\
+                 -- in the session's zone, and leadscore reads them as UTC.\n"
+            }
+            Dialect::Postgres => {
+                "-- Run with SET jit = off: compiling the feature expressions costs PostgreSQL's\n\
+                 -- JIT about 50 s, far more than the query. Timestamps are `timestamp` (no zone).\n"
+            }
+        }
+        .to_string()
+    }
+
     /// The type name of a double.
     pub fn double_type(self) -> &'static str {
         match self {
@@ -113,7 +130,14 @@ impl Dialect {
     /// `number` as a double when it is finite, else NULL (NaN and infinities count as
     /// missing, as leadscore reads them).
     pub fn finite_or_null(self, number: &str) -> String {
-        let double = format!("CAST({number} AS {})", self.double_type());
+        // Spark 4 (ANSI) fails a whole query on a text that is no number; try_cast
+        // makes it missing, as leadscore reads it.
+        let double = match self {
+            Dialect::Spark => format!("try_cast({number} AS DOUBLE)"),
+            Dialect::DuckDb | Dialect::Postgres => {
+                format!("CAST({number} AS {})", self.double_type())
+            }
+        };
         let finite = match self {
             Dialect::DuckDb => format!("isfinite({double})"),
             Dialect::Spark => format!("(NOT isnan({double}) AND abs({double}) < double('inf'))"),

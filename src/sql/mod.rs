@@ -68,7 +68,8 @@ pub fn scoring_query(model: &Model, d: Dialect, tables: &SqlTables, as_of: AsOf)
     );
     points::add_rule_points(&mut query, &model.points, d, tables);
     score::add_probability(&mut query, model, d)?;
-    Ok(query.finish(
+    Ok(d.preamble()
+        + &query.finish(
         "SELECT r.lead_id AS lead_id, r.points AS points, r.tier AS tier, r.grade AS grade,\n       \
          s.probability AS probability, s.score AS score\n\
          FROM rule_points AS r JOIN scored AS s ON s.lead_id = r.lead_id",
@@ -118,12 +119,13 @@ pub fn training_query(
             .enumerate()
             .map(|(j, name)| format!("f.f{j} AS {}", d.ident(name))),
     );
-    Ok(query.finish(&format!(
-        "SELECT {}\nFROM observed AS o JOIN features AS f\n  \
+    Ok(d.preamble()
+        + &query.finish(&format!(
+            "SELECT {}\nFROM observed AS o JOIN features AS f\n  \
          ON f.lead_id = o.lead_id AND f.as_of_us = o.as_of_us\n\
          ORDER BY lead_id, as_of_us",
-        select.join(",\n       ")
-    )))
+            select.join(",\n       ")
+        )))
 }
 
 /// The parts every query starts with:

@@ -31,9 +31,11 @@ pub(crate) fn add_probability(query: &mut Query, model: &Model, d: Dialect) -> R
     query.with(
         "scored",
         format!(
+            // PostgreSQL raises an error where exp over- or underflows; beyond ±700 the
+            // probability is 0 or 1 to within 1e-300 either way.
             "SELECT lead_id, probability,\n       \
              CAST(LEAST(GREATEST(floor(probability * 100 + 0.5), 1), 99) AS INTEGER) AS score\n\
-             FROM (SELECT lead_id, 1 / (1 + exp(-({z}))) AS probability FROM features) AS p"
+             FROM (SELECT lead_id, 1 / (1 + exp(-LEAST(GREATEST({z}, -700), 700))) AS probability FROM features) AS p"
         ),
     );
     Ok(())
