@@ -16,6 +16,10 @@ use crate::data::events::{EventIndex, IndexedEvent, NO_DETAIL};
 use crate::data::timestamp::MICROS_PER_DAY;
 use crate::error::{Error, Result};
 
+/// Distinct active days are counted over this many days before the cutoff (the SQL
+/// export writes the same).
+pub(crate) const ACTIVE_DAYS_WINDOW: f64 = 90.0;
+
 /// What the spec counts: event types with columns of their own (the rest is "other")
 /// and (event type, detail) pairs, and the windows in days (`None` is all time).
 pub(crate) struct ActivityPlan<'a> {
@@ -109,7 +113,7 @@ pub(crate) fn activity_into(
                             }
                         }
                     }
-                    if age < 90.0 {
+                    if age < ACTIVE_DAYS_WINDOW {
                         // Ages fall as time rises, so equal floored days are adjacent.
                         let day = age.floor();
                         if day != last_day {

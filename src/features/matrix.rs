@@ -28,9 +28,10 @@ pub(crate) fn log1p(x: f64) -> f64 {
     (x + 1.0).log(std::f64::consts::E)
 }
 
-/// Lead age is bounded at ten years, recency at one.
-const MAX_LEAD_AGE_DAYS: f64 = 3650.0;
-const MAX_RECENCY_DAYS: f64 = 365.0;
+/// Lead age is bounded at ten years, recency at one (the SQL export writes the same).
+pub(crate) const MAX_LEAD_AGE_DAYS: f64 = 3650.0;
+/// See [`MAX_LEAD_AGE_DAYS`].
+pub(crate) const MAX_RECENCY_DAYS: f64 = 365.0;
 
 /// Rows of one set of observations' feature matrix, written on demand (see
 /// [`FeatureSpec::writer`]): the whole matrix at once, or partition by partition.

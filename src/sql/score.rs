@@ -15,12 +15,8 @@ use crate::features::spec::FeatureSpec;
 use crate::model::train::{LinearModel, CLIP_MARGIN_SD};
 use crate::model::Model;
 
-/// The longest a lead's age counts, in days (as the feature engine clips it).
-const MAX_LEAD_AGE_DAYS: f64 = 3650.0;
-/// The longest a silence counts, in days.
-const MAX_SILENCE_DAYS: f64 = 365.0;
-/// The window of the active-days feature, in days.
-const ACTIVE_DAYS_WINDOW: f64 = 90.0;
+use crate::features::activity::ACTIVE_DAYS_WINDOW;
+use crate::features::matrix::{MAX_LEAD_AGE_DAYS, MAX_RECENCY_DAYS};
 
 /// Adds the parts `activity`, `features` (`lead_id, as_of_us, f0, f1, …` in the model's
 /// feature order, missing numbers as NULL) and `scored` (`lead_id, probability, score`)
@@ -144,18 +140,14 @@ fn list(d: Dialect, values: &[String]) -> String {
         .join(", ")
 }
 
-/// The column of `observed` holding each attribute the spec reads (`a0`, `a1`, …).
-fn attribute_index(spec: &FeatureSpec) -> Vec<String> {
+/// The attribute columns `observed` must carry for `spec`, in order: the `i`th is
+/// `o.a{i}` in the query.
+pub(crate) fn attributes_of(spec: &FeatureSpec) -> Vec<String> {
     spec.categoricals
         .iter()
         .map(|(column, _)| column.clone())
         .chain(spec.numerics.iter().cloned())
         .collect()
-}
-
-/// The attribute columns `observed` must carry for `spec`, in order.
-pub(crate) fn attributes_of(spec: &FeatureSpec) -> Vec<String> {
-    attribute_index(spec)
 }
 
 /// One feature's value before bounding, over `observed AS o`, `activity AS a` and (for
@@ -166,7 +158,7 @@ fn raw_feature(
     feature: &Feature,
     counts: &[&Feature],
 ) -> Result<String> {
-    let attributes = attribute_index(spec);
+    let attributes = attributes_of(spec);
     let double = d.double_type();
     let log1p = |e: &str| format!("ln(1 + {e})");
     let clip = |e: &str, low: f64, high: f64| {
@@ -207,7 +199,7 @@ fn raw_feature(
         Feature::DaysSinceLast => log1p(&clip(
             &format!("coalesce(a.days_since_last, {lead_age})"),
             0.0,
-            MAX_SILENCE_DAYS,
+            MAX_RECENCY_DAYS,
         )),
         Feature::NeverActive => flag("a.days_since_last IS NULL"),
         Feature::ActiveDays90 => log1p(&format!("CAST(coalesce(a.active_days, 0) AS {double})")),
