@@ -10,7 +10,7 @@ pub(crate) mod duckdb_test;
 pub(crate) mod points;
 pub(crate) mod score;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::Model;
 
 use dialect::{Dialect, Query};
@@ -87,12 +87,6 @@ pub fn training_query(
     tables: &SqlTables,
     outcomes: &str,
 ) -> Result<String> {
-    if model.spec.rules.is_some() {
-        return Err(Error::setting(
-            "export-sql --training",
-            "this model has the rule model's scores as features, which the training query cannot give yet",
-        ));
-    }
     let ages_us: Vec<i64> = model.cutoffs.ages_micros();
     let mut query = Query::default();
     add_observations(
@@ -105,6 +99,9 @@ pub fn training_query(
         },
         &score::attributes_of(&model.spec),
     );
+    if model.spec.rules.is_some() {
+        points::add_rule_points(&mut query, &model.points, d, tables);
+    }
     score::add_features(&mut query, model, d)?;
     let mut select = vec![
         "o.lead_id AS lead_id".to_string(),

@@ -1,6 +1,6 @@
 //! The classic rule model (points) as SQL: the parts that reproduce
-//! `PointModel::evaluate` for every observed lead, ending in `rule_points` with
-//! `lead_id, points, tier, grade, fit_points, engagement_points`.
+//! `PointModel::evaluate` for every observed (lead, time), ending in `rule_points` with
+//! `lead_id, as_of_us, points, tier, grade, fit_points, engagement_points`.
 //!
 //! The parts, each one step of `evaluate`:
 //! - `rule_fit`: one column `f0, f1, …` per attribute rule (its points or 0), read from
@@ -83,7 +83,7 @@ pub(crate) fn add_rule_points(
     query.with(
         "rule_rounded",
         format!(
-            "SELECT lead_id, fit, engagement,\n       {} AS points\nFROM rule_totals",
+            "SELECT lead_id, as_of_us, fit, engagement,\n       {} AS points\nFROM rule_totals",
             round_half_away(
                 d,
                 &format!("{} + fit + engagement", d.double(rules.base_points)),
@@ -94,7 +94,7 @@ pub(crate) fn add_rule_points(
     query.with(
         "rule_points",
         format!(
-            "SELECT lead_id, points,\n       {} AS tier,\n       {} AS grade,\n       \
+            "SELECT lead_id, as_of_us, points,\n       {} AS tier,\n       {} AS grade,\n       \
              {} AS fit_points,\n       {} AS engagement_points\nFROM rule_rounded",
             band(d, "points", &rules.tiers),
             band(d, "fit", &rules.grades),
@@ -171,6 +171,7 @@ fn points_when(d: Dialect, condition: &str, points: f64) -> String {
 fn events_part(rules: &PointModel, d: Dialect) -> String {
     let mut columns = vec![
         "v.lead_id".to_string(),
+        "v.as_of_us".to_string(),
         "v.occurred_us".to_string(),
         "v.age_days".to_string(),
     ];
@@ -222,7 +223,7 @@ fn ranked_part(rules: &PointModel) -> String {
             .filter(|(_, rule)| ranks_recent(rule).is_some())
             .map(|(i, _)| {
                 format!(
-                    "row_number() OVER (PARTITION BY e.lead_id, e.m{i} ORDER BY e.age_days) AS r{i}"
+                    "row_number() OVER (PARTITION BY e.lead_id, e.as_of_us, e.m{i} ORDER BY e.age_days) AS r{i}"
                 )
             }),
     );
@@ -237,6 +238,7 @@ fn ranked_part(rules: &PointModel) -> String {
 fn engagement_part(rules: &PointModel, d: Dialect) -> String {
     let mut columns = vec![
         "lead_id".to_string(),
+        "as_of_us".to_string(),
         "max(occurred_us) AS last_us".to_string(),
     ];
     columns.extend(
@@ -247,7 +249,7 @@ fn engagement_part(rules: &PointModel, d: Dialect) -> String {
             .map(|(i, rule)| format!("{} AS b{i}", behaviour_points(d, rule, i))),
     );
     format!(
-        "SELECT {}\nFROM rule_ranked\nGROUP BY lead_id",
+        "SELECT {}\nFROM rule_ranked\nGROUP BY lead_id, as_of_us",
         columns.join(",\n       ")
     )
 }
@@ -306,9 +308,9 @@ fn totals_part(rules: &PointModel, d: Dialect) -> String {
         .map_or(zero.clone(), |rule| inactivity_points(d, rule));
     let ages = sum_in_order(d, rules.ages.iter().map(|rule| age_points(d, rule)));
     format!(
-        "SELECT f.lead_id,\n       {fit} AS fit,\n       \
+        "SELECT f.lead_id, f.as_of_us,\n       {fit} AS fit,\n       \
          ({behaviour}) + ({inactivity}) + ({ages}) AS engagement\n\
-         FROM rule_fit AS f LEFT JOIN rule_engagement AS e ON e.lead_id = f.lead_id"
+         FROM rule_fit AS f\n     LEFT JOIN rule_engagement AS e ON e.lead_id = f.lead_id AND e.as_of_us = f.as_of_us"
     )
 }
 

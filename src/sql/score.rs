@@ -67,7 +67,7 @@ pub(crate) fn add_features(query: &mut Query, model: &Model, d: Dialect) -> Resu
              LEFT JOIN activity AS a ON a.lead_id = o.lead_id AND a.as_of_us = o.as_of_us{}",
             select.join(",\n       "),
             if spec.rules.is_some() {
-                "\n     LEFT JOIN rule_points AS r ON r.lead_id = o.lead_id"
+                "\n     LEFT JOIN rule_points AS r ON r.lead_id = o.lead_id AND r.as_of_us = o.as_of_us"
             } else {
                 ""
             }
@@ -414,8 +414,19 @@ mod tests {
 
     #[test]
     fn duckdb_builds_the_training_rows_train_builds() {
+        same_training_rows(false);
+    }
+
+    #[test]
+    fn duckdb_builds_the_training_rows_with_the_rule_scores_as_features() {
+        same_training_rows(true);
+    }
+
+    /// Trains on a generated CRM and checks that the training query gives `train`'s own
+    /// matrix: the same snapshots in the same order, the same labels and features.
+    fn same_training_rows(rule_features: bool) {
         let (_dir, tables) = crm(500);
-        let model = trained(&tables, false);
+        let model = trained(&tables, rule_features);
         let names = SqlTables {
             leads: "leads".into(),
             interactions: "interactions".into(),
@@ -431,7 +442,12 @@ mod tests {
             training_observations(&tables.leads, &tables.outcomes, &model.cutoffs).unwrap();
         let x = model
             .spec
-            .matrix(&tables.leads, &tables.interactions, &observations, None)
+            .matrix(
+                &tables.leads,
+                &tables.interactions,
+                &observations,
+                rule_features.then_some(&model.points),
+            )
             .unwrap();
         assert!(x.nrows() > 500, "{} training rows", x.nrows());
         assert_eq!(rows.height(), x.nrows());
