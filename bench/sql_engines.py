@@ -108,7 +108,17 @@ def run_postgres(a):
         with open(out, "w") as f:
             start = time.perf_counter()
             try:
-                psql([], stdin=f"SET TimeZone = 'UTC';\nSET statement_timeout = '{a.timeout}s';\nCOPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true);\n", stdout=f)
+                settings = f"SET TimeZone = 'UTC';\nSET statement_timeout = '{a.timeout}s';\n"
+                if a.bind_as_of:
+                    # The query's $1, bound as a prepared statement's parameter.
+                    run = (
+                        f"PREPARE scoring AS {sql};\n"
+                        f"CREATE TEMP TABLE scored AS EXECUTE scoring('{bound_time(a.bind_as_of)}');\n"
+                        "COPY scored TO STDOUT WITH (FORMAT csv, HEADER true);\n"
+                    )
+                else:
+                    run = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true);\n"
+                psql([], stdin=settings + run, stdout=f)
             except EngineError as e:
                 result["query_seconds"] = time.perf_counter() - start
                 result["error"] = str(e)
@@ -171,7 +181,8 @@ def run_spark(a):
             out = Path(tmp) / "out"
             start = time.perf_counter()
             try:
-                spark.sql(sql).write.mode("overwrite").parquet(str(out))
+                args = {"as_of": bound_time(a.bind_as_of)} if a.bind_as_of else None
+                spark.sql(sql, args=args).write.mode("overwrite").parquet(str(out))
             except Exception as e:  # AnalysisException, Py4JJavaError, ...
                 result["query_seconds"] = time.perf_counter() - start
                 result["error"] = first_lines(str(e))
@@ -185,6 +196,11 @@ def run_spark(a):
         return result
     finally:
         spark.stop()
+
+
+def bound_time(iso: str) -> str:
+    """An ISO 8601 UTC time as the engines read a timestamp: `2025-10-01 12:34:56`."""
+    return iso.replace("T", " ").removesuffix("Z")
 
 
 def first_lines(text, n=40):
@@ -265,6 +281,7 @@ def main():
         p.add_argument("--size", type=int, default=None)
         p.add_argument("--leadscore-seconds", type=float, default=None, help="leadscore score's wall time")
         p.add_argument("--timeout", type=int, default=int(os.environ.get("ENGINE_TIMEOUT", "1800")))
+        p.add_argument("--bind-as-of", default=None, help="bind this time to the query's as-of parameter")
         if name == "spark":
             p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
             p.add_argument("--spark-cores", default=os.environ.get("SPARK_CORES", "*"))

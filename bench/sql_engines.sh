@@ -21,6 +21,8 @@
 #   BENCH_DATA            where crm-N/{csv,parquet} live or are generated
 #                         (default ~/.cache/leadscore-release/bench-data)
 #   AS_OF                 the scoring time (default 2025-10-01T12:34:56Z, inside the data)
+#   AS_OF_PARAM=1         export with --as-of-param and bind the time when running
+#                         (PREPARE/EXECUTE in PostgreSQL, named args in Spark)
 #   SQL_ENGINES           "postgres spark" (default) or one of them
 #   SPARK_INPUT           parquet (default) or csv
 #   SPARK_DRIVER_MEMORY, SPARK_PARTITIONS, SPARK_CORES   Spark settings (6g, 16, *)
@@ -114,7 +116,11 @@ for size in "${sizes[@]}"; do
             spark) input=$spark_input ;;
             *) echo "unknown engine $engine" >&2; exit 2 ;;
         esac
-        "$export_bin" export-sql --model "$run/model.bin" --dialect "$engine" --as-of "$as_of" > "$run/$engine.sql"
+        if [ "${AS_OF_PARAM:-0}" = 1 ]; then
+            "$export_bin" export-sql --model "$run/model.bin" --dialect "$engine" --as-of-param > "$run/$engine.sql"
+        else
+            "$export_bin" export-sql --model "$run/model.bin" --dialect "$engine" --as-of "$as_of" > "$run/$engine.sql"
+        fi
         scores="$run/scores-$input.csv"
         timing="$run/score-$input.seconds"
         seconds "$run/score-$input.log" "$bin" score --model "$run/model.bin" --leads "$crm/$input/leads.$(ext $input)" \
@@ -125,6 +131,7 @@ for size in "${sizes[@]}"; do
         args=(--data "$crm/$input" --query "$run/$engine.sql" --scores "$scores" --json "$part" \
             --size "$size" --leadscore-seconds "$(cat "$timing")")
         [ "$engine" = spark ] && args+=(--format "$input")
+        [ "${AS_OF_PARAM:-0}" = 1 ] && args+=(--bind-as-of "$as_of")
         code=0
         timeout "$engine_timeout" python3 bench/sql_engines.py "$engine" "${args[@]}" --timeout "$engine_timeout" || code=$?
         if [ ! -f "$part" ]; then
