@@ -86,6 +86,7 @@ pub(crate) fn run(args: RescoreArgs) -> Result<()> {
         partition_leads: args.partition_leads,
         backfill: args.backfill,
     };
+    // Checked here too, so that a bad setting is named before the model is read.
     options.check()?;
     let model = read_model(&args.model.path)?;
     let input = BaseInput {

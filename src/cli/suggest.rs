@@ -133,8 +133,8 @@ pub(crate) fn run(args: SuggestArgs) -> Result<()> {
                 "no closed lead to measure the suggestion on",
             ));
         }
-        let first_points = judging.points(&checked(&text)?, &tables)?;
-        match judging.threshold(&first_points, args.target_precision, args.target_volume) {
+        let suggested_points = judging.open.points(&checked(&text)?, &tables)?;
+        match judging.threshold(&suggested_points, args.target_precision, args.target_volume) {
             Some(threshold) => {
                 suggestion.sales_ready_from = threshold;
                 text = to_toml(&suggestion, &current, &provenance);
@@ -147,9 +147,12 @@ pub(crate) fn run(args: SuggestArgs) -> Result<()> {
             }
             None => {}
         }
+        // The threshold only moves the tier bounds, so the text is checked again but its
+        // points are the ones already scored.
+        checked(&text)?;
         let measured = judging.measure(
-            &judging.points(&checked(&text)?, &tables)?,
-            &judging.points(&current, &tables)?,
+            &suggested_points,
+            &judging.open.points(&current, &tables)?,
             suggestion.sales_ready_from,
         );
         if measured.threshold_selects_nothing_or_everything() {

@@ -1,6 +1,7 @@
 //! The comparison's number formats, shared by the HTML page and the Markdown report so
 //! that both print a figure the same way: a missing figure (NaN, or absent for the rule
-//! score, which is not a probability) shows as "–" in both.
+//! score, which is not a probability) shows as "–" in both. Only intervals differ: the
+//! Markdown writes `0.712 (0.690–0.735)`, since square brackets read as links there.
 
 use super::report::Interval;
 

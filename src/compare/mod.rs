@@ -21,7 +21,7 @@ use crate::data::{floats, Tables};
 use crate::error::{Error, Result};
 use crate::eval::curves::{bootstrap_auc, calibration, gains, histogram, roc_curve};
 use crate::eval::metrics::{brier, log_loss, roc_auc};
-use crate::features::cutoffs::{typical_open_time, WON_LABEL};
+use crate::features::cutoffs::typical_open_time;
 use crate::model::judging::OpenLeads;
 use crate::model::reasons::days_text;
 use crate::model::Model;
@@ -91,10 +91,12 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
     } else {
         vec![true; won_all.len()]
     };
-    let observations = open
-        .observations
-        .filter(&in_headline.iter().copied().collect::<BooleanChunked>())?;
-    let won: Vec<bool> = bools(&observations, WON_LABEL)?;
+    let won: Vec<bool> = won_all
+        .iter()
+        .zip(&in_headline)
+        .filter(|(_, &headline)| headline)
+        .map(|(&w, _)| w)
+        .collect();
     let positives = won.iter().filter(|&&w| w).count();
     if won.is_empty() {
         return Err(Error::setting(
@@ -533,14 +535,5 @@ fn strings(frame: &DataFrame, column: &str) -> Result<Vec<String>> {
         .str()?
         .iter()
         .map(|v| v.unwrap_or("").to_string())
-        .collect())
-}
-
-fn bools(frame: &DataFrame, column: &str) -> Result<Vec<bool>> {
-    Ok(frame
-        .column(column)?
-        .bool()?
-        .iter()
-        .map(|v| v.unwrap_or(false))
         .collect())
 }

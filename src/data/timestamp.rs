@@ -12,6 +12,10 @@ pub(crate) const CSV_TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 pub(crate) const MICROS_PER_SECOND: i64 = 1_000_000;
 /// Microseconds in one day.
 pub(crate) const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+/// Days per microsecond. Ages in days are microseconds times this, not microseconds
+/// divided by a day: polars divides a column by a number that way, and every age
+/// (the feature engine's, the rule model's, the exported SQL's) must be the same double.
+pub(crate) const DAYS_PER_MICRO: f64 = 1.0 / MICROS_PER_DAY as f64;
 
 /// Parses one timestamp to microseconds since 1970-01-01T00:00:00Z, or `None` when it is
 /// not one of the contract's shapes or names an impossible date or time.

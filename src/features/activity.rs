@@ -13,7 +13,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::data::events::{EventIndex, IndexedEvent, NO_DETAIL};
-use crate::data::timestamp::MICROS_PER_DAY;
+use crate::data::timestamp::DAYS_PER_MICRO;
 use crate::error::{Error, Result};
 
 /// Distinct active days are counted over this many days before the cutoff (the SQL
@@ -72,7 +72,7 @@ pub(crate) fn activity_into(
     let width = plan.width();
     // polars divides by multiplying with the reciprocal; so does this, so that ages
     // agree with the join's to the last bit.
-    let per_day = 1.0 / MICROS_PER_DAY as f64;
+    let per_day = DAYS_PER_MICRO;
     let windows: Vec<f64> = plan
         .windows
         .iter()

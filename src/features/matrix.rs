@@ -17,7 +17,7 @@ use super::spec::{FeatureSpec, WINDOWS};
 use crate::data::columns::*;
 use crate::data::events::EventIndex;
 use crate::data::text::{each_run, IdIndex};
-use crate::data::timestamp::MICROS_PER_DAY;
+use crate::data::timestamp::DAYS_PER_MICRO;
 use crate::error::{Error, Result};
 use crate::observations::AS_OF;
 use crate::points::PointModel;
@@ -359,7 +359,7 @@ fn write_recency_and_age(
     since: &[f64],
     active: &[f64],
 ) {
-    let per_day = 1.0 / MICROS_PER_DAY as f64;
+    let per_day = DAYS_PER_MICRO;
     for (r, &as_of) in as_of.iter().enumerate() {
         let created = lead_of[r].and_then(|l| created.get(l).copied().flatten());
         let lead_age = match (as_of, created) {

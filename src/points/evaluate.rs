@@ -388,11 +388,7 @@ fn behaviour_match(rule: &BehaviourRule) -> Expr {
 /// One behaviour rule's points per observation: window, decay, count cap, points cap.
 fn behaviour_points(events: &DataFrame, rule: &BehaviourRule, index: usize) -> Result<LazyFrame> {
     let mut counted = col(format!("match_{index}").as_str());
-    let mut horizon = rule.window_days;
-    if let Decay::Expire(days) = rule.decay {
-        horizon = Some(horizon.map_or(days, |w| w.min(days)));
-    }
-    if let Some(days) = horizon {
+    if let Some(days) = rule.horizon_days() {
         counted = counted.and(col(AGE_DAYS).lt(lit(days)));
     }
     // Occurrences counted: all, or the `max_count` most recent. Without decay every

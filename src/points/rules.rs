@@ -118,6 +118,17 @@ pub(crate) struct BehaviourRule {
     pub(crate) decay: Decay,
 }
 
+impl BehaviourRule {
+    /// How old an occurrence may be and still count, in days: the shorter of the window
+    /// and an expiry (the evaluator and the SQL export both cut here).
+    pub(crate) fn horizon_days(&self) -> Option<f64> {
+        match self.decay {
+            Decay::Expire(days) => Some(self.window_days.map_or(days, |w| w.min(days))),
+            Decay::None | Decay::HalfLife(_) => self.window_days,
+        }
+    }
+}
+
 /// How a behaviour rule matches `detail`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum DetailMatch {

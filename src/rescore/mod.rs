@@ -176,6 +176,7 @@ pub fn rescore(
     on_read: impl FnOnce(&LeadBase),
 ) -> Result<RunSummary> {
     let started = Instant::now();
+    options.check()?;
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     let _lock = RunLock::acquire(dir)?;
     remove_leftovers(dir);

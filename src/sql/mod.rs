@@ -50,10 +50,7 @@ pub(crate) enum Observe<'a> {
     },
 }
 
-/// Days per microsecond. Ages are microseconds times this, not microseconds divided by
-/// a day: polars divides a column by a number that way, and ages must be the same
-/// doubles for a rule's window to cut at the same interaction.
-pub(crate) const DAYS_PER_MICRO: f64 = 1.0 / 86_400_000_000.0;
+pub(crate) use crate::data::timestamp::DAYS_PER_MICRO;
 
 /// One query that scores every lead of `tables` as of `as_of` in the engine `d`, as
 /// `leadscore score` does: `lead_id, points, tier, grade, probability, score`.

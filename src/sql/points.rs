@@ -194,11 +194,10 @@ fn behaviour_counts(d: Dialect, rule: &BehaviourRule) -> String {
         DetailMatch::Prefix(text) => d.starts_with("v.detail", text),
         DetailMatch::Glob { regex, .. } => d.regex_matches("v.detail", regex),
     }));
-    let mut horizon = rule.window_days;
-    if let Decay::Expire(days) = rule.decay {
-        horizon = Some(horizon.map_or(days, |w| w.min(days)));
-    }
-    tests.extend(horizon.map(|days| format!("v.age_days < {}", d.double(days))));
+    tests.extend(
+        rule.horizon_days()
+            .map(|days| format!("v.age_days < {}", d.double(days))),
+    );
     format!("CASE WHEN {} THEN TRUE ELSE FALSE END", tests.join(" AND "))
 }
 
@@ -444,30 +443,31 @@ mod tests {
         assert_eq!(texts(&got, LEAD_ID), texts(&want, LEAD_ID));
         let ids = texts(&want, LEAD_ID);
         for name in ["tier", "grade"] {
-            let (g, w) = (texts(&got, name), texts(&want, name));
-            let wrong: Vec<_> = (0..g.len()).filter(|&i| g[i] != w[i]).collect();
-            assert!(
-                wrong.is_empty(),
-                "{} leads differ in {name}, first {:?}: SQL {:?}, leadscore {:?}",
-                wrong.len(),
-                ids[wrong[0]],
-                g[wrong[0]],
-                w[wrong[0]]
-            );
+            same_for_every_lead(name, &ids, &texts(&got, name), &texts(&want, name));
         }
         for name in ["points", "fit_points", "engagement_points"] {
-            let (g, w) = (numbers(&got, name), numbers(&want, name));
-            let wrong: Vec<_> = (0..g.len()).filter(|&i| g[i] != w[i]).collect();
-            assert!(
-                wrong.is_empty(),
-                "{} leads differ in {name}, first {:?}: SQL {:?}, leadscore {:?}",
-                wrong.len(),
-                ids[wrong[0]],
-                g[wrong[0]],
-                w[wrong[0]]
-            );
+            same_for_every_lead(name, &ids, &numbers(&got, name), &numbers(&want, name));
         }
         want
+    }
+
+    /// Fails naming how many leads' `name` differ between the SQL and leadscore, and
+    /// the first.
+    fn same_for_every_lead<T: PartialEq + std::fmt::Debug>(
+        name: &str,
+        ids: &[Option<String>],
+        got: &[T],
+        want: &[T],
+    ) {
+        let wrong: Vec<_> = (0..got.len()).filter(|&i| got[i] != want[i]).collect();
+        assert!(
+            wrong.is_empty(),
+            "{} leads differ in {name}, first {:?}: SQL {:?}, leadscore {:?}",
+            wrong.len(),
+            ids[wrong[0]],
+            got[wrong[0]],
+            want[wrong[0]]
+        );
     }
 
     /// The column `name` as text.

@@ -51,9 +51,19 @@ pub(crate) fn add_features(query: &mut Query, model: &Model, d: Dialect) -> Resu
         .filter(|f| matches!(f, Feature::Count { .. }))
         .collect();
     query.with("activity", activity(d, spec, &counts));
+    let attributes = attributes_of(spec);
+    let lead_age = lead_age_days(d);
+    // The counts' aggregates `c0, c1, …` are numbered in feature order.
+    let mut next_count = 0;
     let raw: Vec<String> = features
         .iter()
-        .map(|feature| raw_feature(d, spec, feature, &counts))
+        .map(|feature| {
+            let count = matches!(feature, Feature::Count { .. }).then(|| {
+                next_count += 1;
+                next_count - 1
+            });
+            raw_feature(d, spec, feature, count, &attributes, &lead_age)
+        })
         .collect::<Result<_>>()?;
     let mut select = vec![
         "o.lead_id AS lead_id".to_string(),
@@ -150,33 +160,44 @@ pub(crate) fn attributes_of(spec: &FeatureSpec) -> Vec<String> {
         .collect()
 }
 
-/// One feature's value before bounding, over `observed AS o`, `activity AS a` and (for
-/// rule features) `rule_points AS r`; NULL where the model imputes.
-fn raw_feature(
-    d: Dialect,
-    spec: &FeatureSpec,
-    feature: &Feature,
-    counts: &[&Feature],
-) -> Result<String> {
-    let attributes = attributes_of(spec);
-    let double = d.double_type();
-    let log1p = |e: &str| format!("ln(1 + {e})");
-    let clip = |e: &str, low: f64, high: f64| {
-        format!(
-            "LEAST(GREATEST({e}, {}), {})",
-            d.double(low),
-            d.double(high)
-        )
-    };
-    let flag = |condition: &str| format!("CASE WHEN {condition} THEN 1 ELSE 0 END");
-    let lead_age = clip(
+/// `expression` kept within `[low, high]`.
+fn clip(d: Dialect, expression: &str, low: f64, high: f64) -> String {
+    format!(
+        "LEAST(GREATEST({expression}, {}), {})",
+        d.double(low),
+        d.double(high)
+    )
+}
+
+/// The observed lead's age in days at its as-of time, within the engine's bounds.
+fn lead_age_days(d: Dialect) -> String {
+    clip(
+        d,
         &format!(
-            "CAST(o.as_of_us - o.created_us AS {double}) * {}",
+            "CAST(o.as_of_us - o.created_us AS {}) * {}",
+            d.double_type(),
             d.double(DAYS_PER_MICRO)
         ),
         0.0,
         MAX_LEAD_AGE_DAYS,
-    );
+    )
+}
+
+/// One feature's value before bounding, over `observed AS o`, `activity AS a` and (for
+/// rule features) `rule_points AS r`; NULL where the model imputes. `count` is a count
+/// feature's aggregate number; `attributes` are `observed`'s attribute columns in order.
+fn raw_feature(
+    d: Dialect,
+    spec: &FeatureSpec,
+    feature: &Feature,
+    count: Option<usize>,
+    attributes: &[String],
+    lead_age: &str,
+) -> Result<String> {
+    let double = d.double_type();
+    let log1p = |e: &str| format!("ln(1 + {e})");
+    let clip = |e: &str, low: f64, high: f64| clip(d, e, low, high);
+    let flag = |condition: &str| format!("CASE WHEN {condition} THEN 1 ELSE 0 END");
     let attribute = |column: &str| -> Result<String> {
         attributes
             .iter()
@@ -188,12 +209,9 @@ fn raw_feature(
     };
     Ok(match feature {
         Feature::Count { .. } => {
-            let k = counts
-                .iter()
-                .position(|c| *c == feature)
-                .ok_or_else(|| Error::Artifact {
-                    reason: "a count feature the spec does not list".into(),
-                })?;
+            let k = count.ok_or_else(|| Error::Artifact {
+                reason: "a count feature without its aggregate".into(),
+            })?;
             log1p(&format!("CAST(coalesce(a.c{k}, 0) AS {double})"))
         }
         Feature::DaysSinceLast => log1p(&clip(
@@ -203,7 +221,7 @@ fn raw_feature(
         )),
         Feature::NeverActive => flag("a.days_since_last IS NULL"),
         Feature::ActiveDays90 => log1p(&format!("CAST(coalesce(a.active_days, 0) AS {double})")),
-        Feature::LeadAge => format!("coalesce({}, 0)", log1p(&lead_age)),
+        Feature::LeadAge => format!("coalesce({}, 0)", log1p(lead_age)),
         Feature::Category { column, value } => {
             let text = d.as_text(&attribute(column)?);
             match value {
@@ -398,7 +416,14 @@ mod tests {
             .iter()
             .zip(floats("probability_sql"))
             .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
+            // A NaN on either side is the worst difference, never one passed over.
+            .fold(0.0, |worst, d| {
+                if d.is_nan() {
+                    f64::INFINITY
+                } else {
+                    worst.max(d)
+                }
+            });
         assert!(worst < 1e-9, "probabilities differ by up to {worst}");
         assert_eq!(floats("score"), floats("score_sql"));
         assert_eq!(floats("points"), floats("points_sql"));
@@ -467,23 +492,32 @@ mod tests {
             .into_no_null_iter()
             .collect();
         assert_eq!(sql_as_of, as_of, "the same snapshots in the same order");
-        let won: Vec<bool> = observations
-            .column("won")
+        let labels = |frame: &DataFrame| -> Vec<Option<bool>> {
+            frame
+                .column("won")
+                .unwrap()
+                .bool()
+                .unwrap()
+                .iter()
+                .collect()
+        };
+        assert_eq!(labels(&rows), labels(&observations));
+        let closed: Vec<Option<i64>> = observations
+            .column("closed_at")
             .unwrap()
-            .bool()
+            .to_physical_repr()
+            .i64()
             .unwrap()
             .iter()
-            .map(|w| w.unwrap_or(false))
             .collect();
-        let sql_won: Vec<bool> = rows
-            .column("won")
+        let sql_closed: Vec<Option<i64>> = rows
+            .column("closed_us")
             .unwrap()
-            .bool()
+            .i64()
             .unwrap()
             .iter()
-            .map(|w| w.unwrap_or(false))
             .collect();
-        assert_eq!(sql_won, won);
+        assert_eq!(sql_closed, closed, "the same close times");
         let mut worst = 0.0f64;
         for (j, name) in model.feature_names.iter().enumerate() {
             let column = rows.column(name).unwrap().cast(&DataType::Float64).unwrap();
@@ -491,7 +525,10 @@ mod tests {
                 let expected = x[[i, j]];
                 match value {
                     None => assert!(expected.is_nan(), "{name} row {i}: NULL for {expected}"),
-                    Some(v) => worst = worst.max((v - expected).abs() / expected.abs().max(1.0)),
+                    Some(v) => {
+                        assert!(!expected.is_nan(), "{name} row {i}: {v} for missing");
+                        worst = worst.max((v - expected).abs() / expected.abs().max(1.0));
+                    }
                 }
             }
         }

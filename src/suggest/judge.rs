@@ -30,11 +30,6 @@ impl Judging {
         Ok(Judging { open, probability })
     }
 
-    /// Each pair's points under `rules`, as of its date.
-    pub(crate) fn points(&self, rules: &PointModel, tables: &Tables) -> Result<Vec<f64>> {
-        self.open.points(rules, tables)
-    }
-
     /// The threshold meeting a precision or volume target on `points` (of these pairs).
     pub(crate) fn threshold(
         &self,

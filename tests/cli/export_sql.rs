@@ -140,5 +140,6 @@ fn the_time_is_required_one_way_or_the_other() {
     leadscore()
         .args(["export-sql", "--dialect", "spark", "--model", "m.bin"])
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicates::str::contains("--as-of"));
 }

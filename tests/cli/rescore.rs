@@ -17,8 +17,9 @@ struct Base {
 }
 
 /// The generated CRM and the model trained on it, shared by every test (read only).
+/// A static is never dropped, so they live in cargo's folder for test files (made anew
+/// by each run) rather than in a temporary folder that would be left behind.
 struct Shared {
-    _root: tempfile::TempDir,
     dir: PathBuf,
     model: PathBuf,
 }
@@ -28,9 +29,10 @@ static SHARED: OnceLock<Shared> = OnceLock::new();
 /// The shared CRM and model, with an output folder of this test's own.
 fn trained() -> Base {
     let shared = SHARED.get_or_init(|| {
-        let root = tempfile::tempdir().unwrap();
-        let dir = generate(&root.path().join("crm"), 1_500, 53, "parquet");
-        let model = root.path().join("m.model");
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rescore-shared");
+        let _ = std::fs::remove_dir_all(&root);
+        let dir = generate(&root.join("crm"), 1_500, 53, "parquet");
+        let model = root.join("m.model");
         leadscore()
             .arg("train")
             .arg("--leads")
@@ -43,11 +45,7 @@ fn trained() -> Base {
             .arg(&model)
             .assert()
             .success();
-        Shared {
-            _root: root,
-            dir,
-            model,
-        }
+        Shared { dir, model }
     });
     let root = tempfile::tempdir().unwrap();
     let out = root.path().join("nightly");
