@@ -335,7 +335,7 @@ pub(crate) fn history_span(leads: &DataFrame, outcomes: &DataFrame) -> Result<Op
 }
 
 /// Evaluation dates at most (ten years of days).
-const MAX_EVALUATION_DATES: usize = 3660;
+pub(crate) const MAX_EVALUATION_DATES: usize = 3660;
 
 /// The default spacing of evaluation dates (µs): the median time a closed deal stayed
 /// open, between 1 and 30 days, so that a typical deal is judged about once and short

@@ -23,7 +23,7 @@ use crate::model::Model;
 /// First bytes of every leadscore model file.
 pub const MAGIC: &[u8; 12] = b"LEADSCORE\0\r\n";
 /// The format this build writes and the newest it reads.
-pub(crate) const FORMAT_VERSION: u32 = 3;
+pub(crate) const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 28;
 
 /// Wraps a serialised model in the envelope.

@@ -15,6 +15,7 @@ pub(crate) mod sample;
 pub mod score;
 pub(crate) mod select;
 pub(crate) mod solver;
+pub(crate) mod source;
 pub mod summary;
 pub mod train;
 

@@ -9,20 +9,15 @@ use serde::{Deserialize, Serialize};
 use super::drift::{reference, DriftReference};
 use super::sample::whole_leads;
 use super::select::{choose_l2, rows_of, L2Choice, L2Trial, L2_GRID, SEARCH_ROWS};
+use super::source::{HoldoutRows, TablesSource, TrainingSource};
 use super::train::{FitParams, LinearModel};
 use crate::data::columns::*;
-use crate::data::events::EventIndex;
 use crate::data::history::History;
 use crate::data::timestamp::MICROS_PER_DAY;
-use crate::data::Tables;
 use crate::error::{Error, Result};
 use crate::eval::metrics::Metrics;
-use crate::features::cutoffs::{
-    evaluation_dates, open_at_dates, training_observations, typical_open_time, ValidCutoffParams,
-    WON_LABEL,
-};
-use crate::features::spec::{FeatureSpec, SpecParams};
-use crate::observations::observations_at;
+use crate::features::cutoffs::{ValidCutoffParams, WON_LABEL};
+use crate::features::spec::FeatureSpec;
 use crate::points::PointModel;
 use crate::progress::Progress;
 
@@ -60,6 +55,10 @@ pub struct Model {
     pub holdout: Holdout,
     /// Training distributions of every feature and of the probability, for drift checks.
     pub drift: DriftReference,
+    /// The features the holdout model used, learned from the earlier deals alone, when
+    /// they differ from `spec`: a training query exported from this model builds them
+    /// too, so that `train --features` judges and fits exactly as `train` did.
+    pub holdout_spec: Option<FeatureSpec>,
 }
 
 impl Model {
@@ -191,7 +190,7 @@ impl TrainChoices {
     }
 }
 
-/// Trains on the closed leads of `tables`, showing its stages on `progress`.
+/// Trains on the closed leads of `history`, showing its stages on `progress`.
 pub fn train_model(
     history: History,
     points: PointModel,
@@ -200,25 +199,37 @@ pub fn train_model(
     choices: TrainChoices,
     progress: &Progress,
 ) -> Result<(Model, Vec<String>)> {
+    points.check_columns(&history.tables.leads)?;
+    let source = TablesSource {
+        history,
+        points: &points,
+        rule_features: choices.rule_features,
+        cutoffs,
+    };
+    fit_model(&source, points.clone(), cutoffs, fit, choices, progress)
+}
+
+/// Trains on the rows `source` gives: the pipeline `train` runs, whether leadscore
+/// built the features or a warehouse did.
+pub(crate) fn fit_model(
+    source: &dyn TrainingSource,
+    points: PointModel,
+    cutoffs: &ValidCutoffParams,
+    fit: &FitParams,
+    choices: TrainChoices,
+    progress: &Progress,
+) -> Result<(Model, Vec<String>)> {
     let TrainChoices {
         l2,
-        rule_features,
         max_training_rows,
-    } = choices;
-    let History {
-        tables,
-        events,
-        data_as_of: as_of,
-        fingerprint: data_fingerprint,
         ..
-    } = history;
-    let rules_as_features = rule_features.then_some(&points);
+    } = choices;
+    let deals_setting = source.deals_setting();
     let mut warnings = Vec::new();
-    let won = tables.won_count()?;
-    let lost = tables.outcomes.height() - won;
+    let (won, lost) = source.deal_counts()?;
     if won < MIN_PER_CLASS || lost < MIN_PER_CLASS {
         return Err(Error::setting(
-            "InputPaths.outcomes",
+            deals_setting,
             format!("too little history to train: {won} won and {lost} lost closed leads; at least {MIN_PER_CLASS} of each are needed"),
         ));
     }
@@ -227,14 +238,13 @@ pub fn train_model(
             "only {won} won and {lost} lost deals: coefficients and metrics will be unstable (aim for {STABLE_PER_CLASS}+ of each)"
         ));
     }
-    points.check_columns(&tables.leads)?;
     let stages = progress.bar(7, "training");
     let stage = |message: &'static str| {
         stages.set_message(message);
         stages.inc(1);
     };
     stages.set_message("training: snapshots of closed deals");
-    let observations = training_observations(&tables.leads, &tables.outcomes, cutoffs)?;
+    let observations = source.snapshots()?;
     let observations = if observations.height() > max_training_rows {
         let ids = observations.column(LEAD_ID)?.str()?;
         let leads: Vec<&str> = ids.iter().map(|id| id.unwrap_or("")).collect();
@@ -253,20 +263,17 @@ pub fn train_model(
     // The holdout is judged as the model is used: the earlier 80% of deals (by close)
     // train a model, which then scores the leads open at evaluation dates from the split
     // on, as of each date, judged by how those deals later closed.
-    let split = close_quantile(&tables.outcomes, 0.8)?;
+    let HoldoutRows {
+        split,
+        every,
+        rows: test,
+    } = source.holdout()?;
     let train = observations.filter(
         &observations
             .column(CLOSED_AT)?
             .to_physical_repr()
             .i64()?
             .lt(split),
-    )?;
-    let every = typical_open_time(&tables.leads, &tables.outcomes)?;
-    let last_close = close_quantile(&tables.outcomes, 1.0)?;
-    let test = open_at_dates(
-        &tables.leads,
-        &tables.outcomes,
-        &evaluation_dates(split, last_close, every),
     )?;
     let outcomes_of = |frame: &DataFrame| -> Result<(bool, bool)> {
         let won = frame.column(WON_LABEL)?.bool()?;
@@ -277,7 +284,7 @@ pub fn train_model(
         (true, true) => {}
         (has_won, _) => {
             return Err(Error::setting(
-                "InputPaths.outcomes",
+                deals_setting,
                 format!(
                     "every deal closed before {split_day} (the earlier 80%, which training learns from) was {}: the model needs both outcomes early in the history",
                     if has_won { "won" } else { "lost" }
@@ -291,44 +298,29 @@ pub fn train_model(
         ));
     }
 
-    let spec_params = SpecParams::default();
     stage("training: features of the earlier deals");
-    let spec = FeatureSpec::learn(
-        &tables.leads,
-        &events,
-        &train,
-        &spec_params,
-        rules_as_features,
-    )?;
-    // The shipped model learns from every deal, with what every deal teaches.
-    let spec_all = FeatureSpec::learn(
-        &tables.leads,
-        &events,
-        &observations,
-        &spec_params,
-        rules_as_features,
-    )?;
+    // The holdout model learns its features from the earlier deals alone; the shipped
+    // model learns from every deal, with what every deal teaches.
+    let (spec, spec_all) = source.specs(&train, &observations)?;
     let closed_observations = closed_at(&observations)?;
     let earlier_rows: Vec<usize> = (0..observations.height())
         .filter(|&i| closed_observations[i] < split)
         .collect();
     // When both specs agree, one matrix of all deals serves both fits: the holdout fit
     // takes its earlier rows in place. Otherwise the earlier deals get their own.
-    // Training matrices are f32 (see `MatrixWriter::rows_f32`): the fit reads
-    // f32, and half the memory is what lets a large history train on one machine.
     let first = if spec_all == spec {
         TrainingMatrix {
-            x: design_f32(&spec, &tables, &events, &observations, &points)?,
+            x: source.matrix(&spec, &observations)?,
             rows: Some(earlier_rows),
         }
     } else {
         TrainingMatrix {
-            x: design_f32(&spec, &tables, &events, &train, &points)?,
+            x: source.matrix(&spec, &train)?,
             rows: None,
         }
     };
     let y_train = won_labels(&train)?;
-    let x_test = design_f32(&spec, &tables, &events, &test, &points)?;
+    let x_test = source.matrix(&spec, &test)?;
     let y_test = won_labels(&test)?;
     let mut fit = fit.clone();
     let mut l2_search = Vec::new();
@@ -420,10 +412,11 @@ pub fn train_model(
         Some(_) => first.x,
         None => {
             drop(first);
-            design_f32(&spec_all, &tables, &events, &observations, &points)?
+            source.matrix(&spec_all, &observations)?
         }
     };
     let y_all = won_labels(&observations)?;
+    let holdout_spec = spec;
     let spec = spec_all;
     if plain_penalty {
         fit.l2 = 1.0 / x_all.nrows().max(1) as f64;
@@ -435,20 +428,11 @@ pub fn train_model(
     // the end of the training data: like for like with later runs, which also score
     // the whole base as of one time (training snapshots of closed deals would not be).
     stage("training: drift reference");
-    let base = observations_at(&tables.leads, as_of)?;
-    // A base of millions of leads is summarised by an even spread of them: quantile
-    // bins need no more, and the matrix with its prepared copy stays bounded.
-    let base = evenly_spread(base, DRIFT_REFERENCE_ROWS)?;
-    let x_base = spec.matrix_indexed(
-        &events,
-        &tables.leads,
-        &tables.interactions,
-        &base,
-        Some(&points),
-    )?;
+    let x_base = source.base_matrix(&spec)?;
     let (x_base, _) = linear.prepare(&x_base);
     let drift = reference(&x_base, &linear.probabilities_prepared(&x_base).to_vec());
     stages.finish_and_clear();
+    let holdout_spec = (holdout_spec != spec).then_some(holdout_spec);
     let model = Model {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         feature_names: spec.names(),
@@ -460,8 +444,9 @@ pub fn train_model(
         l2_search,
         l2_note,
         drift,
-        data_fingerprint,
-        data_as_of: as_of,
+        data_fingerprint: source.fingerprint(),
+        data_as_of: source.data_as_of(),
+        holdout_spec,
         holdout,
     };
     Ok((model, warnings))
@@ -522,32 +507,13 @@ pub(crate) const DRIFT_REFERENCE_ROWS: usize = 1_000_000;
 
 /// `frame` itself when it has at most `rows` rows; otherwise `rows` of them evenly
 /// spread over it (row ⌊k·n/rows⌋ for each k), in order.
-fn evenly_spread(frame: DataFrame, rows: usize) -> Result<DataFrame> {
+pub(crate) fn evenly_spread(frame: DataFrame, rows: usize) -> Result<DataFrame> {
     let n = frame.height();
     if n <= rows {
         return Ok(frame);
     }
     let picked: Vec<IdxSize> = (0..rows).map(|k| (k * n / rows) as IdxSize).collect();
     Ok(frame.take(&IdxCa::from_vec("picked".into(), picked))?)
-}
-
-/// The f32 feature matrix of some observations (see
-/// [`crate::features::matrix::MatrixWriter::rows_f32`]).
-fn design_f32(
-    spec: &FeatureSpec,
-    tables: &Tables,
-    events: &EventIndex,
-    observations: &DataFrame,
-    rules: &PointModel,
-) -> Result<Array2<f32>> {
-    spec.writer(
-        events,
-        &tables.leads,
-        &tables.interactions,
-        observations,
-        Some(rules),
-    )?
-    .rows_f32(|_| {})
 }
 
 /// Whether each observation's deal was won, in row order.

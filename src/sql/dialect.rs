@@ -165,6 +165,18 @@ impl Dialect {
         }
     }
 
+    /// A table of the integers `0..n` in one BIGINT column `k` (for a `FROM`).
+    pub fn counting(self, n: usize) -> String {
+        match self {
+            Dialect::DuckDb => format!("(SELECT range AS k FROM range({n})) AS g"),
+            Dialect::Spark => format!("(SELECT id AS k FROM range({n})) AS g"),
+            Dialect::Postgres => format!(
+                "(SELECT CAST(k AS BIGINT) AS k FROM generate_series(0, {}) AS s(k)) AS g",
+                n.saturating_sub(1)
+            ),
+        }
+    }
+
     /// `value` cast to text (for tests on an attribute whatever its type).
     pub fn as_text(self, value: &str) -> String {
         match self {

@@ -9,6 +9,9 @@ pub mod dialect;
 pub(crate) mod duckdb_test;
 pub(crate) mod points;
 pub(crate) mod score;
+pub mod training;
+
+pub use training::training_query;
 
 use crate::error::Result;
 use crate::model::Model;
@@ -40,9 +43,11 @@ pub enum AsOf {
 pub(crate) enum Observe<'a> {
     /// Every lead, at one time: scoring.
     Leads(AsOf),
-    /// Every closed deal at each snapshot age (µs after its lead's creation) that falls
-    /// strictly before its close: the training rows.
-    Snapshots {
+    /// What `train` learns from and judges on: every closed deal at each snapshot age
+    /// (µs after its lead's creation) strictly before its close, the leads open at the
+    /// holdout's evaluation dates, and every lead at the data's end (see
+    /// [`training_query`]).
+    Training {
         /// The outcomes table, as written into the query.
         outcomes: &'a str,
         /// The snapshot ages in µs, as the model's cutoffs give them.
@@ -73,61 +78,13 @@ pub fn scoring_query(model: &Model, d: Dialect, tables: &SqlTables, as_of: AsOf)
     ))
 }
 
-/// The training rows of `model`'s features, as `train` builds them from the closed deals
-/// of `tables` and `outcomes`: one row per snapshot, `lead_id, as_of_us, won, closed_us`,
-/// then every feature under its name (missing numbers NULL), by lead and time. A lead
-/// base too large for one machine aggregates in the warehouse and only this matrix
-/// travels.
-pub fn training_query(
-    model: &Model,
-    d: Dialect,
-    tables: &SqlTables,
-    outcomes: &str,
-) -> Result<String> {
-    let ages_us: Vec<i64> = model.cutoffs.ages_micros();
-    let mut query = Query::default();
-    add_observations(
-        &mut query,
-        d,
-        tables,
-        Observe::Snapshots {
-            outcomes,
-            ages_us: &ages_us,
-        },
-        &score::attributes_of(&model.spec),
-    );
-    if model.spec.rules.is_some() {
-        points::add_rule_points(&mut query, &model.points, d, tables);
-    }
-    score::add_features(&mut query, model, d)?;
-    let mut select = vec![
-        "o.lead_id AS lead_id".to_string(),
-        "o.as_of_us AS as_of_us".to_string(),
-        "o.won AS won".to_string(),
-        "o.closed_us AS closed_us".to_string(),
-    ];
-    select.extend(
-        model
-            .feature_names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| format!("f.f{j} AS {}", d.ident(name))),
-    );
-    Ok(d.preamble()
-        + &query.finish(&format!(
-            "SELECT {}\nFROM observed AS o JOIN features AS f\n  \
-         ON f.lead_id = o.lead_id AND f.as_of_us = o.as_of_us\n\
-         ORDER BY lead_id, as_of_us",
-            select.join(",\n       ")
-        )))
-}
-
 /// The parts every query starts with:
 /// - `params` (when observing leads at one time): `as_of_us`, that time in µs;
 /// - `observed`: one row per observed (lead, time), `lead_id, as_of_us, created_us`,
 ///   the lead columns `attributes` under the names `a0, a1, …` (in that order), so that
-///   no attribute can be mistaken for another column whatever it is called, and for
-///   snapshots `won, closed_us`;
+///   no attribute can be mistaken for another column whatever it is called (for the
+///   training rows, each (lead, time) once, after the parts of
+///   [`training::add_training_rows`]);
 /// - `visible`: for each observed (lead, time), the interactions strictly before the
 ///   time, `lead_id, as_of_us, event_type, detail, occurred_us, age_days` (fractional
 ///   days before the time).
@@ -151,24 +108,14 @@ pub(crate) fn add_observations(
             observed.push("p.as_of_us AS as_of_us".to_string());
             format!("FROM {} AS l CROSS JOIN params AS p", tables.leads)
         }
-        Observe::Snapshots { outcomes, ages_us } => {
-            observed.push(format!("{created} + s.age_us AS as_of_us"));
-            observed.push(format!(
-                "{} = {} AS won",
-                column("c", "outcome"),
-                d.text(crate::data::columns::WON)
-            ));
-            let closed = d.micros(&column("c", "closed_at"));
-            observed.push(format!("{closed} AS closed_us"));
-            let ages: Vec<String> = ages_us.iter().map(|age| format!("({age})")).collect();
+        Observe::Training { outcomes, ages_us } => {
+            training::add_training_rows(query, d, tables, outcomes, ages_us);
+            observed.push("k.as_of_us AS as_of_us".to_string());
             format!(
-                "FROM {outcomes} AS c\n  JOIN {} AS l ON {} = {}\n  \
-                 CROSS JOIN (VALUES {}) AS s(age_us)\n\
-                 WHERE {created} + s.age_us < {closed}",
+                "FROM (SELECT DISTINCT lead_id, as_of_us FROM observations) AS k\n  \
+                 JOIN {} AS l ON {} = k.lead_id",
                 tables.leads,
-                column("l", "lead_id"),
-                column("c", "lead_id"),
-                ages.join(", ")
+                column("l", "lead_id")
             )
         }
     };

@@ -39,19 +39,30 @@ pub(crate) fn add_probability(query: &mut Query, model: &Model, d: Dialect) -> R
 
 /// Adds the parts `activity` and `features` (see [`add_probability`]).
 pub(crate) fn add_features(query: &mut Query, model: &Model, d: Dialect) -> Result<()> {
-    let spec = &model.spec;
-    let features = spec.features();
-    if features.len() != model.linear.weights.len() {
+    if model.spec.features().len() != model.linear.weights.len() {
         return Err(Error::Artifact {
             reason: "the model's feature list does not match its weights".into(),
         });
     }
+    add_spec_features(query, &model.spec, d, "", &attributes_of(&model.spec))
+}
+
+/// Adds the parts `activity{suffix}` and `features{suffix}`: `lead_id, as_of_us, f0,
+/// f1, …` in `spec`'s feature order, missing numbers as NULL. `attributes` are the
+/// columns `observed` carries, in order (a superset of `spec`'s).
+pub(crate) fn add_spec_features(
+    query: &mut Query,
+    spec: &FeatureSpec,
+    d: Dialect,
+    suffix: &str,
+    attributes: &[String],
+) -> Result<()> {
+    let features = spec.features();
     let counts: Vec<&Feature> = features
         .iter()
         .filter(|f| matches!(f, Feature::Count { .. }))
         .collect();
-    query.with("activity", activity(d, spec, &counts));
-    let attributes = attributes_of(spec);
+    query.with(&format!("activity{suffix}"), activity(d, spec, &counts));
     let lead_age = lead_age_days(d);
     // The counts' aggregates `c0, c1, …` are numbered in feature order.
     let mut next_count = 0;
@@ -62,7 +73,7 @@ pub(crate) fn add_features(query: &mut Query, model: &Model, d: Dialect) -> Resu
                 next_count += 1;
                 next_count - 1
             });
-            raw_feature(d, spec, feature, count, &attributes, &lead_age)
+            raw_feature(d, spec, feature, count, attributes, &lead_age)
         })
         .collect::<Result<_>>()?;
     let mut select = vec![
@@ -71,10 +82,10 @@ pub(crate) fn add_features(query: &mut Query, model: &Model, d: Dialect) -> Resu
     ];
     select.extend(raw.iter().enumerate().map(|(j, e)| format!("{e} AS f{j}")));
     query.with(
-        "features",
+        &format!("features{suffix}"),
         format!(
             "SELECT {}\nFROM observed AS o\n     \
-             LEFT JOIN activity AS a ON a.lead_id = o.lead_id AND a.as_of_us = o.as_of_us{}",
+             LEFT JOIN activity{suffix} AS a ON a.lead_id = o.lead_id AND a.as_of_us = o.as_of_us{}",
             select.join(",\n       "),
             if spec.rules.is_some() {
                 "\n     LEFT JOIN rule_points AS r ON r.lead_id = o.lead_id AND r.as_of_us = o.as_of_us"
@@ -295,11 +306,10 @@ fn linear_predictor(d: Dialect, linear: &LinearModel) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::data::history::History;
     use crate::data::timestamp::parse_timestamp;
-    use crate::features::cutoffs::training_observations;
     use crate::features::cutoffs::CutoffParams;
     use crate::model::score::score_leads;
     use crate::model::select::L2Choice;
@@ -307,11 +317,11 @@ mod tests {
     use crate::model::{train_model, TrainChoices};
     use crate::points::PointModel;
     use crate::progress::Progress;
-    use crate::sql::{duckdb_test, tests::crm, training_query, AsOf, SqlTables};
+    use crate::sql::{duckdb_test, tests::crm, AsOf, SqlTables};
     use polars::prelude::*;
 
     /// A model trained on `tables`, with the rule model's scores as features or not.
-    fn trained(tables: &crate::data::Tables, rule_features: bool) -> Model {
+    pub(crate) fn trained(tables: &crate::data::Tables, rule_features: bool) -> Model {
         let (model, _) = train_model(
             History::of_tables(tables.clone(), rule_features).unwrap(),
             PointModel::for_leads(None, tables.leads.schema())
@@ -435,103 +445,5 @@ mod tests {
                 .equals_missing(joined.column(&sql_band).unwrap()));
         }
         model
-    }
-
-    #[test]
-    fn duckdb_builds_the_training_rows_train_builds() {
-        same_training_rows(false);
-    }
-
-    #[test]
-    fn duckdb_builds_the_training_rows_with_the_rule_scores_as_features() {
-        same_training_rows(true);
-    }
-
-    /// Trains on a generated CRM and checks that the training query gives `train`'s own
-    /// matrix: the same snapshots in the same order, the same labels and features.
-    fn same_training_rows(rule_features: bool) {
-        let (_dir, tables) = crm(500);
-        let model = trained(&tables, rule_features);
-        let names = SqlTables {
-            leads: "leads".into(),
-            interactions: "interactions".into(),
-        };
-        let sql = training_query(&model, Dialect::DuckDb, &names, "outcomes").unwrap();
-        let rows = duckdb_test::run_with_outcomes(
-            &sql,
-            &tables.leads,
-            &tables.interactions,
-            &tables.outcomes,
-        );
-        let observations =
-            training_observations(&tables.leads, &tables.outcomes, &model.cutoffs).unwrap();
-        let x = model
-            .spec
-            .matrix(
-                &tables.leads,
-                &tables.interactions,
-                &observations,
-                rule_features.then_some(&model.points),
-            )
-            .unwrap();
-        assert!(x.nrows() > 500, "{} training rows", x.nrows());
-        assert_eq!(rows.height(), x.nrows());
-        let as_of: Vec<i64> = observations
-            .column("as_of")
-            .unwrap()
-            .to_physical_repr()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
-        let sql_as_of: Vec<i64> = rows
-            .column("as_of_us")
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
-        assert_eq!(sql_as_of, as_of, "the same snapshots in the same order");
-        let labels = |frame: &DataFrame| -> Vec<Option<bool>> {
-            frame
-                .column("won")
-                .unwrap()
-                .bool()
-                .unwrap()
-                .iter()
-                .collect()
-        };
-        assert_eq!(labels(&rows), labels(&observations));
-        let closed: Vec<Option<i64>> = observations
-            .column("closed_at")
-            .unwrap()
-            .to_physical_repr()
-            .i64()
-            .unwrap()
-            .iter()
-            .collect();
-        let sql_closed: Vec<Option<i64>> = rows
-            .column("closed_us")
-            .unwrap()
-            .i64()
-            .unwrap()
-            .iter()
-            .collect();
-        assert_eq!(sql_closed, closed, "the same close times");
-        let mut worst = 0.0f64;
-        for (j, name) in model.feature_names.iter().enumerate() {
-            let column = rows.column(name).unwrap().cast(&DataType::Float64).unwrap();
-            for (i, value) in column.f64().unwrap().iter().enumerate() {
-                let expected = x[[i, j]];
-                match value {
-                    None => assert!(expected.is_nan(), "{name} row {i}: NULL for {expected}"),
-                    Some(v) => {
-                        assert!(!expected.is_nan(), "{name} row {i}: {v} for missing");
-                        worst = worst.max((v - expected).abs() / expected.abs().max(1.0));
-                    }
-                }
-            }
-        }
-        assert!(worst < 1e-12, "features differ by up to {worst:e}");
     }
 }

@@ -106,7 +106,7 @@ fn inspect_shows_the_model_and_refuses_damaged_artifacts() {
         .arg(&model)
         .assert()
         .success()
-        .stdout(contains("format version 3"))
+        .stdout(contains("format version 4"))
         .stdout(contains("coefficients"))
         .stdout(contains("page_visit[/pricing]"));
     let json = leadscore()
