@@ -139,6 +139,7 @@ pub(crate) const FLAG_OF_SETTING: &[(&str, &str)] = &[
     ("GenerateParams.start", "--start"),
     ("InputPaths.leads", "--leads"),
     ("InputPaths.outcomes", "--outcomes"),
+    ("TrainingFeatures.path", "--features"),
     ("JobSettings.out", "--out"),
     ("rescore.dir", "--out"),
     ("RescoreOptions.as_of", "--as-of"),

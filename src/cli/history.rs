@@ -33,11 +33,11 @@ impl HistoryFiles {
     }
 
     /// Where [`crate::data::load`] reads them from.
-    pub(crate) fn paths(self) -> InputPaths {
+    pub(crate) fn paths(&self) -> InputPaths {
         InputPaths {
-            leads: self.leads,
-            interactions: self.interactions,
-            outcomes: Some(self.outcomes),
+            leads: self.leads.clone(),
+            interactions: self.interactions.clone(),
+            outcomes: Some(self.outcomes.clone()),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `leadscore train`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -11,13 +11,13 @@ use crate::cli::history::HistoryFiles;
 use crate::data::history::{History, HistoryOptions};
 use crate::data::thousands;
 use crate::data::timestamp::format_timestamp;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::features::cutoffs::CutoffParams;
-use crate::model::artifact::encode;
+use crate::model::artifact::{encode, read_model};
 use crate::model::select::L2Choice;
 use crate::model::summary::summary;
 use crate::model::train::FitParams;
-use crate::model::{train_model, TrainChoices};
+use crate::model::{train_model, train_on_features, Model, TrainChoices};
 use crate::output::refuse_overwriting_inputs;
 use crate::output::write_bytes;
 use crate::points::PointModel;
@@ -26,9 +26,24 @@ use crate::progress::Progress;
 /// Flags of `leadscore train`, as typed.
 #[derive(Debug, Args)]
 pub(crate) struct TrainArgs {
-    /// The three tables.
-    #[command(flatten)]
-    pub(crate) history: HistoryFiles,
+    /// Leads table (.csv or .parquet).
+    #[arg(long, value_name = "F", required_unless_present = "features")]
+    pub(crate) leads: Option<PathBuf>,
+    /// Interactions table (.csv or .parquet); a header-only file is fine.
+    #[arg(long, value_name = "F", required_unless_present = "features")]
+    pub(crate) interactions: Option<PathBuf>,
+    /// Outcomes table (.csv or .parquet).
+    #[arg(long, value_name = "F", required_unless_present = "features")]
+    pub(crate) outcomes: Option<PathBuf>,
+    /// Instead of the three tables: the training rows (.csv or .parquet) that the query
+    /// of `leadscore export-sql --training --model MODEL` built in a warehouse. The
+    /// fit is train's own on those rows; the features, snapshot ages and rule model are
+    /// MODEL's.
+    #[arg(long, value_name = "F", requires = "model", conflicts_with_all = ["leads", "interactions", "outcomes", "points", "until", "snapshots", "snapshot_every_days", "unknown_leads"])]
+    pub(crate) features: Option<PathBuf>,
+    /// With --features: the model whose training query built them.
+    #[arg(long, value_name = "MODEL", requires = "features")]
+    pub(crate) model: Option<PathBuf>,
     /// The rule model (TOML) carried in the artifact; default: the built-in example.
     /// A rule model given here also feeds its fit points, engagement points and grade
     /// to the predictive model as features.
@@ -73,13 +88,6 @@ pub(crate) struct TrainArgs {
 
 /// Runs the command: metrics on stdout, the artifact written atomically.
 pub(crate) fn run(args: TrainArgs) -> Result<()> {
-    let mut inputs = args.history.flagged();
-    inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
-    refuse_overwriting_inputs(&[("--out", &args.out)], &inputs)?;
-    let cutoffs = CutoffParams::default()
-        .max_snapshots(args.snapshots)
-        .every_days(args.snapshot_every_days)
-        .check()?;
     let fit = FitParams {
         max_iterations: args.max_iterations,
         gradient_tolerance: args.gradient_tolerance,
@@ -87,10 +95,32 @@ pub(crate) fn run(args: TrainArgs) -> Result<()> {
         ..FitParams::default()
     };
     fit.check()?;
+    let choices = TrainChoices {
+        l2: args.l2,
+        rule_features: args.points.is_some(),
+        max_training_rows: args.max_training_rows,
+    };
+    let (Some(leads), Some(interactions), Some(outcomes)) =
+        (&args.leads, &args.interactions, &args.outcomes)
+    else {
+        return run_on_features(&args, &fit, choices);
+    };
+    let history = HistoryFiles {
+        leads: leads.clone(),
+        interactions: interactions.clone(),
+        outcomes: outcomes.clone(),
+    };
+    let mut inputs = history.flagged();
+    inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
+    refuse_overwriting_inputs(&[("--out", &args.out)], &inputs)?;
+    let cutoffs = CutoffParams::default()
+        .max_snapshots(args.snapshots)
+        .every_days(args.snapshot_every_days)
+        .check()?;
     let until = args.until;
     let rule_features = args.points.is_some();
     let history = History::load(
-        &args.history.paths(),
+        &history.paths(),
         HistoryOptions {
             load: args.unknown_leads.load_options(),
             until,
@@ -122,18 +152,43 @@ pub(crate) fn run(args: TrainArgs) -> Result<()> {
         points,
         &cutoffs,
         &fit,
-        TrainChoices {
-            l2: args.l2,
-            rule_features,
-            max_training_rows: args.max_training_rows,
-        },
+        choices,
         &Progress::stderr(),
     )?;
+    finish(&model, warnings, &args.out)
+}
+
+/// `train --features F --model MODEL`: the fit on rows a warehouse built.
+fn run_on_features(args: &TrainArgs, fit: &FitParams, choices: TrainChoices) -> Result<()> {
+    // clap requires --features or the tables, and --model with --features.
+    let (Some(features), Some(model_path)) = (&args.features, &args.model) else {
+        return Err(Error::setting(
+            "--features",
+            "give the three tables, or --features with --model",
+        ));
+    };
+    refuse_overwriting_inputs(
+        &[("--out", &args.out)],
+        &[("--features", features), ("--model", model_path)],
+    )?;
+    let source = read_model(model_path)?;
+    eprintln!(
+        "training on the rows in {} (features of {})",
+        features.display(),
+        model_path.display()
+    );
+    let (model, warnings) =
+        train_on_features(features, &source, fit, choices, &Progress::stderr())?;
+    finish(&model, warnings, &args.out)
+}
+
+/// Says the warnings, writes the artifact atomically and prints its summary.
+fn finish(model: &Model, warnings: Vec<String>, out: &Path) -> Result<()> {
     for warning in warnings {
         eprintln!("warning: {warning}");
     }
-    write_bytes(&encode(&model)?, &args.out)?;
-    print!("{}", summary(&model));
-    eprintln!("wrote {}", args.out.display());
+    write_bytes(&encode(model)?, out)?;
+    print!("{}", summary(model));
+    eprintln!("wrote {}", out.display());
     Ok(())
 }

@@ -15,6 +15,7 @@ pub(crate) mod summary;
 pub(crate) mod tables;
 pub(crate) mod text;
 pub mod timestamp;
+pub(crate) mod training_rows;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -6,6 +6,7 @@
 pub mod artifact;
 pub mod backtest;
 pub(crate) mod drift;
+pub mod features_source;
 pub mod judging;
 mod kernels;
 pub mod matrix;
@@ -19,4 +20,5 @@ pub(crate) mod source;
 pub mod summary;
 pub mod train;
 
+pub use features_source::train_on_features;
 pub use pipeline::{train_model, Model, TrainChoices};

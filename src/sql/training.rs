@@ -156,6 +156,16 @@ pub(crate) fn add_training_rows(
     let created = d.micros(&column("l", CREATED_AT));
     let closed = d.micros(&column("c", CLOSED_AT));
     let double = d.double_type();
+    // Rows naming a lead the leads table lacks never reach `train` (it warns or
+    // refuses), so they count here for nothing either.
+    let known = |table: &str| {
+        format!(
+            "{} IN (SELECT {} FROM {})",
+            column(table, LEAD_ID),
+            d.ident(LEAD_ID),
+            tables.leads
+        )
+    };
     query.with(
         "deals",
         format!(
@@ -178,8 +188,9 @@ pub(crate) fn add_training_rows(
         "closes",
         format!(
             "SELECT {closed} AS closed_us, row_number() OVER (ORDER BY {closed}) - 1 AS k,\n       \
-             count(*) OVER () AS n\nFROM {outcomes} AS c WHERE {} IS NOT NULL",
-            column("c", CLOSED_AT)
+             count(*) OVER () AS n\nFROM {outcomes} AS c\nWHERE {} IS NOT NULL AND {known}",
+            column("c", CLOSED_AT),
+            known = known("c"),
         ),
     );
     query.with(
@@ -217,9 +228,11 @@ pub(crate) fn add_training_rows(
         format!(
             "SELECT coalesce(max(t), 0) AS as_of_us FROM (\n  \
              SELECT max({created}) AS t FROM {leads} AS l\n  \
-             UNION ALL SELECT max({occurred}) FROM {interactions} AS i\n  \
-             UNION ALL SELECT max({closed}) FROM {outcomes} AS c\n) AS e",
+             UNION ALL SELECT max({occurred}) FROM {interactions} AS i WHERE {known_i}\n  \
+             UNION ALL SELECT max({closed}) FROM {outcomes} AS c WHERE {known_c}\n) AS e",
             occurred = d.micros(&column("i", OCCURRED_AT)),
+            known_i = known("i"),
+            known_c = known("c"),
             leads = tables.leads,
             interactions = tables.interactions,
         ),

@@ -1,0 +1,447 @@
+//! Reading the training rows a warehouse built with the exported training query
+//! (`leadscore export-sql --training`), for `train --features`: the rows of every part
+//! (`train` snapshots, `holdout` open leads, the `base` at the data's end), their keys
+//! and features, checked cell by cell and put in the order `train` builds them in,
+//! whatever order the engine wrote them in.
+//!
+//! CSV (every engine's text, PostgreSQL's `t`/`f` included) and Parquet read alike.
+//! Every problem in the file is reported at once, by row and column; a snapshot at or
+//! after its deal's close is refused, because a feature would then see what happened
+//! when the deal closed.
+
+use std::path::Path;
+
+use ndarray::{Array2, ShapeBuilder};
+use polars::prelude::*;
+
+use super::source::{problem, read_frame};
+use super::tables::spreadsheet_row;
+use crate::error::{Error, Problems, Result};
+
+/// Which part of the training rows a row belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum RowPart {
+    /// A closed deal at one of its snapshot ages.
+    Train,
+    /// A lead open at one of the holdout's evaluation dates.
+    Holdout,
+    /// A lead of the base at the data's end.
+    Base,
+}
+
+impl RowPart {
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "train" => Some(RowPart::Train),
+            "holdout" => Some(RowPart::Holdout),
+            "base" => Some(RowPart::Base),
+            _ => None,
+        }
+    }
+}
+
+/// The training rows, checked and in `train`'s order: the `train` rows by lead and
+/// time, the `holdout` rows by time and lead, the `base` rows by lead.
+#[derive(Debug)]
+pub(crate) struct TrainingRows {
+    /// Each row's part.
+    pub(crate) part: Vec<RowPart>,
+    /// Each row's lead.
+    pub(crate) lead_id: Vec<String>,
+    /// Each row's time (µs): what its features saw is strictly before it.
+    pub(crate) as_of: Vec<i64>,
+    /// Whether the row's deal was won (`None` for base rows).
+    pub(crate) won: Vec<Option<bool>>,
+    /// When the row's deal closed (µs; `None` for base rows).
+    pub(crate) closed: Vec<Option<i64>>,
+    /// The holdout's split (µs), the same on every row.
+    pub(crate) split: i64,
+    /// The holdout's date spacing (µs), the same on every row.
+    pub(crate) every: i64,
+    /// The features, one column per name asked for, in that order; NaN where missing.
+    pub(crate) features: Array2<f64>,
+    /// CRC-32 of everything above, in this order: the same rows give the same value
+    /// whichever order the engine wrote them in.
+    pub(crate) fingerprint: String,
+}
+
+/// The key columns, as `crate::sql::training::KEY_COLUMNS` names them.
+const PART: &str = "part";
+const LEAD: &str = "lead_id";
+const AS_OF: &str = "as_of_us";
+const WON: &str = "won";
+const CLOSED: &str = "closed_us";
+const SPLIT: &str = "holdout_split_us";
+const EVERY: &str = "holdout_every_us";
+
+/// Reads the training rows at `path`, whose columns must be exactly `columns` (the key
+/// columns, then the features): a file built for another model is refused by name.
+pub(crate) fn read_training_rows(path: &Path, columns: &[String]) -> Result<TrainingRows> {
+    let file = path.display().to_string();
+    let frame = read_frame(path)?.map_err(|p| {
+        let mut problems = Problems::default();
+        problems.push(p);
+        Error::InvalidInput(problems)
+    })?;
+    check_columns(&file, &frame, columns)?;
+    let mut problems = Problems::default();
+    let n = frame.height();
+    let part = texts(&file, &frame, PART, &mut problems)?;
+    let lead = texts(&file, &frame, LEAD, &mut problems)?;
+    let as_of = integers(&file, &frame, AS_OF, &mut problems)?;
+    let won = booleans(&file, &frame, WON, &mut problems)?;
+    let closed = integers(&file, &frame, CLOSED, &mut problems)?;
+    let split = integers(&file, &frame, SPLIT, &mut problems)?;
+    let every = integers(&file, &frame, EVERY, &mut problems)?;
+    let feature_names = &columns[KEYS.len()..];
+    let mut features = Array2::<f64>::zeros((n, feature_names.len()).f());
+    for (j, name) in feature_names.iter().enumerate() {
+        numbers(&file, &frame, name, features.column_mut(j), &mut problems)?;
+    }
+    drop(frame);
+    let mut at = |index: usize, column: &str, reason: String| {
+        problems.push(problem(
+            &file,
+            Some(spreadsheet_row(index)),
+            Some(column.into()),
+            reason,
+        ))
+    };
+    let mut parts = Vec::with_capacity(n);
+    for i in 0..n {
+        let row_part = match part[i].as_deref().map(RowPart::parse) {
+            Some(Some(p)) => p,
+            _ => {
+                at(
+                    i,
+                    PART,
+                    format!(
+                        "{:?} is not a part: expected `train`, `holdout` or `base`",
+                        part[i].as_deref().unwrap_or("")
+                    ),
+                );
+                RowPart::Base
+            }
+        };
+        parts.push(row_part);
+        if lead[i].as_deref().is_none_or(str::is_empty) {
+            at(i, LEAD, "empty: every row needs its lead".into());
+        }
+        if as_of[i].is_none() {
+            at(i, AS_OF, "empty: every row needs its time".into());
+        }
+        if row_part != RowPart::Base {
+            if won[i].is_none() {
+                at(
+                    i,
+                    WON,
+                    "empty: a closed deal's row needs its outcome".into(),
+                );
+            }
+            match (as_of[i], closed[i]) {
+                (_, None) => at(i, CLOSED, "empty: a closed deal's row needs its close time".into()),
+                (Some(time), Some(close)) if time >= close => at(
+                    i,
+                    AS_OF,
+                    format!("{time} is not before the deal's close ({close}): a feature would see the close"),
+                ),
+                _ => {}
+            }
+        }
+    }
+    let split = constant(&file, SPLIT, &split, &mut problems);
+    let every = constant(&file, EVERY, &every, &mut problems);
+    problems.into_result()?;
+    // Every check above passed, so no key is missing from here on.
+    let lead: Vec<String> = lead.into_iter().map(Option::unwrap_or_default).collect();
+    let as_of: Vec<i64> = as_of.into_iter().map(Option::unwrap_or_default).collect();
+    let order = canonical_order(&parts, &lead, &as_of);
+    check_unique(&file, &order, &parts, &lead, &as_of)?;
+    let mut ordered = Array2::<f64>::zeros(features.dim().f());
+    for (mut to, from) in ordered.columns_mut().into_iter().zip(features.columns()) {
+        for (t, &i) in to.iter_mut().zip(&order) {
+            *t = from[i];
+        }
+    }
+    drop(features);
+    let rows = TrainingRows {
+        part: order.iter().map(|&i| parts[i]).collect(),
+        lead_id: order.iter().map(|&i| lead[i].clone()).collect(),
+        as_of: order.iter().map(|&i| as_of[i]).collect(),
+        won: order.iter().map(|&i| won[i]).collect(),
+        closed: order.iter().map(|&i| closed[i]).collect(),
+        split,
+        every,
+        features: ordered,
+        fingerprint: String::new(),
+    };
+    Ok(TrainingRows {
+        fingerprint: fingerprint(&rows),
+        ..rows
+    })
+}
+
+/// The key columns in order.
+const KEYS: [&str; 7] = [PART, LEAD, AS_OF, WON, CLOSED, SPLIT, EVERY];
+
+/// Refuses a file whose columns are not exactly `columns`, naming what is missing and
+/// what is foreign.
+fn check_columns(file: &str, frame: &DataFrame, columns: &[String]) -> Result<()> {
+    let present: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let missing: Vec<&String> = columns.iter().filter(|c| !present.contains(c)).collect();
+    let foreign: Vec<&String> = present.iter().filter(|c| !columns.contains(c)).collect();
+    if missing.is_empty() && foreign.is_empty() {
+        return Ok(());
+    }
+    let list = |names: &[&String]| {
+        let shown: Vec<String> = names.iter().take(5).map(|n| format!("`{n}`")).collect();
+        let more = names.len().saturating_sub(5);
+        if more > 0 {
+            format!("{} and {more} more", shown.join(", "))
+        } else {
+            shown.join(", ")
+        }
+    };
+    let mut reasons = Vec::new();
+    if !missing.is_empty() {
+        reasons.push(format!("lacks {}", list(&missing)));
+    }
+    if !foreign.is_empty() {
+        reasons.push(format!("has {} that the model does not", list(&foreign)));
+    }
+    Err(Error::InputFile {
+        path: file.into(),
+        reason: format!(
+            "not the training rows of this model: the file {} (build it with `leadscore export-sql --training` from the same model)",
+            reasons.join(" and ")
+        ),
+    })
+}
+
+/// The column's values as text (`None` where empty).
+fn texts(
+    file: &str,
+    frame: &DataFrame,
+    name: &str,
+    problems: &mut Problems,
+) -> Result<Vec<Option<String>>> {
+    let column = frame.column(name)?;
+    if column.dtype() != &DataType::String {
+        problems.push(problem(
+            file,
+            None,
+            Some(name.into()),
+            format!("expected text, found {}", column.dtype()),
+        ));
+        return Ok(vec![None; frame.height()]);
+    }
+    Ok(column
+        .str()?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
+/// The column's values as whole numbers (`None` where empty).
+fn integers(
+    file: &str,
+    frame: &DataFrame,
+    name: &str,
+    problems: &mut Problems,
+) -> Result<Vec<Option<i64>>> {
+    let column = frame.column(name)?;
+    if column.dtype().is_integer() {
+        return Ok(column.cast(&DataType::Int64)?.i64()?.iter().collect());
+    }
+    parsed(file, frame, name, problems, "a whole number", |text| {
+        text.parse::<i64>().ok()
+    })
+}
+
+/// The column's values as true or false (`None` where empty): Boolean, or the text
+/// `true`/`false`, `t`/`f` (PostgreSQL's), `1`/`0`.
+fn booleans(
+    file: &str,
+    frame: &DataFrame,
+    name: &str,
+    problems: &mut Problems,
+) -> Result<Vec<Option<bool>>> {
+    let column = frame.column(name)?;
+    if column.dtype() == &DataType::Boolean {
+        return Ok(column.bool()?.iter().collect());
+    }
+    if column.dtype().is_integer() {
+        let column = column.cast(&DataType::Int64)?;
+        return Ok(column.i64()?.iter().map(|v| v.map(|v| v != 0)).collect());
+    }
+    parsed(
+        file,
+        frame,
+        name,
+        problems,
+        "true or false",
+        |text| match text.to_ascii_lowercase().as_str() {
+            "true" | "t" | "1" => Some(true),
+            "false" | "f" | "0" => Some(false),
+            _ => None,
+        },
+    )
+}
+
+/// A text column's values read by `parse`, a problem for each that does not read as
+/// `what`; any other type is one problem for the column.
+fn parsed<T: Clone>(
+    file: &str,
+    frame: &DataFrame,
+    name: &str,
+    problems: &mut Problems,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<Option<T>>> {
+    let column = frame.column(name)?;
+    if column.dtype() != &DataType::String {
+        problems.push(problem(
+            file,
+            None,
+            Some(name.into()),
+            format!("expected {what}, found {}", column.dtype()),
+        ));
+        return Ok(vec![None; frame.height()]);
+    }
+    Ok(column
+        .str()?
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+            let value = parse(text);
+            if value.is_none() {
+                problems.push(problem(
+                    file,
+                    Some(spreadsheet_row(i)),
+                    Some(name.into()),
+                    format!("{text:?} is not {what}"),
+                ));
+            }
+            value
+        })
+        .collect())
+}
+
+/// A feature column into `out`: numbers as doubles, empty (NULL) and NaN as missing
+/// (NaN); an infinity or a text that is no number is a problem.
+fn numbers(
+    file: &str,
+    frame: &DataFrame,
+    name: &str,
+    mut out: ndarray::ArrayViewMut1<f64>,
+    problems: &mut Problems,
+) -> Result<()> {
+    let column = frame.column(name)?;
+    let values: Vec<Option<f64>> = if column.dtype().is_primitive_numeric() {
+        column.cast(&DataType::Float64)?.f64()?.iter().collect()
+    } else {
+        parsed(file, frame, name, problems, "a number", |text| {
+            text.parse::<f64>().ok()
+        })?
+    };
+    for (i, (o, v)) in out.iter_mut().zip(values).enumerate() {
+        *o = v.unwrap_or(f64::NAN);
+        if o.is_infinite() {
+            problems.push(problem(
+                file,
+                Some(spreadsheet_row(i)),
+                Some(name.into()),
+                format!("{o} is not a feature value: features are finite or missing"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The one value a column holds on every row, or a problem.
+fn constant(file: &str, name: &str, values: &[Option<i64>], problems: &mut Problems) -> i64 {
+    let first = values.first().copied().flatten();
+    if let Some(i) = values.iter().position(|v| *v != first || v.is_none()) {
+        problems.push(problem(
+            file,
+            Some(spreadsheet_row(i)),
+            Some(name.into()),
+            "must hold the same time on every row (the query computes it once)".into(),
+        ));
+    }
+    first.unwrap_or_default()
+}
+
+/// Row indices in `train`'s order: parts in turn; `train` rows by lead then time,
+/// `holdout` rows by time then lead, `base` rows by lead. Leads compare as bytes,
+/// as `train` sorts them.
+fn canonical_order(parts: &[RowPart], lead: &[String], as_of: &[i64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let by_part = parts[a].cmp(&parts[b]);
+        let by_lead = || lead[a].as_bytes().cmp(lead[b].as_bytes());
+        let by_time = || as_of[a].cmp(&as_of[b]);
+        by_part.then_with(|| match parts[a] {
+            RowPart::Holdout => by_time().then_with(by_lead),
+            RowPart::Train | RowPart::Base => by_lead().then_with(by_time),
+        })
+    });
+    order
+}
+
+/// Refuses a (part, lead, time) that occurs twice: a row counted twice would weigh
+/// twice in the fit.
+fn check_unique(
+    file: &str,
+    order: &[usize],
+    parts: &[RowPart],
+    lead: &[String],
+    as_of: &[i64],
+) -> Result<()> {
+    let same =
+        |a: usize, b: usize| parts[a] == parts[b] && lead[a] == lead[b] && as_of[a] == as_of[b];
+    let mut problems = Problems::default();
+    for pair in order.windows(2) {
+        if same(pair[0], pair[1]) {
+            let later = pair[0].max(pair[1]);
+            problems.push(problem(
+                file,
+                Some(spreadsheet_row(later)),
+                Some(LEAD.into()),
+                format!(
+                    "lead {:?} at {} is already on row {}",
+                    lead[later],
+                    as_of[later],
+                    spreadsheet_row(pair[0].min(pair[1]))
+                ),
+            ));
+        }
+    }
+    problems.into_result()
+}
+
+/// "crc32:…" over the rows in order.
+fn fingerprint(rows: &TrainingRows) -> String {
+    let mut hasher = crc32fast::Hasher::new();
+    for i in 0..rows.part.len() {
+        hasher.update(&[rows.part[i] as u8]);
+        hasher.update(&(rows.lead_id[i].len() as u64).to_le_bytes());
+        hasher.update(rows.lead_id[i].as_bytes());
+        hasher.update(&rows.as_of[i].to_le_bytes());
+        hasher.update(&[rows.won[i].map_or(2, u8::from)]);
+        hasher.update(&rows.closed[i].unwrap_or(i64::MIN).to_le_bytes());
+    }
+    hasher.update(&rows.split.to_le_bytes());
+    hasher.update(&rows.every.to_le_bytes());
+    for column in rows.features.columns() {
+        for v in column {
+            hasher.update(&v.to_bits().to_le_bytes());
+        }
+    }
+    format!("crc32:{:08x}", hasher.finalize())
+}
