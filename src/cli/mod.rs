@@ -53,6 +53,10 @@ pub(crate) enum Command {
     /// A rule file (same TOML as --points) learned from the model, with a diff against the rules in use.
     SuggestPoints(suggest::SuggestArgs),
     /// Learn the predictive model from closed deals and write the model artifact.
+    #[command(
+        override_usage = "leadscore train [OPTIONS] --leads <F> --interactions <F> --outcomes <F> --out <MODEL>\n       \
+                          leadscore train [OPTIONS] --features <F> --model <MODEL> --out <MODEL>"
+    )]
     Train(train::TrainArgs),
     /// Check the three input tables as training would and print a data-quality summary.
     Validate(validate::ValidateArgs),

@@ -445,3 +445,140 @@ fn fingerprint(rows: &TrainingRows) -> String {
     }
     format!("crc32:{:08x}", hasher.finalize())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str =
+        "part,lead_id,as_of_us,won,closed_us,holdout_split_us,holdout_every_us,x,y";
+
+    fn columns() -> Vec<String> {
+        HEADER.split(',').map(str::to_string).collect()
+    }
+
+    /// Reads `lines` under [`HEADER`] as a CSV file.
+    fn read(lines: &[&str]) -> Result<TrainingRows> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.csv");
+        std::fs::write(&path, format!("{HEADER}\n{}\n", lines.join("\n"))).unwrap();
+        read_training_rows(&path, &columns())
+    }
+
+    #[test]
+    fn rows_come_back_in_trains_order_whatever_order_they_were_written_in() {
+        let lines = [
+            "base,b,900,,,500,10,1,",
+            "holdout,b,510,f,700,500,10,2.5,NaN",
+            "train,b,100,t,700,500,10,3,4",
+            "holdout,a,510,true,600,500,10,5,6",
+            "train,a,200,1,600,500,10,7,8",
+            "train,a,100,TRUE,600,500,10,9,10",
+            "holdout,a,500,true,600,500,10,11,12",
+            "base,a,900,,,500,10,13,14",
+        ];
+        let rows = read(&lines).unwrap();
+        let keys: Vec<(RowPart, &str, i64)> = (0..8)
+            .map(|i| (rows.part[i], rows.lead_id[i].as_str(), rows.as_of[i]))
+            .collect();
+        use RowPart::*;
+        assert_eq!(
+            keys,
+            [
+                (Train, "a", 100),
+                (Train, "a", 200),
+                (Train, "b", 100),
+                (Holdout, "a", 500),
+                (Holdout, "a", 510),
+                (Holdout, "b", 510),
+                (Base, "a", 900),
+                (Base, "b", 900),
+            ]
+        );
+        assert_eq!(rows.won[2], Some(true));
+        assert_eq!(rows.won[5], Some(false));
+        assert_eq!(rows.won[7], None);
+        assert_eq!((rows.split, rows.every), (500, 10));
+        assert_eq!(rows.features.column(0).to_vec()[..3], [9.0, 7.0, 3.0]);
+        // Empty and NaN are both missing.
+        assert!(rows.features[[5, 1]].is_nan() && rows.features[[7, 1]].is_nan());
+        let mut reversed = lines;
+        reversed.reverse();
+        assert_eq!(read(&reversed).unwrap().fingerprint, rows.fingerprint);
+        let mut changed = lines;
+        changed[0] = "base,b,900,,,500,10,1.5,";
+        assert_ne!(read(&changed).unwrap().fingerprint, rows.fingerprint);
+    }
+
+    #[test]
+    fn every_bad_cell_is_named_by_row_and_column() {
+        let error = read(&[
+            "train,a,100,t,600,500,10,1,2",
+            "nonsense,a,110,t,600,500,10,1,2",
+            "train,,120,t,600,500,10,1,2",
+            "train,a,130,maybe,600,500,10,1,2",
+            "train,a,600,t,600,500,10,1,2",
+            "holdout,a,510,t,,500,10,1,2",
+            "train,a,140,t,600,500,10,abc,2",
+            "train,a,150,t,600,500,10,1,inf",
+            "train,a,160,t,600,501,10,1,2",
+            "base,a,,,,500,10,1,2",
+        ])
+        .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        let text = error.to_string();
+        for expected in [
+            "row 3, column `part`: \"nonsense\" is not a part",
+            "row 4, column `lead_id`: empty",
+            "row 5, column `won`: \"maybe\" is not true or false",
+            "row 6, column `as_of_us`: 600 is not before the deal's close (600)",
+            "row 7, column `closed_us`: empty",
+            "row 8, column `x`: \"abc\" is not a number",
+            "row 9, column `y`: inf is not a feature value",
+            "row 10, column `holdout_split_us`: must hold the same time on every row",
+            "row 11, column `as_of_us`: empty",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected:?} missing from:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_row_given_twice_is_refused() {
+        let error = read(&[
+            "train,a,100,t,600,500,10,1,2",
+            "train,b,100,t,600,500,10,1,2",
+            "train,a,100,t,600,500,10,1,2",
+        ])
+        .unwrap_err();
+        assert!(error
+            .to_string()
+            .contains("row 4, column `lead_id`: lead \"a\" at 100 is already on row 2"));
+        // The same lead and time in two parts is two rows.
+        assert!(read(&[
+            "train,a,100,t,600,500,10,1,2",
+            "holdout,a,100,t,600,500,10,1,2",
+        ])
+        .is_ok());
+    }
+
+    #[test]
+    fn a_file_built_for_another_model_is_refused_by_its_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.csv");
+        std::fs::write(&path, format!("{HEADER},z\ntrain,a,1,t,5,3,1,1,2,3\n")).unwrap();
+        let mut expected = columns();
+        expected[7] = "w".into();
+        let error = read_training_rows(&path, &expected).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        let text = error.to_string();
+        assert!(text.contains("rows.csv"), "{text}");
+        assert!(text.contains("lacks `w`"), "{text}");
+        assert!(
+            text.contains("has `x`, `z` that the model does not"),
+            "{text}"
+        );
+    }
+}

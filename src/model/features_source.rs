@@ -207,3 +207,66 @@ impl TrainingSource for FeaturesSource<'_> {
         self.rows.fingerprint.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::select::L2Choice;
+    use crate::sql::score::tests::{make_hostile, trained, HOSTILE};
+    use crate::sql::tests::crm;
+    use crate::sql::training::tests::rows_from_duckdb;
+
+    /// Trains on a generated CRM, builds its training rows in DuckDB, writes them in
+    /// reverse order (an engine keeps no order) and trains on them: the model must be
+    /// `train`'s, bit for bit, but for the fingerprint of the data it read.
+    fn same_model_from_duckdb_rows(rule_features: bool, hostile: bool) {
+        let (_dir, mut tables) = crm(600);
+        if hostile {
+            make_hostile(&mut tables);
+        }
+        let model = trained(&tables, rule_features);
+        assert!(model.holdout_spec.is_some());
+        let rows = rows_from_duckdb(&model, &tables);
+        let mut reversed = rows.reverse();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut reversed)
+            .unwrap();
+        let (from_rows, _) = train_on_features(
+            &path,
+            &model,
+            &FitParams::default(),
+            TrainChoices::new(L2Choice::Auto),
+            &Progress::hidden(),
+        )
+        .unwrap();
+        assert_ne!(from_rows.data_fingerprint, model.data_fingerprint);
+        let from_rows = Model {
+            data_fingerprint: model.data_fingerprint.clone(),
+            ..from_rows
+        };
+        assert_eq!(from_rows.linear.weights, model.linear.weights);
+        assert_eq!(from_rows.linear.intercept, model.linear.intercept);
+        assert_eq!(from_rows.holdout, model.holdout);
+        assert_eq!(from_rows, model);
+        if hostile {
+            assert!(model.feature_names.iter().any(|n| n.contains(HOSTILE)));
+        }
+    }
+
+    #[test]
+    fn the_model_fitted_on_duckdbs_rows_is_trains() {
+        same_model_from_duckdb_rows(false, false);
+    }
+
+    #[test]
+    fn the_model_with_rule_features_fitted_on_duckdbs_rows_is_trains() {
+        same_model_from_duckdb_rows(true, false);
+    }
+
+    #[test]
+    fn hostile_names_and_values_reach_the_same_model() {
+        same_model_from_duckdb_rows(false, true);
+    }
+}

@@ -356,11 +356,11 @@ pub(crate) mod tests {
     }
 
     /// Names and values that would break or inject into a carelessly quoted query.
-    const HOSTILE: &str = "x'\"; DROP TABLE leads; --\\ `é`";
+    pub(crate) const HOSTILE: &str = "x'\"; DROP TABLE leads; --\\ `é`";
 
-    #[test]
-    fn hostile_names_and_values_neither_break_nor_change_the_query() {
-        let (_dir, mut tables) = crm(600);
+    /// Makes `tables` hostile: the `industry` column's name and every industry, event
+    /// type and detail end in [`HOSTILE`]. Returns the new column name.
+    pub(crate) fn make_hostile(tables: &mut crate::data::Tables) -> String {
         let industry = format!("industry{HOSTILE}");
         tables
             .leads
@@ -378,6 +378,13 @@ pub(crate) mod tests {
         tables.interactions.with_column(events).unwrap();
         let details = hostile_text(&tables.interactions, "detail");
         tables.interactions.with_column(details).unwrap();
+        industry
+    }
+
+    #[test]
+    fn hostile_names_and_values_neither_break_nor_change_the_query() {
+        let (_dir, mut tables) = crm(600);
+        let industry = make_hostile(&mut tables);
         let model = same_in_duckdb(&tables, false);
         assert!(model.feature_names.iter().any(|n| n.starts_with(&industry)));
         assert!(model.spec.event_types.iter().all(|e| e.ends_with(HOSTILE)));

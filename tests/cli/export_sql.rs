@@ -143,3 +143,135 @@ fn the_time_is_required_one_way_or_the_other() {
         .code(2)
         .stderr(predicates::str::contains("--as-of"));
 }
+
+/// Builds the training rows of `model` in DuckDB over the bundled data, as a warehouse
+/// job would, into `out` (CSV or Parquet by its extension).
+fn training_rows_in_duckdb(model: &std::path::Path, out: &std::path::Path) {
+    let sql = leadscore()
+        .args(["export-sql", "--dialect", "duckdb", "--training", "--model"])
+        .arg(model)
+        .output()
+        .unwrap();
+    assert!(
+        sql.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sql.stderr)
+    );
+    let script = r#"
+import sys, duckdb
+sql, out = sys.argv[1].rstrip().rstrip(';'), sys.argv[2]
+con = duckdb.connect()
+con.execute("SET TimeZone = 'UTC'")
+for table in ["leads", "interactions", "outcomes"]:
+    con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_csv('data/{table}.csv')")
+con.execute(f"COPY ({sql}) TO '{out}'")
+"#;
+    let ran = Process::new("python3")
+        .args(["-c", script, &String::from_utf8(sql.stdout).unwrap()])
+        .arg(out)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+}
+
+/// `inspect --json` of a model.
+fn inspected(model: &std::path::Path) -> serde_json::Value {
+    let out = leadscore()
+        .arg("inspect")
+        .arg(model)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn training_on_the_rows_duckdb_built_gives_trains_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = model(dir.path(), &[]);
+    let rows = dir.path().join("rows.csv");
+    training_rows_in_duckdb(&model, &rows);
+    let refit = dir.path().join("refit.bin");
+    leadscore()
+        .args(["train", "--features"])
+        .arg(&rows)
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(&refit)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("holdout"));
+    let (mut trained, mut refitted) = (inspected(&model), inspected(&refit));
+    assert_ne!(trained["data_fingerprint"], refitted["data_fingerprint"]);
+    for json in [&mut trained, &mut refitted] {
+        json.as_object_mut().unwrap().remove("data_fingerprint");
+    }
+    assert!(
+        trained["holdout_spec"].is_object(),
+        "data/ exercises the holdout's own features"
+    );
+    assert_eq!(
+        trained["linear"], refitted["linear"],
+        "the same coefficients"
+    );
+    assert_eq!(
+        trained, refitted,
+        "the same artifact but for the data fingerprint"
+    );
+}
+
+#[test]
+fn rows_built_for_another_model_or_an_output_over_them_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = model(dir.path(), &[]);
+    let rows = dir.path().join("rows.parquet");
+    training_rows_in_duckdb(&model, &rows);
+    let other = dir.path().join("other.bin");
+    leadscore()
+        .args(["train", "--leads", "data/leads.csv", "--interactions"])
+        .args(["data/interactions.csv", "--outcomes", "data/outcomes.csv"])
+        .args(["--points", "data/points.toml", "--out"])
+        .arg(&other)
+        .assert()
+        .success();
+    let refused = dir.path().join("refused.bin");
+    leadscore()
+        .args(["train", "--features"])
+        .arg(&rows)
+        .arg("--model")
+        .arg(&other)
+        .arg("--out")
+        .arg(&refused)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("rows.parquet"))
+        .stderr(predicates::str::contains(
+            "not the training rows of this model",
+        ));
+    assert!(!refused.exists());
+    let before = std::fs::read(&rows).unwrap();
+    leadscore()
+        .args(["train", "--features"])
+        .arg(&rows)
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(&rows)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--features"));
+    assert_eq!(std::fs::read(&rows).unwrap(), before);
+    leadscore()
+        .args(["train", "--features"])
+        .arg(&rows)
+        .args(["--model", "m.bin", "--snapshots", "3", "--out", "x.bin"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("cannot be used with"));
+}
