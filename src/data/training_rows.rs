@@ -85,20 +85,15 @@ pub(crate) fn read_training_rows(path: &Path, columns: &[String]) -> Result<Trai
     })?;
     check_columns(&file, &frame, columns)?;
     let mut problems = Problems::default();
+    let mut frame = frame;
     let n = frame.height();
-    let part = texts(&file, &frame, PART, &mut problems)?;
-    let lead = texts(&file, &frame, LEAD, &mut problems)?;
-    let as_of = integers(&file, &frame, AS_OF, &mut problems)?;
-    let won = booleans(&file, &frame, WON, &mut problems)?;
-    let closed = integers(&file, &frame, CLOSED, &mut problems)?;
-    let split = integers(&file, &frame, SPLIT, &mut problems)?;
-    let every = integers(&file, &frame, EVERY, &mut problems)?;
-    let feature_names = &columns[KEYS.len()..];
-    let mut features = Array2::<f64>::zeros((n, feature_names.len()).f());
-    for (j, name) in feature_names.iter().enumerate() {
-        numbers(&file, &frame, name, features.column_mut(j), &mut problems)?;
-    }
-    drop(frame);
+    let part = texts(&file, frame.column(PART)?, &mut problems)?;
+    let lead = texts(&file, frame.column(LEAD)?, &mut problems)?;
+    let as_of = integers(&file, frame.column(AS_OF)?, &mut problems)?;
+    let won = booleans(&file, frame.column(WON)?, &mut problems)?;
+    let closed = integers(&file, frame.column(CLOSED)?, &mut problems)?;
+    let split = integers(&file, frame.column(SPLIT)?, &mut problems)?;
+    let every = integers(&file, frame.column(EVERY)?, &mut problems)?;
     let mut at = |index: usize, column: &str, reason: String| {
         problems.push(problem(
             &file,
@@ -151,19 +146,31 @@ pub(crate) fn read_training_rows(path: &Path, columns: &[String]) -> Result<Trai
     }
     let split = constant(&file, SPLIT, &split, &mut problems);
     let every = constant(&file, EVERY, &every, &mut problems);
-    problems.into_result()?;
-    // Every check above passed, so no key is missing from here on.
+    let keys_valid = problems.is_empty();
     let lead: Vec<String> = lead.into_iter().map(Option::unwrap_or_default).collect();
     let as_of: Vec<i64> = as_of.into_iter().map(Option::unwrap_or_default).collect();
-    let order = canonical_order(&parts, &lead, &as_of);
-    check_unique(&file, &order, &parts, &lead, &as_of)?;
-    let mut ordered = Array2::<f64>::zeros(features.dim().f());
-    for (mut to, from) in ordered.columns_mut().into_iter().zip(features.columns()) {
-        for (t, &i) in to.iter_mut().zip(&order) {
-            *t = from[i];
+    // With every key readable the rows are put in order as the features are read;
+    // otherwise the features are still read, for their problems.
+    let order: Vec<usize> = if keys_valid {
+        canonical_order(&parts, &lead, &as_of)
+    } else {
+        (0..n).collect()
+    };
+    // Each feature column leaves the frame as it is read, so the file's numbers are
+    // held about once, not twice.
+    let feature_names = &columns[KEYS.len()..];
+    let mut features = Array2::<f64>::zeros((n, feature_names.len()).f());
+    for (j, name) in feature_names.iter().enumerate() {
+        let column = frame.drop_in_place(name)?;
+        let values = numbers(&file, &column, &mut problems)?;
+        drop(column);
+        for (out, &i) in features.column_mut(j).iter_mut().zip(&order) {
+            *out = values[i];
         }
     }
-    drop(features);
+    drop(frame);
+    problems.into_result()?;
+    check_unique(&file, &order, &parts, &lead, &as_of)?;
     let rows = TrainingRows {
         part: order.iter().map(|&i| parts[i]).collect(),
         lead_id: order.iter().map(|&i| lead[i].clone()).collect(),
@@ -172,7 +179,7 @@ pub(crate) fn read_training_rows(path: &Path, columns: &[String]) -> Result<Trai
         closed: order.iter().map(|&i| closed[i]).collect(),
         split,
         every,
-        features: ordered,
+        features,
         fingerprint: String::new(),
     };
     Ok(TrainingRows {
@@ -223,21 +230,15 @@ fn check_columns(file: &str, frame: &DataFrame, columns: &[String]) -> Result<()
 }
 
 /// The column's values as text (`None` where empty).
-fn texts(
-    file: &str,
-    frame: &DataFrame,
-    name: &str,
-    problems: &mut Problems,
-) -> Result<Vec<Option<String>>> {
-    let column = frame.column(name)?;
+fn texts(file: &str, column: &Column, problems: &mut Problems) -> Result<Vec<Option<String>>> {
     if column.dtype() != &DataType::String {
         problems.push(problem(
             file,
             None,
-            Some(name.into()),
+            Some(column.name().to_string()),
             format!("expected text, found {}", column.dtype()),
         ));
-        return Ok(vec![None; frame.height()]);
+        return Ok(vec![None; column.len()]);
     }
     Ok(column
         .str()?
@@ -247,30 +248,18 @@ fn texts(
 }
 
 /// The column's values as whole numbers (`None` where empty).
-fn integers(
-    file: &str,
-    frame: &DataFrame,
-    name: &str,
-    problems: &mut Problems,
-) -> Result<Vec<Option<i64>>> {
-    let column = frame.column(name)?;
+fn integers(file: &str, column: &Column, problems: &mut Problems) -> Result<Vec<Option<i64>>> {
     if column.dtype().is_integer() {
         return Ok(column.cast(&DataType::Int64)?.i64()?.iter().collect());
     }
-    parsed(file, frame, name, problems, "a whole number", |text| {
+    parsed(file, column, problems, "a whole number", |text| {
         text.parse::<i64>().ok()
     })
 }
 
 /// The column's values as true or false (`None` where empty): Boolean, or the text
 /// `true`/`false`, `t`/`f` (PostgreSQL's), `1`/`0`.
-fn booleans(
-    file: &str,
-    frame: &DataFrame,
-    name: &str,
-    problems: &mut Problems,
-) -> Result<Vec<Option<bool>>> {
-    let column = frame.column(name)?;
+fn booleans(file: &str, column: &Column, problems: &mut Problems) -> Result<Vec<Option<bool>>> {
     if column.dtype() == &DataType::Boolean {
         return Ok(column.bool()?.iter().collect());
     }
@@ -278,31 +267,25 @@ fn booleans(
         let column = column.cast(&DataType::Int64)?;
         return Ok(column.i64()?.iter().map(|v| v.map(|v| v != 0)).collect());
     }
-    parsed(
-        file,
-        frame,
-        name,
-        problems,
-        "true or false",
-        |text| match text.to_ascii_lowercase().as_str() {
+    parsed(file, column, problems, "true or false", |text| {
+        match text.to_ascii_lowercase().as_str() {
             "true" | "t" | "1" => Some(true),
             "false" | "f" | "0" => Some(false),
             _ => None,
-        },
-    )
+        }
+    })
 }
 
 /// A text column's values read by `parse`, a problem for each that does not read as
 /// `what`; any other type is one problem for the column.
 fn parsed<T: Clone>(
     file: &str,
-    frame: &DataFrame,
-    name: &str,
+    column: &Column,
     problems: &mut Problems,
     what: &str,
     parse: impl Fn(&str) -> Option<T>,
 ) -> Result<Vec<Option<T>>> {
-    let column = frame.column(name)?;
+    let name = column.name().as_str();
     if column.dtype() != &DataType::String {
         problems.push(problem(
             file,
@@ -310,7 +293,7 @@ fn parsed<T: Clone>(
             Some(name.into()),
             format!("expected {what}, found {}", column.dtype()),
         ));
-        return Ok(vec![None; frame.height()]);
+        return Ok(vec![None; column.len()]);
     }
     Ok(column
         .str()?
@@ -332,35 +315,30 @@ fn parsed<T: Clone>(
         .collect())
 }
 
-/// A feature column into `out`: numbers as doubles, empty (NULL) and NaN as missing
+/// A feature column's values: numbers as doubles, empty (NULL) and NaN as missing
 /// (NaN); an infinity or a text that is no number is a problem.
-fn numbers(
-    file: &str,
-    frame: &DataFrame,
-    name: &str,
-    mut out: ndarray::ArrayViewMut1<f64>,
-    problems: &mut Problems,
-) -> Result<()> {
-    let column = frame.column(name)?;
+fn numbers(file: &str, column: &Column, problems: &mut Problems) -> Result<Vec<f64>> {
     let values: Vec<Option<f64>> = if column.dtype().is_primitive_numeric() {
         column.cast(&DataType::Float64)?.f64()?.iter().collect()
     } else {
-        parsed(file, frame, name, problems, "a number", |text| {
+        parsed(file, column, problems, "a number", |text| {
             text.parse::<f64>().ok()
         })?
     };
-    for (i, (o, v)) in out.iter_mut().zip(values).enumerate() {
-        *o = v.unwrap_or(f64::NAN);
-        if o.is_infinite() {
+    let mut out = Vec::with_capacity(values.len());
+    for (i, v) in values.into_iter().enumerate() {
+        let v = v.unwrap_or(f64::NAN);
+        if v.is_infinite() {
             problems.push(problem(
                 file,
                 Some(spreadsheet_row(i)),
-                Some(name.into()),
-                format!("{o} is not a feature value: features are finite or missing"),
+                Some(column.name().to_string()),
+                format!("{v} is not a feature value: features are finite or missing"),
             ));
         }
+        out.push(v);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// The one value a column holds on every row, or a problem.
