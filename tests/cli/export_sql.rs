@@ -190,6 +190,22 @@ fn inspected(model: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `leadscore train --features ROWS --model MODEL --out OUT`.
+fn train_on_rows(
+    rows: &std::path::Path,
+    model: &std::path::Path,
+    out: &std::path::Path,
+) -> assert_cmd::assert::Assert {
+    leadscore()
+        .args(["train", "--features"])
+        .arg(rows)
+        .arg("--model")
+        .arg(model)
+        .arg("--out")
+        .arg(out)
+        .assert()
+}
+
 #[test]
 fn training_on_the_rows_duckdb_built_gives_trains_model() {
     let dir = tempfile::tempdir().unwrap();
@@ -197,14 +213,7 @@ fn training_on_the_rows_duckdb_built_gives_trains_model() {
     let rows = dir.path().join("rows.csv");
     training_rows_in_duckdb(&model, &rows);
     let refit = dir.path().join("refit.bin");
-    leadscore()
-        .args(["train", "--features"])
-        .arg(&rows)
-        .arg("--model")
-        .arg(&model)
-        .arg("--out")
-        .arg(&refit)
-        .assert()
+    train_on_rows(&rows, &model, &refit)
         .success()
         .stdout(predicates::str::contains("holdout"));
     let (mut trained, mut refitted) = (inspected(&model), inspected(&refit));
@@ -229,26 +238,14 @@ fn training_on_the_rows_duckdb_built_gives_trains_model() {
 #[test]
 fn rows_built_for_another_model_or_an_output_over_them_are_refused() {
     let dir = tempfile::tempdir().unwrap();
+    let other_dir = dir.path().join("other");
+    std::fs::create_dir(&other_dir).unwrap();
+    let other = model(&other_dir, &["--points", "data/points.toml"]);
     let model = model(dir.path(), &[]);
     let rows = dir.path().join("rows.parquet");
     training_rows_in_duckdb(&model, &rows);
-    let other = dir.path().join("other.bin");
-    leadscore()
-        .args(["train", "--leads", "data/leads.csv", "--interactions"])
-        .args(["data/interactions.csv", "--outcomes", "data/outcomes.csv"])
-        .args(["--points", "data/points.toml", "--out"])
-        .arg(&other)
-        .assert()
-        .success();
     let refused = dir.path().join("refused.bin");
-    leadscore()
-        .args(["train", "--features"])
-        .arg(&rows)
-        .arg("--model")
-        .arg(&other)
-        .arg("--out")
-        .arg(&refused)
-        .assert()
+    train_on_rows(&rows, &other, &refused)
         .code(2)
         .stderr(predicates::str::contains("rows.parquet"))
         .stderr(predicates::str::contains(
@@ -256,14 +253,7 @@ fn rows_built_for_another_model_or_an_output_over_them_are_refused() {
         ));
     assert!(!refused.exists());
     let before = std::fs::read(&rows).unwrap();
-    leadscore()
-        .args(["train", "--features"])
-        .arg(&rows)
-        .arg("--model")
-        .arg(&model)
-        .arg("--out")
-        .arg(&rows)
-        .assert()
+    train_on_rows(&rows, &model, &rows)
         .code(2)
         .stderr(predicates::str::contains("--features"));
     assert_eq!(std::fs::read(&rows).unwrap(), before);
