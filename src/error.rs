@@ -46,13 +46,17 @@ pub enum Error {
         /// Which of those, in words.
         reason: String,
     },
-    /// Another run holds the output directory's lock.
-    #[error("{}: another rescore run ({holder}) is using this output directory; try again when it has finished", path.display())]
+    /// Another run holds the directory's lock.
+    #[error("{}: another {job} ({holder}) is using this {place}; try again when it has finished", path.display())]
     Locked {
         /// The lock file.
         path: std::path::PathBuf,
         /// Who holds it.
         holder: String,
+        /// What runs once at a time there ("rescore run").
+        job: &'static str,
+        /// What the directory is ("output directory").
+        place: &'static str,
     },
     /// The run finished and wrote its outputs, but the lead base has drifted from the
     /// training data beyond the threshold and the user asked to fail on that.
@@ -62,6 +66,15 @@ pub enum Error {
         summary: std::path::PathBuf,
         /// The largest shifts, in words.
         worst: String,
+    },
+    /// A retrain ran and judged its candidate, and the model in use stays: an outcome a
+    /// scheduler tells apart from success and failure, not a fault.
+    #[error("kept {current}: {reason}")]
+    Kept {
+        /// The model in use, which stays.
+        current: String,
+        /// Why the candidate was not published.
+        reason: String,
     },
     /// Writing an output failed (disk full, permissions, ...): not the user's input.
     #[error("{}: {source}", path.display())]
@@ -87,6 +100,7 @@ impl Error {
             | Error::Artifact { .. } => 2,
             Error::Output { .. } | Error::Polars(_) | Error::Locked { .. } => 1,
             Error::Drift { .. } => 3,
+            Error::Kept { .. } => 4,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The `leadscore` binary: parse the command line, run the library, map errors to the
 //! contract's exit codes (2 bad input or usage, 1 anything else, 3 for a rescore that
-//! ran but found drift over its threshold with --fail-on-drift).
+//! ran but found drift over its threshold with --fail-on-drift, 4 for a retrain that
+//! ran and kept the model in use).
 
 use std::process::ExitCode;
 
@@ -19,6 +20,11 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e @ leadscore::error::Error::Kept { .. }) => {
+            // Not a fault: the retrain ran and the model in use stays.
+            println!("{e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code() as u8)

@@ -179,3 +179,23 @@ fn resolved(path: &Path) -> Option<std::path::PathBuf> {
     };
     Some(parent.canonicalize().ok()?.join(name))
 }
+/// Makes `link` a symbolic link to `target` in one rename, whatever was there.
+pub(crate) fn replace_link(link: &Path, target: &Path) -> Result<()> {
+    let name = link
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let temporary = link.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
+    std::os::unix::fs::symlink(target, &temporary).map_err(|e| Error::output(link, e))?;
+    std::fs::rename(&temporary, link).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        Error::output(link, e)
+    })
+}
+
+/// Best effort: flush a directory's entries to disk, so a rename survives a crash.
+pub(crate) fn sync_dir(dir: &Path) {
+    if let Ok(handle) = std::fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}

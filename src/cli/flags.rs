@@ -133,6 +133,8 @@ pub(crate) const FLAG_OF_SETTING: &[(&str, &str)] = &[
     ("FitParams.gradient_tolerance", "--gradient-tolerance"),
     ("FitParams.l2", "--l2"),
     ("FitParams.max_iterations", "--max-iterations"),
+    ("GateRule.draws", "--draws"),
+    ("GateRule.floor", "--floor"),
     ("GenerateParams.end", "--end"),
     ("GenerateParams.leads", "--leads"),
     ("GenerateParams.stale_close_days", "--stale-close-days"),
@@ -147,6 +149,7 @@ pub(crate) const FLAG_OF_SETTING: &[(&str, &str)] = &[
     ("RescoreOptions.change_threshold", "--change-threshold"),
     ("RescoreOptions.drift_threshold", "--drift-threshold"),
     ("RescoreOptions.partition_leads", "--partition-leads"),
+    ("rollback", "--rollback"),
 ];
 
 /// The error in the command line's terms: a library setting it names, as the setting at

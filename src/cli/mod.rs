@@ -9,8 +9,10 @@ pub(crate) mod flags;
 pub(crate) mod generate;
 pub(crate) mod history;
 pub(crate) mod inspect;
+pub(crate) mod models;
 pub(crate) mod points;
 pub(crate) mod rescore;
+pub(crate) mod retrain;
 pub(crate) mod score;
 pub(crate) mod suggest;
 pub(crate) mod train;
@@ -44,10 +46,14 @@ pub(crate) enum Command {
     Generate(generate::GenerateArgs),
     /// Show what is in a model artifact (format, fingerprint, features, coefficients, metrics).
     Inspect(inspect::InspectArgs),
+    /// The model registry's record of retrains (published, kept, refused) and rollbacks; --rollback puts back the previous model.
+    Models(models::ModelsArgs),
     /// Score every lead with the classic point model (rules in TOML), with tiers, grades and breakdowns.
     Points(points::PointsArgs),
     /// The scheduled job: current scores, score history, change list, drift check and run summary in a directory.
     Rescore(rescore::RescoreArgs),
+    /// The scheduled retrain: train a candidate, judge it against the model in use on the latest deals, publish it only if it is not worse (exit 0 published, 4 kept).
+    Retrain(retrain::RetrainArgs),
     /// Score every lead: rule points, tier, grade, predicted probability and reasons.
     Score(score::ScoreArgs),
     /// A rule file (same TOML as --points) learned from the model, with a diff against the rules in use.
@@ -71,8 +77,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::ExportSql(args) => export_sql::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Models(args) => models::run(args),
         Command::Points(args) => points::run(args),
         Command::Rescore(args) => rescore::run(args),
+        Command::Retrain(args) => retrain::run(args),
         Command::Score(args) => score::run(args),
         Command::SuggestPoints(args) => suggest::run(args),
         Command::Train(args) => train::run(args),

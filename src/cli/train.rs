@@ -12,7 +12,7 @@ use crate::data::history::{History, HistoryOptions};
 use crate::data::thousands;
 use crate::data::timestamp::format_timestamp;
 use crate::error::{Error, Result};
-use crate::features::cutoffs::CutoffParams;
+use crate::features::cutoffs::{CutoffParams, ValidCutoffParams};
 use crate::model::artifact::{encode, read_model};
 use crate::model::select::L2Choice;
 use crate::model::summary::summary;
@@ -56,6 +56,14 @@ pub(crate) struct TrainArgs {
     /// interactions before it (to keep later deals for `compare` or a backtest).
     #[arg(long, value_name = "T", value_parser = flags::time("--until"))]
     pub(crate) until: Option<i64>,
+    /// How training is cut and fitted.
+    #[command(flatten)]
+    pub(crate) settings: TrainSettings,
+}
+
+/// The training settings `train` and `retrain` share, as typed.
+#[derive(Debug, Args)]
+pub(crate) struct TrainSettings {
     /// Snapshots per closed lead while it was open, at lead ages 0, then
     /// --snapshot-every-days, doubling (1 = only at creation).
     #[arg(long, default_value_t = 8, value_name = "N")]
@@ -86,20 +94,41 @@ pub(crate) struct TrainArgs {
     pub(crate) max_training_rows: usize,
 }
 
+impl TrainSettings {
+    /// Where snapshots are cut, checked.
+    pub(crate) fn cutoffs(&self) -> Result<ValidCutoffParams> {
+        CutoffParams::default()
+            .max_snapshots(self.snapshots)
+            .every_days(self.snapshot_every_days)
+            .check()
+    }
+
+    /// The solver settings, checked (the L2 strength comes with the choices).
+    pub(crate) fn fit(&self) -> Result<FitParams> {
+        let fit = FitParams {
+            max_iterations: self.max_iterations,
+            gradient_tolerance: self.gradient_tolerance,
+            class_weight: self.class_weight.into(),
+            ..FitParams::default()
+        };
+        fit.check()?;
+        Ok(fit)
+    }
+
+    /// The L2 choice, rule features (when a rule file is given) and the row cap.
+    pub(crate) fn choices(&self, rule_features: bool) -> TrainChoices {
+        TrainChoices {
+            l2: self.l2,
+            rule_features,
+            max_training_rows: self.max_training_rows,
+        }
+    }
+}
+
 /// Runs the command: metrics on stdout, the artifact written atomically.
 pub(crate) fn run(args: TrainArgs) -> Result<()> {
-    let fit = FitParams {
-        max_iterations: args.max_iterations,
-        gradient_tolerance: args.gradient_tolerance,
-        class_weight: args.class_weight.into(),
-        ..FitParams::default()
-    };
-    fit.check()?;
-    let choices = TrainChoices {
-        l2: args.l2,
-        rule_features: args.points.is_some(),
-        max_training_rows: args.max_training_rows,
-    };
+    let fit = args.settings.fit()?;
+    let choices = args.settings.choices(args.points.is_some());
     let (Some(leads), Some(interactions), Some(outcomes)) =
         (&args.leads, &args.interactions, &args.outcomes)
     else {
@@ -113,16 +142,13 @@ pub(crate) fn run(args: TrainArgs) -> Result<()> {
     let mut inputs = history.flagged();
     inputs.extend(args.points.as_deref().map(|p| ("--points", p)));
     refuse_overwriting_inputs(&[("--out", &args.out)], &inputs)?;
-    let cutoffs = CutoffParams::default()
-        .max_snapshots(args.snapshots)
-        .every_days(args.snapshot_every_days)
-        .check()?;
+    let cutoffs = args.settings.cutoffs()?;
     let until = args.until;
     let rule_features = args.points.is_some();
     let history = History::load(
         &history.paths(),
         HistoryOptions {
-            load: args.unknown_leads.load_options(),
+            load: args.settings.unknown_leads.load_options(),
             until,
             // Rule features are computed from the interactions frame.
             keep_interactions: rule_features,

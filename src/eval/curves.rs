@@ -5,10 +5,10 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A figure and its 95% bootstrap interval.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     /// On all judged leads.
     pub value: f64,
@@ -63,14 +63,14 @@ pub struct Histogram {
 }
 
 /// Row indices by score, highest first, ties in input order.
-fn descending(scores: &[f64]) -> Vec<usize> {
+pub(super) fn descending(scores: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
     order
 }
 
 /// Groups of tied scores along `order`, as (start, end) ranges.
-fn tie_groups(scores: &[f64], order: &[usize]) -> Vec<(usize, usize)> {
+pub(super) fn tie_groups(scores: &[f64], order: &[usize]) -> Vec<(usize, usize)> {
     let mut groups = Vec::new();
     let mut start = 0;
     while start < order.len() {
@@ -263,7 +263,7 @@ pub(crate) fn bootstrap_auc(
 
 /// ROC AUC (ties count half) and average precision with each lead counted `weight`
 /// times, along a ranking computed once.
-fn weighted_aucs(
+pub(super) fn weighted_aucs(
     order: &[usize],
     groups: &[(usize, usize)],
     won: &[bool],
@@ -305,7 +305,7 @@ fn weighted_aucs(
     (pairs / (total_pos * total_neg), ap)
 }
 
-fn interval(value: f64, mut draws: Vec<f64>) -> Interval {
+pub(super) fn interval(value: f64, mut draws: Vec<f64>) -> Interval {
     if draws.is_empty() {
         return Interval {
             value,

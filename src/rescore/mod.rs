@@ -17,7 +17,6 @@
 //! current file happens to hold.
 
 pub(crate) mod base;
-pub(crate) mod lock;
 pub(crate) mod publish;
 
 use std::path::{Path, PathBuf};
@@ -30,13 +29,13 @@ use crate::data::columns::LEAD_ID;
 use crate::data::floats;
 use crate::data::timestamp::format_timestamp;
 use crate::error::{Error, Result};
+use crate::lock::{Job, RunLock};
 use crate::model::score::{outside_range_warnings, score_observations};
 use crate::model::Model;
 use crate::observations::observations_at;
 use crate::output::{write_bytes, write_table};
 use crate::progress::Progress;
 use base::{BaseInput, LeadBase};
-use lock::RunLock;
 use publish::RunFolder;
 
 /// Settings of one run.
@@ -178,7 +177,7 @@ pub fn rescore(
     let started = Instant::now();
     options.check()?;
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
-    let _lock = RunLock::acquire(dir)?;
+    let _lock = RunLock::acquire(dir, Job::Rescore)?;
     remove_leftovers(dir);
     let stamp = partition_name(options.as_of);
     // An as-of older than the latest run would replace today's scores with older ones

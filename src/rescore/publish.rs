@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::output::{replace_link, sync_dir};
 
 /// The files every published run holds.
 pub(crate) const PUBLISHED: [&str; 3] = ["scores.parquet", "changes.parquet", "summary.json"];
@@ -82,26 +83,5 @@ impl RunFolder {
             }
         }
         Ok(())
-    }
-}
-
-/// Makes `link` a symbolic link to `target` in one rename, whatever was there.
-fn replace_link(link: &Path, target: &Path) -> Result<()> {
-    let name = link
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let temporary = link.with_file_name(format!(".{name}.{}.partial", std::process::id()));
-    let _ = std::fs::remove_file(&temporary);
-    std::os::unix::fs::symlink(target, &temporary).map_err(|e| Error::output(link, e))?;
-    std::fs::rename(&temporary, link).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        Error::output(link, e)
-    })
-}
-
-/// Best effort: flush a directory's entries to disk, so a rename survives a crash.
-fn sync_dir(dir: &Path) {
-    if let Ok(handle) = std::fs::File::open(dir) {
-        let _ = handle.sync_all();
     }
 }

@@ -11,6 +11,7 @@ mod features;
 mod generate;
 mod learnable;
 mod points;
+mod registry;
 mod rescore;
 mod safety;
 mod snapshots;

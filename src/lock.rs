@@ -1,5 +1,6 @@
-//! One rescoring run per output directory at a time, held by the operating system: an
-//! exclusive advisory lock (`flock`) on `DIR/rescore.lock`. The kernel releases it when
+//! One run per directory at a time (a rescore per output directory, a retrain or
+//! rollback per model registry), held by the operating system: an exclusive advisory
+//! lock (`flock`) on a file in the directory. The kernel releases it when
 //! its process ends, however it ends (SIGKILL, a crash, a reboot), so there is no stale
 //! lock to recognise and nothing to take over: a run either holds the lock or is
 //! refused, and no run ever removes a file another live run holds. The file itself is
@@ -12,8 +13,33 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// File name of the lock inside the output directory.
-pub(crate) const LOCK_FILE: &str = "rescore.lock";
+/// A job that runs once per directory at a time: its lock file and how a refusal
+/// names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Job {
+    /// `rescore` on its output directory.
+    Rescore,
+    /// `retrain` or `models --rollback` on a registry.
+    Registry,
+}
+
+impl Job {
+    /// The lock's file name inside the directory.
+    pub(crate) fn file(self) -> &'static str {
+        match self {
+            Job::Rescore => "rescore.lock",
+            Job::Registry => "registry.lock",
+        }
+    }
+
+    /// (what holds the lock, what the directory is), in words.
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Job::Rescore => ("rescore run", "output directory"),
+            Job::Registry => ("retrain or rollback", "registry"),
+        }
+    }
+}
 
 /// Held for the run; the lock is released when this is dropped or the process ends.
 #[derive(Debug)]
@@ -22,9 +48,9 @@ pub(crate) struct RunLock {
 }
 
 impl RunLock {
-    /// Takes the lock of `dir`, or refuses (exit 1) while another process holds it.
-    pub(crate) fn acquire(dir: &Path) -> Result<RunLock> {
-        let path = dir.join(LOCK_FILE);
+    /// Takes `job`'s lock of `dir`, or refuses (exit 1) while another process holds it.
+    pub(crate) fn acquire(dir: &Path, job: Job) -> Result<RunLock> {
+        let path = dir.join(job.file());
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -35,10 +61,13 @@ impl RunLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
+                let (job, place) = job.words();
                 return Err(Error::Locked {
                     holder: holder(&path),
                     path,
-                })
+                    job,
+                    place,
+                });
             }
             Err(TryLockError::Error(e)) => return Err(Error::output(&path, e)),
         }
@@ -70,18 +99,21 @@ mod tests {
     fn a_holder_blocks_until_it_lets_go_and_a_leftover_file_is_no_lock() {
         let dir = tempfile::tempdir().unwrap();
         // A lock file left by a killed run holds a pid but no lock.
-        std::fs::write(dir.path().join(LOCK_FILE), "4194304999\n").unwrap();
-        let first = RunLock::acquire(dir.path()).unwrap();
-        match RunLock::acquire(dir.path()) {
+        std::fs::write(dir.path().join(Job::Rescore.file()), "4194304999\n").unwrap();
+        let first = RunLock::acquire(dir.path(), Job::Rescore).unwrap();
+        match RunLock::acquire(dir.path(), Job::Rescore) {
             Err(Error::Locked { holder, .. }) => {
                 assert_eq!(holder, format!("process {}", std::process::id()))
             }
             other => panic!("expected a refusal, got {other:?}"),
         }
         drop(first);
-        let again = RunLock::acquire(dir.path()).unwrap();
+        let again = RunLock::acquire(dir.path(), Job::Rescore).unwrap();
         drop(again);
-        assert!(dir.path().join(LOCK_FILE).exists(), "the lock file stays");
+        assert!(
+            dir.path().join(Job::Rescore.file()).exists(),
+            "the lock file stays"
+        );
     }
 
     #[test]
@@ -95,7 +127,7 @@ mod tests {
             for _ in 0..8 {
                 scope.spawn(|| {
                     for _ in 0..200 {
-                        if let Ok(lock) = RunLock::acquire(dir.path()) {
+                        if let Ok(lock) = RunLock::acquire(dir.path(), Job::Rescore) {
                             let now = holders.fetch_add(1, Ordering::SeqCst) + 1;
                             most.fetch_max(now, Ordering::SeqCst);
                             taken.fetch_add(1, Ordering::SeqCst);
