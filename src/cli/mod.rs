@@ -15,6 +15,7 @@ pub(crate) mod rescore;
 pub(crate) mod retrain;
 pub(crate) mod score;
 pub(crate) mod suggest;
+pub(crate) mod trail;
 pub(crate) mod train;
 pub(crate) mod validate;
 
@@ -44,6 +45,8 @@ pub(crate) enum Command {
     ExportSql(export_sql::ExportSqlArgs),
     /// Write a realistic synthetic CRM (leads, interactions, outcomes, truth) to a directory.
     Generate(generate::GenerateArgs),
+    /// One lead's path through the rescore history and why it moved (rules and reasons that came and went), or every lead's as a table.
+    History(trail::HistoryArgs),
     /// Show what is in a model artifact (format, fingerprint, features, coefficients, metrics).
     Inspect(inspect::InspectArgs),
     /// The model registry's record of retrains (published, kept, refused) and rollbacks; --rollback puts back the previous model.
@@ -76,6 +79,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::ExportSql(args) => export_sql::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::History(args) => trail::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Models(args) => models::run(args),
         Command::Points(args) => points::run(args),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::history::ModelFile;
+use crate::registry::Registry;
 
 use crate::cli::flags::{self, UnknownLeadsFlag};
 
@@ -20,9 +20,13 @@ use crate::rescore::{refuse_inputs_in_history, rescore, RescoreOptions};
 /// Flags of `leadscore rescore`, as typed.
 #[derive(Debug, Args)]
 pub(crate) struct RescoreArgs {
-    /// `--model`.
-    #[command(flatten)]
-    pub(crate) model: ModelFile,
+    /// The model artifact written by `leadscore train`.
+    #[arg(long, value_name = "MODEL", required_unless_present = "registry")]
+    pub(crate) model: Option<PathBuf>,
+    /// Instead of --model: the model in use in this registry (`retrain --registry`),
+    /// named in the summary by its file in the registry.
+    #[arg(long, value_name = "DIR", conflicts_with = "model")]
+    pub(crate) registry: Option<PathBuf>,
     /// Leads table (.csv or .parquet).
     #[arg(long, value_name = "F")]
     pub(crate) leads: PathBuf,
@@ -65,8 +69,29 @@ pub(crate) fn run(args: RescoreArgs) -> Result<()> {
         .iter()
         .map(|name| args.out.join(name))
         .collect();
+    let (model_path, model_version) = match (&args.model, &args.registry) {
+        (Some(path), _) => (
+            path.clone(),
+            path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        ),
+        (None, Some(dir)) => {
+            let registry = Registry::open(dir)?;
+            let Some(version) = registry.current() else {
+                return Err(Error::setting(
+                    "--registry",
+                    format!(
+                        "{} has no model in use yet: run `leadscore retrain --registry` first",
+                        dir.display()
+                    ),
+                ));
+            };
+            (dir.join(&version), Some(version))
+        }
+        // clap requires one of the two.
+        (None, None) => return Err(Error::setting("--model", "give --model or --registry")),
+    };
     let inputs = vec![
-        ("--model", args.model.path.as_path()),
+        ("--model", model_path.as_path()),
         ("--leads", args.leads.as_path()),
         ("--interactions", args.interactions.as_path()),
     ];
@@ -85,10 +110,11 @@ pub(crate) fn run(args: RescoreArgs) -> Result<()> {
         drift_threshold: args.drift_threshold,
         partition_leads: args.partition_leads,
         backfill: args.backfill,
+        model_version,
     };
     // Checked here too, so that a bad setting is named before the model is read.
     options.check()?;
-    let model = read_model(&args.model.path)?;
+    let model = read_model(&model_path)?;
     let input = BaseInput {
         leads: args.leads,
         interactions: args.interactions,

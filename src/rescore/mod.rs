@@ -18,6 +18,7 @@
 
 pub(crate) mod base;
 pub(crate) mod publish;
+pub mod trail;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,12 +28,12 @@ use serde::Serialize;
 
 use crate::data::columns::LEAD_ID;
 use crate::data::floats;
-use crate::data::timestamp::format_timestamp;
+use crate::data::timestamp::{format_timestamp, MICROS_PER_DAY};
 use crate::error::{Error, Result};
 use crate::lock::{Job, RunLock};
 use crate::model::score::{outside_range_warnings, score_observations};
 use crate::model::Model;
-use crate::observations::observations_at;
+use crate::observations::{observations_at, OBS};
 use crate::output::{write_bytes, write_table};
 use crate::progress::Progress;
 use base::{BaseInput, LeadBase};
@@ -53,6 +54,9 @@ pub struct RescoreOptions {
     /// Allow an as-of older than the latest run in the history: the run then adds its
     /// history partition only and leaves the current files alone.
     pub backfill: bool,
+    /// The model's name: its path in its registry (`models/….bin`), or its file name.
+    /// The summary and every history row name it (its fingerprint when `None`).
+    pub model_version: Option<String>,
 }
 
 impl RescoreOptions {
@@ -110,6 +114,8 @@ pub struct RunSummary {
     pub leadscore_version: String,
     /// The model's training-data fingerprint.
     pub model_fingerprint: String,
+    /// The model's name: its path in its registry, or its file name.
+    pub model_version: Option<String>,
     /// The as-of time scored.
     pub as_of: String,
     /// Leads read.
@@ -127,6 +133,10 @@ pub struct RunSummary {
     pub changed: usize,
     /// The earlier run the changes are against, if any.
     pub previous_run: Option<String>,
+    /// The latest run at least 7 days older, which the `_7d` trend columns are against.
+    pub run_7_days_before: Option<String>,
+    /// The latest run at least 30 days older, for the `_30d` trend columns.
+    pub run_30_days_before: Option<String>,
     /// Wall time of the run in seconds.
     pub duration_seconds: f64,
     /// Drift against the training data.
@@ -200,7 +210,15 @@ pub fn rescore(
     let base = LeadBase::open(input, options.partition_leads, dir, progress)?;
     on_read(&base);
 
-    let (mut table, drift) = score_in_partitions(model, &base, options, progress)?;
+    let (table, drift) = score_in_partitions(model, &base, options, progress)?;
+    let version = options
+        .model_version
+        .clone()
+        .unwrap_or_else(|| model.data_fingerprint.clone());
+    let mut table = table
+        .lazy()
+        .with_column(lit(version).alias(MODEL))
+        .collect()?;
     let probability = floats(&table, "probability")?;
 
     let previous = previous_run(dir, &stamp)?;
@@ -216,9 +234,19 @@ pub fn rescore(
         &dir.join("history").join(&stamp).join("scores.parquet"),
         "rescore.dir",
     )?;
+    let week_before = run_at_or_before(dir, options.as_of - 7 * MICROS_PER_DAY)?;
+    let month_before = run_at_or_before(dir, options.as_of - 30 * MICROS_PER_DAY)?;
     let folder = if backfilling {
         None
     } else {
+        let mut table = with_trends(
+            &table,
+            [
+                (previous.as_ref().map(|(_, p)| p.as_path()), ""),
+                (week_before.as_ref().map(|(_, p)| p.as_path()), "_7d"),
+                (month_before.as_ref().map(|(_, p)| p.as_path()), "_30d"),
+            ],
+        )?;
         let folder = RunFolder::begin(dir, &stamp)?;
         write_table(
             &mut changes,
@@ -247,6 +275,7 @@ pub fn rescore(
         run: folder.as_ref().map(|f| f.name().to_string()),
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
         model_fingerprint: model.data_fingerprint.clone(),
+        model_version: options.model_version.clone(),
         as_of: format_timestamp(options.as_of),
         leads_read: base.leads.height(),
         interactions_read: base.interactions_read,
@@ -255,6 +284,8 @@ pub fn rescore(
         scored: table.height(),
         changed: changes.height(),
         previous_run: previous.map(|(name, _)| name),
+        run_7_days_before: week_before.map(|(name, _)| name),
+        run_30_days_before: month_before.map(|(name, _)| name),
         duration_seconds: started.elapsed().as_secs_f64(),
         drift,
         warnings,
@@ -344,6 +375,72 @@ fn previous_run(dir: &Path, stamp: &str) -> Result<Option<(String, PathBuf)>> {
         let path = history.join(&name).join("scores.parquet");
         (name, path)
     }))
+}
+
+/// The latest history partition as of `at` or before, with its scores file.
+fn run_at_or_before(dir: &Path, at: i64) -> Result<Option<(String, PathBuf)>> {
+    // Partition names sort as their times do; a name just past `at` bounds them.
+    let bound = partition_name(at.saturating_add(1));
+    previous_run(dir, &bound)
+}
+
+/// The current scores with each lead's movement against earlier runs: for each
+/// `(scores file, suffix)`, `probability_change{suffix}`, `points_change{suffix}` and the
+/// tier then (`previous_tier` for the previous run, `tier{suffix}_ago` for the others);
+/// null where there was no such run or the lead was not in it.
+fn with_trends(table: &DataFrame, against: [(Option<&Path>, &str); 3]) -> Result<DataFrame> {
+    let mut trended = table.clone().lazy();
+    for (path, suffix) in against {
+        let tier_then = if suffix.is_empty() {
+            "previous_tier".to_string()
+        } else {
+            format!("tier{suffix}_ago")
+        };
+        let then = match path {
+            Some(path) => {
+                let file = std::fs::File::open(path).map_err(|e| Error::InputFile {
+                    path: path.to_path_buf(),
+                    reason: format!("cannot read an earlier run's scores: {e}"),
+                })?;
+                ParquetReader::new(file).finish()?.lazy().select([
+                    col(LEAD_ID),
+                    col("probability").alias("__probability_then"),
+                    col("points").alias("__points_then"),
+                    col("tier").alias(tier_then.as_str()),
+                ])
+            }
+            None => df!(
+                LEAD_ID => Vec::<String>::new(),
+                "__probability_then" => Vec::<f64>::new(),
+                "__points_then" => Vec::<f64>::new(),
+                tier_then.as_str() => Vec::<String>::new(),
+            )?
+            .lazy(),
+        };
+        trended = trended
+            .join(
+                then,
+                [col(LEAD_ID)],
+                [col(LEAD_ID)],
+                JoinArgs {
+                    maintain_order: MaintainOrderJoin::Left,
+                    ..JoinArgs::new(JoinType::Left)
+                },
+            )
+            .with_columns([
+                (col("probability") - col("__probability_then"))
+                    .alias(format!("probability_change{suffix}")),
+                (col("points").cast(DataType::Float64)
+                    - col("__points_then").cast(DataType::Float64))
+                .alias(format!("points_change{suffix}")),
+            ])
+            .drop(by_name(
+                ["__probability_then", "__points_then"],
+                true,
+                false,
+            ));
+    }
+    Ok(trended.collect()?)
 }
 
 /// Leads that are new, changed tier, or moved in probability by more than `threshold`.
@@ -436,7 +533,7 @@ fn score_in_partitions(
     for p in 0..base.partitions() {
         let (leads, interactions) = base.partition(p)?;
         let observations = observations_at(&leads, options.as_of)?;
-        let scored = score_observations(model, &leads, &interactions, &observations, false)?;
+        let scored = score_observations(model, &leads, &interactions, &observations, true)?;
         drop(interactions);
         for ((column, bins), counted) in scored
             .features
@@ -452,7 +549,7 @@ fn score_in_partitions(
         for (total, rows) in counts.outside_range.iter_mut().zip(&scored.outside_range) {
             *total += rows;
         }
-        parts.push(scored.table);
+        parts.push(with_rules(scored.table, scored.breakdown.as_ref())?);
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -464,6 +561,62 @@ fn score_in_partitions(
     table.rechunk_mut_par();
     Ok((table, counts))
 }
+
+/// `table` with, per lead, the rules that gave it points and how many (`rules`,
+/// `rule_points`, lists in the rule file's order), from the breakdown of its
+/// observations (one per row, in order): what `history` compares between runs.
+fn with_rules(mut table: DataFrame, breakdown: Option<&DataFrame>) -> Result<DataFrame> {
+    let n = table.height();
+    let mut names: Vec<Vec<&str>> = vec![Vec::new(); n];
+    let mut points: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let columns = breakdown
+        .filter(|b| b.width() > 0)
+        .map(|b| -> Result<_> {
+            Ok((
+                b.column(OBS)?.cast(&DataType::UInt64)?,
+                b.column("rule")?.clone(),
+                b.column("points")?.cast(&DataType::Float64)?,
+            ))
+        })
+        .transpose()?;
+    if let Some((obs, rule, given)) = &columns {
+        for ((o, r), p) in obs
+            .u64()?
+            .iter()
+            .zip(rule.str()?.iter())
+            .zip(given.f64()?.iter())
+        {
+            if let (Some(o), Some(r)) = (o, r) {
+                if let Some(row) = usize::try_from(o).ok().filter(|&row| row < n) {
+                    names[row].push(r);
+                    points[row].push(p.unwrap_or(0.0));
+                }
+            }
+        }
+    }
+    let values: usize = names.iter().map(Vec::len).sum();
+    let mut rules = ListStringChunkedBuilder::new(RULES.into(), n, values);
+    let mut rule_points = ListPrimitiveChunkedBuilder::<Float64Type>::new(
+        RULE_POINTS.into(),
+        n,
+        values,
+        DataType::Float64,
+    );
+    for (names, points) in names.iter().zip(&points) {
+        rules.append_values_iter(names.iter().copied());
+        rule_points.append_slice(points);
+    }
+    table.with_column(rules.finish().into_column())?;
+    table.with_column(rule_points.finish().into_column())?;
+    Ok(table)
+}
+
+/// The rules that gave a lead points in a run, and how many (lists, aligned).
+pub(crate) const RULES: &str = "rules";
+/// See [`RULES`].
+pub(crate) const RULE_POINTS: &str = "rule_points";
+/// The model a run scored with: its registry name or file name.
+pub(crate) const MODEL: &str = "model";
 
 /// Feature bin counts over the whole scored base.
 struct DriftCounts {

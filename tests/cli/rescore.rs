@@ -505,3 +505,159 @@ fn parquet_interactions_are_read_in_parts_csv_whole_with_the_same_scores_and_che
     )));
     assert_nothing_written(&strict);
 }
+
+/// Rescoring hand-made leads with `model` as of `as_of` into `out`.
+fn rescore_fixture(model: &Path, fixture: &Path, as_of: &str, out: &Path) {
+    leadscore()
+        .arg("rescore")
+        .arg("--model")
+        .arg(model)
+        .arg("--leads")
+        .arg(fixture.join("leads.csv"))
+        .arg("--interactions")
+        .arg(fixture.join("interactions.csv"))
+        .args(["--as-of", as_of, "--out"])
+        .arg(out)
+        .assert()
+        .success();
+}
+
+/// The built-in rules by hand: base 100; Software +15; owner (a decision maker) +20;
+/// a demo request +25 within 60 days; no activity for 60 days -10. Lead A asked for a
+/// demo on New Year's Day: 160 (sales_ready) on 10 January; by 5 March the demo has
+/// expired and A has been quiet for 63 days: 125 (warm). Lead B did nothing: 135 (hot)
+/// until 60 days after its creation, then 125.
+#[test]
+fn trends_and_the_history_say_why_a_lead_moved() {
+    let base = trained();
+    let fixture = base.out.with_file_name("fixture");
+    std::fs::create_dir_all(&fixture).unwrap();
+    std::fs::write(
+        fixture.join("leads.csv"),
+        "lead_id,created_at,industry,seniority,job_title,country\n\
+         A,2025-12-01,Software,owner,,\n\
+         B,2025-12-20,Software,owner,,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        fixture.join("interactions.csv"),
+        "lead_id,occurred_at,event_type,detail\nA,2026-01-01,demo_request,\n",
+    )
+    .unwrap();
+    // The same model under a second name: the runs tell which one scored.
+    let other = base.out.with_file_name("other.model");
+    std::fs::copy(&base.model, &other).unwrap();
+    rescore_fixture(&base.model, &fixture, "2026-01-10", &base.out);
+    rescore_fixture(&base.model, &fixture, "2026-03-05", &base.out);
+    rescore_fixture(&other, &fixture, "2026-03-10", &base.out);
+
+    let scores = read_parquet(&base.out.join("scores.parquet"));
+    let row = |lead: &str| -> Vec<String> {
+        let at = (0..scores.height())
+            .find(|&i| scores.column("lead_id").unwrap().str().unwrap().get(i) == Some(lead))
+            .unwrap();
+        [
+            "points",
+            "tier",
+            "points_change",
+            "previous_tier",
+            "points_change_7d",
+            "tier_7d_ago",
+            "points_change_30d",
+            "tier_30d_ago",
+            "model",
+        ]
+        .iter()
+        .map(|c| scores.column(c).unwrap().get(at).unwrap().to_string())
+        .collect()
+    };
+    // Against the previous run (5 March), the latest at least 7 days older (10 January)
+    // and the latest at least 30 days older (10 January).
+    assert_eq!(
+        row("A"),
+        [
+            "125.0",
+            "\"warm\"",
+            "0.0",
+            "\"warm\"",
+            "-35.0",
+            "\"sales_ready\"",
+            "-35.0",
+            "\"sales_ready\"",
+            "\"other.model\""
+        ]
+    );
+    assert_eq!(
+        row("B"),
+        [
+            "125.0",
+            "\"warm\"",
+            "0.0",
+            "\"warm\"",
+            "-10.0",
+            "\"hot\"",
+            "-10.0",
+            "\"hot\"",
+            "\"other.model\""
+        ]
+    );
+    let summary = summary(&base.out);
+    assert_eq!(summary["model_version"], "other.model");
+    assert_eq!(summary["run_7_days_before"], "as_of=2026-01-10T00-00-00Z");
+
+    let history = leadscore()
+        .args(["history", "--lead", "A", "--rescore-dir"])
+        .arg(&base.out)
+        .output()
+        .unwrap();
+    assert!(history.status.success());
+    let text = String::from_utf8(history.stdout).unwrap();
+    for expected in [
+        "lead A: 3 run(s) from 2026-01-10T00:00:00Z to 2026-03-10T00:00:00Z",
+        "2026-01-10T00:00:00Z → 2026-03-05T00:00:00Z: points 160.0 → 125.0 (-35.0), tier sales_ready → warm",
+        "  rules that stopped giving points: Demo request (+25.0)\n",
+        "  rules that started giving points: No recent activity (-10.0)\n",
+        "2026-03-05T00:00:00Z → 2026-03-10T00:00:00Z: points 125.0 → 125.0 (+0.0), tier warm (unchanged)",
+        "  model: m.model → other.model\n",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+    // Since 5 March only: two runs, one step.
+    leadscore()
+        .args([
+            "history",
+            "--lead",
+            "A",
+            "--since",
+            "2026-03-01",
+            "--rescore-dir",
+        ])
+        .arg(&base.out)
+        .assert()
+        .success()
+        .stdout(contains("lead A: 2 run(s)"));
+    leadscore()
+        .args(["history", "--lead", "nobody", "--rescore-dir"])
+        .arg(&base.out)
+        .assert()
+        .code(2)
+        .stderr(contains("\"nobody\" is in no run"));
+
+    // Every lead as a table for dashboards.
+    let table = base.out.with_file_name("history.csv");
+    leadscore()
+        .args(["history", "--rescore-dir"])
+        .arg(&base.out)
+        .arg("--out")
+        .arg(&table)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&table).unwrap();
+    assert_eq!(text.lines().count(), 1 + 2 * 3);
+    let b_step = text
+        .lines()
+        .find(|l| l.starts_with("B,2026-03-05"))
+        .unwrap();
+    assert!(b_step.contains(",-10.0,"), "{b_step}");
+    assert!(b_step.contains("No recent activity (-10.0)"), "{b_step}");
+}

@@ -7,15 +7,18 @@ use std::path::{Path, PathBuf};
 
 use crate::util::leadscore;
 
-const COMMANDS: [&str; 12] = [
+const COMMANDS: [&str; 15] = [
     "backtest",
     "bench",
     "compare",
     "export-sql",
     "generate",
+    "history",
     "inspect",
+    "models",
     "points",
     "rescore",
+    "retrain",
     "score",
     "suggest-points",
     "train",
@@ -36,7 +39,18 @@ fn bundled(name: &str) -> PathBuf {
 
 #[test]
 fn every_help_text() {
-    insta::assert_snapshot!("help", stdout(leadscore().arg("--help")));
+    let top = stdout(leadscore().arg("--help"));
+    // Every command the binary lists has its help snapshot here.
+    let listed: Vec<&str> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert_eq!(listed, COMMANDS, "a command without a help snapshot");
+    insta::assert_snapshot!("help", top);
     for command in COMMANDS {
         let help = stdout(leadscore().args([command, "--help"]));
         insta::assert_snapshot!(format!("help_{command}"), help);
