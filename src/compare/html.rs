@@ -364,6 +364,27 @@ mod tests {
                 agrees: false,
                 verdict: "wishful".to_owned(),
             }],
+            never_closed: NeverClosed {
+                leads: 50,
+                never_closed: 20,
+                judged: GroupScores {
+                    rows: 30,
+                    leads: 25,
+                    median_probability: 0.3,
+                    median_points: 130.0,
+                    action_share: 0.2,
+                },
+                open: GroupScores {
+                    rows: 12,
+                    leads: 8,
+                    median_probability: 0.1,
+                    median_points: 110.0,
+                    action_share: 0.0,
+                },
+                sampled: false,
+                probability_tenths: vec![[0.1, 0.2]; 10],
+                sentence: "20 of the 50 leads never closed <&>.".to_owned(),
+            },
         }
     }
 
@@ -381,6 +402,8 @@ mod tests {
         assert!(html.contains("&lt;script src=x&gt;"));
         assert!(html.contains("L-&lt;b&gt;7&lt;/b&gt;"));
         assert!(html.contains("A &amp; B"));
+        assert!(html.contains("What this comparison cannot see"));
+        assert!(html.contains("never closed &lt;&amp;&gt;."));
         let without_svg_namespace = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
         assert!(!without_svg_namespace.contains("http://"));
         assert!(!without_svg_namespace.contains("https://"));

@@ -14,12 +14,46 @@ pub fn render(c: &Comparison) -> String {
     md
 }
 
-/// What a terminal shows: the headline figures and the periods, a dozen lines.
+/// What a terminal shows: the headline figures, the periods and what the comparison
+/// cannot see, a dozen lines.
 pub fn summary(c: &Comparison) -> String {
     let mut md = String::new();
     headline(&mut md, c);
     periods(&mut md, c);
+    let _ = writeln!(md, "\n{}", c.never_closed.sentence);
     md
+}
+
+/// The leads that never closed beside the judged ones.
+fn never_closed(md: &mut String, c: &Comparison) {
+    let n = &c.never_closed;
+    let _ = writeln!(
+        md,
+        "\n## What this comparison cannot see\n\n{}\n",
+        n.sentence
+    );
+    table(
+        md,
+        "| | leads | (date, lead) pairs | median probability | median points | in the action tier |",
+        "|---|---:|---:|---:|---:|---:|",
+        [("judged (closed later)", &n.judged), ("never closed", &n.open)].map(|(name, g)| {
+            vec![
+                name.to_string(),
+                g.leads.to_string(),
+                g.rows.to_string(),
+                num(g.median_probability, 3),
+                num(g.median_points, 1),
+                pct(g.action_share),
+            ]
+        }),
+    );
+    if n.sampled {
+        let _ = writeln!(
+            md,
+            "\n(The never-closed pairs are an even spread of {}.)",
+            n.open.rows
+        );
+    }
 }
 
 /// Title, what was judged, the business answer and the headline metrics.
@@ -63,6 +97,7 @@ fn headline(md: &mut String, c: &Comparison) {
 
 /// Everything below the headline.
 fn rest(md: &mut String, c: &Comparison) {
+    never_closed(md, c);
     let _ = writeln!(md, "\n## Gains by decile (highest scores first)\n");
     table(
         md,

@@ -10,6 +10,7 @@ mod charts;
 mod format;
 pub mod html;
 pub mod markdown;
+mod never_closed;
 pub mod report;
 
 use polars::prelude::*;
@@ -116,7 +117,7 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
     }
     let stages = options
         .progress
-        .bar(2, "compare: scoring the open leads at each date");
+        .bar(3, "compare: scoring the open leads at each date");
     let scored_all = open.scored(model, tables, true)?;
     stages.set_message("compare: bootstrap intervals and the rule audit");
     stages.inc(1);
@@ -165,6 +166,9 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
         .zip(&in_headline)
         .filter(|(&d, &h)| h && d < model.data_as_of)
         .count();
+    stages.set_message("compare: the leads that never closed");
+    let never_closed =
+        never_closed::never_closed(model, tables, &dates, (&scored, &probability, &points))?;
     stages.finish_and_clear();
     Ok(Comparison {
         leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -214,6 +218,7 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
         },
         periods: periods(split, as_of_all, &points_all, &probability_all, won_all),
         rule_checks: rule_checks(breakdown.as_ref(), &won)?,
+        never_closed,
     })
 }
 

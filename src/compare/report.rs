@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+pub use super::never_closed::{GroupScores, NeverClosed};
 pub use crate::eval::curves::{CalibrationBin, GainRow, Histogram, Interval};
 
 /// The rule model and the predictive model judged on the same closed leads.
@@ -44,6 +45,9 @@ pub struct Comparison {
     pub periods: Vec<Period>,
     /// Each rule of the rule file checked against history.
     pub rule_checks: Vec<RuleCheck>,
+    /// What the comparison cannot see: the leads that never closed, scored at the same
+    /// dates beside the judged ones.
+    pub never_closed: NeverClosed,
 }
 
 /// One rule of the rule file against history: does the data agree with its sign?
