@@ -93,15 +93,32 @@ pub fn retrain(
         registry.append(&entry)?;
         return Ok((RetrainOutcome::Kept(entry), warnings));
     }
-    let history = history.ok_or_else(|| Error::setting("retrain", "no history to refit"))?;
-    let (model, fit_warnings) = train_model(
-        history,
-        points,
-        &request.cutoffs,
-        &request.fit,
-        request.choices,
-        progress,
-    )?;
+    // The candidate passed; it is refitted on every deal. Should that fail, the line
+    // says so and the model in use stays.
+    let refit = history
+        .ok_or_else(|| Error::setting("retrain", "no history to refit"))
+        .and_then(|history| {
+            train_model(
+                history,
+                points,
+                &request.cutoffs,
+                &request.fit,
+                request.choices,
+                progress,
+            )
+        });
+    let (model, fit_warnings) = match refit {
+        Ok(fitted) => fitted,
+        Err(error) => {
+            entry.decision = Decision::Refused;
+            entry.reason = format!(
+                "{}; but the refit on every deal failed: {error}",
+                entry.reason
+            );
+            registry.append(&entry)?;
+            return Err(error);
+        }
+    };
     warnings.extend(fit_warnings);
     let stamp: String = format_timestamp(request.at)
         .chars()
