@@ -11,6 +11,7 @@ use crate::data::columns::{CREATED_AT, LEAD_ID};
 use crate::data::timestamp::format_timestamp;
 use crate::data::{floats, Tables};
 use crate::error::Result;
+use crate::eval::curves::ratio as share;
 use crate::model::score::score_observations;
 use crate::model::Model;
 use crate::observations::{micros_type, AS_OF};
@@ -259,14 +260,6 @@ fn median(values: &[f64]) -> f64 {
         sorted[n / 2]
     } else {
         (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
-}
-
-fn share(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        f64::NAN
-    } else {
-        part as f64 / whole as f64
     }
 }
 

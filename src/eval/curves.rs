@@ -322,7 +322,8 @@ pub(super) fn interval(value: f64, mut draws: Vec<f64>) -> Interval {
     }
 }
 
-fn ratio(part: usize, whole: usize) -> f64 {
+/// `part / whole`, NaN when `whole` is 0.
+pub(crate) fn ratio(part: usize, whole: usize) -> f64 {
     if whole == 0 {
         f64::NAN
     } else {

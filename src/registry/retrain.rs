@@ -193,14 +193,7 @@ fn judge(
             "too little history to train a candidate: {earlier_won} won and {earlier_lost} lost deals closed before {}; at least {MIN_PER_CLASS} of each are needed",
             format_timestamp(split)
         );
-        return Ok((
-            Verdict {
-                entry,
-                publish: false,
-            },
-            None,
-            points,
-        ));
+        return Ok(kept(entry, points));
     }
     let every = typical_open_time(&tables.leads, &tables.outcomes)?;
     let dates = evaluation_dates(split, close_quantile(&tables.outcomes, 1.0)?, every);
@@ -221,14 +214,7 @@ fn judge(
             "too few deals to judge a candidate on: {judged_won} won and {judged_lost} lost deals were open after {} and have closed; at least {MIN_JUDGED} of each are needed (retrain when more have closed)",
             format_timestamp(split)
         );
-        return Ok((
-            Verdict {
-                entry,
-                publish: false,
-            },
-            None,
-            points,
-        ));
+        return Ok(kept(entry, points));
     }
     let (candidate, candidate_warnings) = train_model(
         History::of_tables(earlier, request.choices.rule_features)?,
@@ -272,6 +258,18 @@ fn judge(
     entry.figures = Some(figures);
     entry.reason = format!("{note}{reason}");
     Ok((Verdict { entry, publish }, Some(history), points))
+}
+
+/// A verdict that keeps the model in use, for a reason already in `entry`.
+fn kept(entry: Entry, points: PointModel) -> (Verdict, Option<History>, PointModel) {
+    (
+        Verdict {
+            entry,
+            publish: false,
+        },
+        None,
+        points,
+    )
 }
 
 /// Each row's deal as a number `0..deals`, in order of first appearance: the paired

@@ -58,20 +58,7 @@ for lead, points, tier, grade, probability, score in sorted(rows):
 fn a_parameterised_query_scores_as_the_query_with_the_time_written_in() {
     let dir = tempfile::tempdir().unwrap();
     let model = model(dir.path(), &[]);
-    let export = |extra: &[&str]| {
-        let out = leadscore()
-            .args(["export-sql", "--dialect", "duckdb", "--model"])
-            .arg(&model)
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let export = |extra: &[&str]| export_duckdb(&model, extra);
     let written = duckdb(&export(&["--as-of", "2026-01-01"]), None);
     let bound = duckdb(&export(&["--as-of-param"]), Some("2026-01-01 00:00:00"));
     assert_eq!(written.len(), 4000);
@@ -82,24 +69,7 @@ fn a_parameterised_query_scores_as_the_query_with_the_time_written_in() {
 fn a_model_trained_with_rules_scores_in_duckdb_as_score_does() {
     let dir = tempfile::tempdir().unwrap();
     let model = model(dir.path(), &["--points", "data/points.toml"]);
-    let sql = leadscore()
-        .args([
-            "export-sql",
-            "--dialect",
-            "duckdb",
-            "--as-of",
-            "2026-01-01",
-            "--model",
-        ])
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert!(
-        sql.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sql.stderr)
-    );
-    let from_sql = duckdb(&String::from_utf8(sql.stdout).unwrap(), None);
+    let from_sql = duckdb(&export_duckdb(&model, &["--as-of", "2026-01-01"]), None);
     let scores = dir.path().join("scores.csv");
     leadscore()
         .args(["score", "--leads", "data/leads.csv", "--interactions"])
@@ -144,19 +114,26 @@ fn the_time_is_required_one_way_or_the_other() {
         .stderr(predicates::str::contains("--as-of"));
 }
 
-/// Builds the training rows of `model` in DuckDB over the bundled data, as a warehouse
-/// job would, into `out` (CSV or Parquet by its extension).
-fn training_rows_in_duckdb(model: &std::path::Path, out: &std::path::Path) {
-    let sql = leadscore()
-        .args(["export-sql", "--dialect", "duckdb", "--training", "--model"])
+/// `leadscore export-sql --dialect duckdb --model MODEL` with `extra` flags: the query.
+fn export_duckdb(model: &std::path::Path, extra: &[&str]) -> String {
+    let out = leadscore()
+        .args(["export-sql", "--dialect", "duckdb", "--model"])
         .arg(model)
+        .args(extra)
         .output()
         .unwrap();
     assert!(
-        sql.status.success(),
+        out.status.success(),
         "{}",
-        String::from_utf8_lossy(&sql.stderr)
+        String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Builds the training rows of `model` in DuckDB over the bundled data, as a warehouse
+/// job would, into `out` (CSV or Parquet by its extension).
+fn training_rows_in_duckdb(model: &std::path::Path, out: &std::path::Path) {
+    let sql = export_duckdb(model, &["--training"]);
     let script = r#"
 import sys, duckdb
 sql, out = sys.argv[1].rstrip().rstrip(';'), sys.argv[2]
@@ -167,7 +144,7 @@ for table in ["leads", "interactions", "outcomes"]:
 con.execute(f"COPY ({sql}) TO '{out}'")
 "#;
     let ran = Process::new("python3")
-        .args(["-c", script, &String::from_utf8(sql.stdout).unwrap()])
+        .args(["-c", script, &sql])
         .arg(out)
         .output()
         .expect("python3 runs");
