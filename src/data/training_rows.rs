@@ -58,8 +58,13 @@ pub(crate) struct TrainingRows {
     pub(crate) split: i64,
     /// The holdout's date spacing (µs), the same on every row.
     pub(crate) every: i64,
-    /// The features, one column per name asked for, in that order; NaN where missing.
-    pub(crate) features: Array2<f64>,
+    /// The features of the `train` and `holdout` rows (the first rows), one column per
+    /// name asked for, in that order, narrowed to f32 as training reads them (see
+    /// `MatrixWriter::rows_f32`); NaN where missing.
+    pub(crate) features: Array2<f32>,
+    /// The features of the `base` rows (the last rows): the shipped model's only, in
+    /// f64 as the drift reference takes them.
+    pub(crate) base_features: Array2<f64>,
     /// CRC-32 of everything above, in this order: the same rows give the same value
     /// whichever order the engine wrote them in.
     pub(crate) fingerprint: String,
@@ -75,17 +80,19 @@ const SPLIT: &str = "holdout_split_us";
 const EVERY: &str = "holdout_every_us";
 
 /// Reads the training rows at `path`, whose columns must be exactly `columns` (the key
-/// columns, then the features): a file built for another model is refused by name.
-pub(crate) fn read_training_rows(path: &Path, columns: &[String]) -> Result<TrainingRows> {
+/// columns, then the features): a file built for another model is refused by name. The
+/// `base` rows keep only the first `base_features` features (the shipped model's).
+pub(crate) fn read_training_rows(
+    path: &Path,
+    columns: &[String],
+    base_features: usize,
+) -> Result<TrainingRows> {
     let file = path.display().to_string();
-    let frame = read_frame(path)?.map_err(|p| {
-        let mut problems = Problems::default();
-        problems.push(p);
-        Error::InvalidInput(problems)
-    })?;
-    check_columns(&file, &frame, columns)?;
+    let mut source = ColumnSource::open(path)?;
+    check_columns(&file, &source.names()?, columns)?;
+    let keys: Vec<String> = KEYS.iter().map(|k| k.to_string()).collect();
+    let frame = source.take(&keys)?;
     let mut problems = Problems::default();
-    let mut frame = frame;
     let n = frame.height();
     let part = texts(&file, frame.column(PART)?, &mut problems)?;
     let lead = texts(&file, frame.column(LEAD)?, &mut problems)?;
@@ -156,19 +163,35 @@ pub(crate) fn read_training_rows(path: &Path, columns: &[String]) -> Result<Trai
     } else {
         (0..n).collect()
     };
-    // Each feature column leaves the frame as it is read, so the file's numbers are
-    // held about once, not twice.
+    drop(frame);
+    // Rows in order: `train` and `holdout` first, `base` last. The first are read as
+    // training reads them (f32); the base rows keep the shipped model's features in
+    // f64, as the drift reference takes them.
+    let fitted = order
+        .iter()
+        .take_while(|&&i| parts[i] != RowPart::Base)
+        .count();
     let feature_names = &columns[KEYS.len()..];
-    let mut features = Array2::<f64>::zeros((n, feature_names.len()).f());
-    for (j, name) in feature_names.iter().enumerate() {
-        let column = frame.drop_in_place(name)?;
-        let values = numbers(&file, &column, &mut problems)?;
-        drop(column);
-        for (out, &i) in features.column_mut(j).iter_mut().zip(&order) {
-            *out = values[i];
+    let base_features = base_features.min(feature_names.len());
+    let mut features = Array2::<f32>::zeros((fitted, feature_names.len()).f());
+    let mut base = Array2::<f64>::zeros((n - fitted, base_features).f());
+    // A few columns at a time, each let go once placed: the file's numbers are never
+    // all held at once.
+    for (block, names) in feature_names.chunks(FEATURES_AT_ONCE).enumerate() {
+        for (k, column) in source.take(names)?.into_columns().into_iter().enumerate() {
+            let j = block * FEATURES_AT_ONCE + k;
+            let values = numbers(&file, &column, &mut problems)?;
+            drop(column);
+            for (out, &i) in features.column_mut(j).iter_mut().zip(&order[..fitted]) {
+                *out = values[i] as f32;
+            }
+            if j < base_features {
+                for (out, &i) in base.column_mut(j).iter_mut().zip(&order[fitted..]) {
+                    *out = values[i];
+                }
+            }
         }
     }
-    drop(frame);
     problems.into_result()?;
     check_unique(&file, &order, &parts, &lead, &as_of)?;
     let rows = TrainingRows {
@@ -180,6 +203,7 @@ pub(crate) fn read_training_rows(path: &Path, columns: &[String]) -> Result<Trai
         split,
         every,
         features,
+        base_features: base,
         fingerprint: String::new(),
     };
     Ok(TrainingRows {
@@ -191,14 +215,82 @@ pub(crate) fn read_training_rows(path: &Path, columns: &[String]) -> Result<Trai
 /// The key columns in order.
 const KEYS: [&str; 7] = [PART, LEAD, AS_OF, WON, CLOSED, SPLIT, EVERY];
 
+/// Feature columns read from a Parquet file at a time.
+const FEATURES_AT_ONCE: usize = 16;
+
+/// Where the columns come from: a Parquet file read a few columns at a time, or a CSV
+/// file read whole (as text) and handed out column by column.
+enum ColumnSource {
+    Parquet(std::path::PathBuf),
+    Frame(DataFrame),
+}
+
+impl ColumnSource {
+    fn open(path: &Path) -> Result<Self> {
+        if super::source::FileFormat::of(path)? == super::source::FileFormat::Parquet {
+            // Read the footer now, so a file that is no Parquet is refused as read_frame
+            // refuses it.
+            let source = ColumnSource::Parquet(path.to_path_buf());
+            if source.names().is_ok() {
+                return Ok(source);
+            }
+        }
+        let frame = read_frame(path)?.map_err(|p| {
+            let mut problems = Problems::default();
+            problems.push(p);
+            Error::InvalidInput(problems)
+        })?;
+        Ok(ColumnSource::Frame(frame))
+    }
+
+    fn names(&self) -> Result<Vec<String>> {
+        Ok(match self {
+            ColumnSource::Parquet(path) => {
+                ParquetReader::new(std::fs::File::open(path).map_err(|e| Error::InputFile {
+                    path: path.clone(),
+                    reason: format!("cannot read: {e}"),
+                })?)
+                .schema()?
+                .iter_names()
+                .map(|n| n.to_string())
+                .collect()
+            }
+            ColumnSource::Frame(frame) => frame
+                .get_column_names()
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+        })
+    }
+
+    /// The columns `names`, in that order, let go by the source.
+    fn take(&mut self, names: &[String]) -> Result<DataFrame> {
+        match self {
+            ColumnSource::Parquet(path) => {
+                let file = std::fs::File::open(&*path).map_err(|e| Error::InputFile {
+                    path: path.clone(),
+                    reason: format!("cannot read: {e}"),
+                })?;
+                Ok(ParquetReader::new(file)
+                    .with_columns(Some(names.to_vec()))
+                    .finish()?
+                    .select(names.iter().map(String::as_str))?)
+            }
+            ColumnSource::Frame(frame) => {
+                let columns = names
+                    .iter()
+                    .map(|name| frame.drop_in_place(name))
+                    .collect::<PolarsResult<Vec<Column>>>()?;
+                Ok(DataFrame::new_infer_height(columns)?)
+            }
+        }
+    }
+}
+
 /// Refuses a file whose columns are not exactly `columns`, naming what is missing and
 /// what is foreign.
-fn check_columns(file: &str, frame: &DataFrame, columns: &[String]) -> Result<()> {
-    let present: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+fn check_columns(file: &str, present: &[String], columns: &[String]) -> Result<()> {
+    let present: Vec<String> = present.to_vec();
     let missing: Vec<&String> = columns.iter().filter(|c| !present.contains(c)).collect();
     let foreign: Vec<&String> = present.iter().filter(|c| !columns.contains(c)).collect();
     if missing.is_empty() && foreign.is_empty() {
@@ -421,6 +513,11 @@ fn fingerprint(rows: &TrainingRows) -> String {
             hasher.update(&v.to_bits().to_le_bytes());
         }
     }
+    for column in rows.base_features.columns() {
+        for v in column {
+            hasher.update(&v.to_bits().to_le_bytes());
+        }
+    }
     format!("crc32:{:08x}", hasher.finalize())
 }
 
@@ -440,7 +537,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rows.csv");
         std::fs::write(&path, format!("{HEADER}\n{}\n", lines.join("\n"))).unwrap();
-        read_training_rows(&path, &columns())
+        read_training_rows(&path, &columns(), 2)
     }
 
     #[test]
@@ -479,7 +576,8 @@ mod tests {
         assert_eq!((rows.split, rows.every), (500, 10));
         assert_eq!(rows.features.column(0).to_vec()[..3], [9.0, 7.0, 3.0]);
         // Empty and NaN are both missing.
-        assert!(rows.features[[5, 1]].is_nan() && rows.features[[7, 1]].is_nan());
+        assert!(rows.features[[5, 1]].is_nan() && rows.base_features[[1, 1]].is_nan());
+        assert_eq!(rows.base_features.column(0).to_vec(), [13.0, 1.0]);
         let mut reversed = lines;
         reversed.reverse();
         assert_eq!(read(&reversed).unwrap().fingerprint, rows.fingerprint);
@@ -543,13 +641,23 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_no_parquet_is_refused_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.parquet");
+        std::fs::write(&path, HEADER).unwrap();
+        let error = read_training_rows(&path, &columns(), 2).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("not a readable Parquet file"), "{error}");
+    }
+
+    #[test]
     fn a_file_built_for_another_model_is_refused_by_its_columns() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rows.csv");
         std::fs::write(&path, format!("{HEADER},z\ntrain,a,1,t,5,3,1,1,2,3\n")).unwrap();
         let mut expected = columns();
         expected[7] = "w".into();
-        let error = read_training_rows(&path, &expected).unwrap_err();
+        let error = read_training_rows(&path, &expected, 2).unwrap_err();
         assert_eq!(error.exit_code(), 2);
         let text = error.to_string();
         assert!(text.contains("rows.csv"), "{text}");

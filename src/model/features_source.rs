@@ -38,7 +38,7 @@ pub fn train_on_features(
     progress: &Progress,
 ) -> Result<(Model, Vec<String>)> {
     let columns = training_columns(source)?;
-    let rows = read_training_rows(path, &columns)?;
+    let rows = read_training_rows(path, &columns, source.feature_names.len())?;
     let features = FeaturesSource {
         rows,
         model: source,
@@ -117,10 +117,11 @@ impl FeaturesSource<'_> {
         Ok((offset..offset + spec.names().len()).collect())
     }
 
-    /// `spec`'s features of the rows `indices`, column-major.
-    fn gather(&self, spec: &FeatureSpec, indices: &[usize]) -> Result<Array2<f64>> {
+    /// `spec`'s features of the `train` or `holdout` rows `indices`, column-major, as
+    /// training reads them.
+    fn gather(&self, spec: &FeatureSpec, indices: &[usize]) -> Result<Array2<f32>> {
         let columns = self.columns_of(spec)?;
-        let mut x = Array2::<f64>::zeros((indices.len(), columns.len()).f());
+        let mut x = Array2::<f32>::zeros((indices.len(), columns.len()).f());
         for (mut to, &j) in x.columns_mut().into_iter().zip(&columns) {
             let from = self.rows.features.column(j);
             for (t, &i) in to.iter_mut().zip(indices) {
@@ -175,27 +176,30 @@ impl TrainingSource for FeaturesSource<'_> {
             .into_no_null_iter()
             .map(|i| i as usize)
             .collect();
-        // As `MatrixWriter::rows_f32` narrows the engine's doubles.
-        Ok(self.gather(spec, &indices)?.mapv(|v| v as f32))
+        self.gather(spec, &indices)
     }
 
     fn base_matrix(&self, spec: &FeatureSpec) -> Result<Array2<f64>> {
-        let base = self.indices(RowPart::Base);
-        if base.is_empty() {
+        if *spec != self.model.spec {
+            return Err(Error::Artifact {
+                reason: "the drift reference asked for features the base rows do not hold".into(),
+            });
+        }
+        let base = &self.rows.base_features;
+        let n = base.nrows();
+        if n == 0 {
             return Err(Error::setting(
                 FEATURES_SETTING,
                 "no `base` rows: the drift reference describes the lead base at the data's end, which the training query adds",
             ));
         }
-        let n = base.len();
-        let picked: Vec<usize> = if n <= DRIFT_REFERENCE_ROWS {
-            base
-        } else {
-            (0..DRIFT_REFERENCE_ROWS)
-                .map(|k| base[k * n / DRIFT_REFERENCE_ROWS])
-                .collect()
-        };
-        self.gather(spec, &picked)
+        if n <= DRIFT_REFERENCE_ROWS {
+            return Ok(base.clone());
+        }
+        let picked: Vec<usize> = (0..DRIFT_REFERENCE_ROWS)
+            .map(|k| k * n / DRIFT_REFERENCE_ROWS)
+            .collect();
+        Ok(base.select(ndarray::Axis(0), &picked))
     }
 
     fn data_as_of(&self) -> i64 {
