@@ -10,6 +10,7 @@ mod exports;
 mod features;
 mod generate;
 mod learnable;
+mod notebooks;
 mod points;
 mod registry;
 mod rescore;
