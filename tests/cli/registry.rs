@@ -119,6 +119,16 @@ fn nights_publish_keep_refuse_and_roll_back_as_the_gate_says() {
     let crm = crm(dir.path());
     let registry = dir.path().join("registry");
     let same = |frame: DataFrame| frame;
+    let empty = dir.path().join("empty-registry");
+    std::fs::create_dir(&empty).unwrap();
+    leadscore()
+        .args(["rescore", "--registry"])
+        .arg(&empty)
+        .args(["--leads", "l.csv", "--interactions", "i.csv", "--out"])
+        .arg(dir.path().join("nowhere"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("has no model in use yet"));
 
     // Night 1: no model in use; the candidate beats chance and is published.
     let first = night(&crm, dir.path(), "n1", "2025-07-01", same);
@@ -139,6 +149,24 @@ fn nights_publish_keep_refuse_and_roll_back_as_the_gate_says() {
     assert!(out.contains("not worse beyond chance"), "{out}");
     let model_2 = in_use(&registry).unwrap();
     assert_ne!(model_2, model_1);
+
+    // The nightly rescore scores with the model in use and names it.
+    let scores = dir.path().join("scores");
+    leadscore()
+        .arg("rescore")
+        .arg("--registry")
+        .arg(&registry)
+        .arg("--leads")
+        .arg(second.join("leads.csv"))
+        .arg("--interactions")
+        .arg(second.join("interactions.csv"))
+        .args(["--as-of", "2025-10-01T03:00:00Z", "--out"])
+        .arg(&scores)
+        .assert()
+        .success();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(scores.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["model_version"], model_2.as_str());
 
     // Night 3: a damaged export (an outcome that is neither won nor lost): refused with
     // the row named, exit 2, the model in use untouched.
