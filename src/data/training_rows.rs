@@ -647,7 +647,10 @@ mod tests {
         std::fs::write(&path, HEADER).unwrap();
         let error = read_training_rows(&path, &columns(), 2).unwrap_err();
         assert_eq!(error.exit_code(), 2);
-        assert!(error.to_string().contains("not a readable Parquet file"), "{error}");
+        assert!(
+            error.to_string().contains("not a readable Parquet file"),
+            "{error}"
+        );
     }
 
     #[test]

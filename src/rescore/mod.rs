@@ -379,9 +379,14 @@ fn previous_run(dir: &Path, stamp: &str) -> Result<Option<(String, PathBuf)>> {
 
 /// The latest history partition as of `at` or before, with its scores file.
 fn run_at_or_before(dir: &Path, at: i64) -> Result<Option<(String, PathBuf)>> {
-    // Partition names sort as their times do; a name just past `at` bounds them.
-    let bound = partition_name(at.saturating_add(1));
-    previous_run(dir, &bound)
+    // Partition names sort as their times do and name whole seconds: the run named
+    // for `at`'s second counts (a weekly run is exactly 7 days older).
+    let latest = partition_name(at);
+    let exact = dir.join("history").join(&latest).join("scores.parquet");
+    if exact.is_file() {
+        return Ok(Some((latest, exact)));
+    }
+    previous_run(dir, &latest)
 }
 
 /// The current scores with each lead's movement against earlier runs: for each

@@ -47,6 +47,9 @@ pub struct Step {
     pub rules_started: Vec<(String, f64)>,
     /// Rules that gave points in the earlier run and not in the later, with the points.
     pub rules_stopped: Vec<(String, f64)>,
+    /// Rules that gave points in both runs, but not as many (decay, caps, more or fewer
+    /// occurrences), with the points before and after.
+    pub rules_changed: Vec<(String, f64, f64)>,
     /// Reasons in the later run only.
     pub reasons_appeared: Vec<String>,
     /// Reasons in the earlier run only.
@@ -198,9 +201,18 @@ pub fn step(before: &RunScore, after: &RunScore) -> Step {
             .cloned()
             .collect()
     };
+    let rules_changed = after
+        .rules
+        .iter()
+        .filter_map(|(name, now)| {
+            let then = before.rules.iter().find(|(n, _)| n == name)?.1;
+            ((now - then).abs() >= 0.05).then(|| (name.clone(), then, *now))
+        })
+        .collect();
     Step {
         rules_started: only(after, &was),
         rules_stopped: only(before, &is),
+        rules_changed,
         reasons_appeared: new_reasons(after, &said),
         reasons_gone: new_reasons(before, &says),
     }
@@ -229,6 +241,15 @@ fn rule_list(rules: &[(String, f64)]) -> String {
     rules
         .iter()
         .map(|(name, points)| format!("{name} ({points:+.1})"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `rules` as `name (+27.4 → +17.4)`, joined.
+fn changed_list(rules: &[(String, f64, f64)]) -> String {
+    rules
+        .iter()
+        .map(|(name, then, now)| format!("{name} ({then:+.1} → {now:+.1})"))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -305,7 +326,8 @@ pub fn render(lead: &str, runs: &[RunScore]) -> String {
 /// Every (lead, run) of `rows` (as `history_rows` gives them) with the movement since
 /// the lead's previous run and what changed, as a table for dashboards: the run's
 /// columns, then `previous_as_of, points_change, probability_change, previous_tier,
-/// rules_started, rules_stopped, reasons_appeared, reasons_gone, previous_model`
+/// rules_started, rules_stopped, rules_changed, reasons_appeared, reasons_gone,
+/// previous_model`
 /// (texts joined by `; `; null on a lead's first run).
 pub fn steps_table(rows: &DataFrame) -> Result<DataFrame> {
     let runs = run_scores(rows)?;
@@ -315,7 +337,7 @@ pub fn steps_table(rows: &DataFrame) -> Result<DataFrame> {
     let mut points_change = Vec::with_capacity(n);
     let mut probability_change = Vec::with_capacity(n);
     let mut previous_tier = Vec::with_capacity(n);
-    let mut texts: [Vec<Option<String>>; 4] = Default::default();
+    let mut texts: [Vec<Option<String>>; 5] = Default::default();
     let mut previous_model = Vec::with_capacity(n);
     for i in 0..n {
         let before = (i > 0 && leads[i - 1] == leads[i]).then(|| &runs[i - 1]);
@@ -326,20 +348,21 @@ pub fn steps_table(rows: &DataFrame) -> Result<DataFrame> {
         previous_tier.push(before.map(|b| b.tier.clone()));
         previous_model.push(before.and_then(|b| b.model.clone()));
         let change = before.map(|b| step(b, after));
-        let parts: [Option<String>; 4] = match &change {
+        let parts: [Option<String>; 5] = match &change {
             Some(c) => [
                 Some(rule_list(&c.rules_started)),
                 Some(rule_list(&c.rules_stopped)),
+                Some(changed_list(&c.rules_changed)),
                 Some(c.reasons_appeared.join("; ")),
                 Some(c.reasons_gone.join("; ")),
             ],
-            None => [None, None, None, None],
+            None => [None, None, None, None, None],
         };
         for (column, part) in texts.iter_mut().zip(parts) {
             column.push(part);
         }
     }
-    let [started, stopped, appeared, gone] = texts;
+    let [started, stopped, changed, appeared, gone] = texts;
     let mut table = rows
         .clone()
         .lazy()
@@ -353,6 +376,7 @@ pub fn steps_table(rows: &DataFrame) -> Result<DataFrame> {
         Column::new("previous_tier".into(), previous_tier),
         Column::new("rules_started".into(), started),
         Column::new("rules_stopped".into(), stopped),
+        Column::new("rules_changed".into(), changed),
         Column::new("reasons_appeared".into(), appeared),
         Column::new("reasons_gone".into(), gone),
         Column::new("previous_model".into(), previous_model),
@@ -398,6 +422,17 @@ mod tests {
         );
         let change = step(&monday, &friday);
         assert_eq!(change.rules_stopped, [("Demo request".to_string(), 25.0)]);
+        assert!(change.rules_changed.is_empty());
+        let decayed = run(
+            "2026-01-16T00:00:00Z",
+            &[("Decision maker", 20.0), ("No recent activity", -7.5)],
+            &[],
+            "a.bin",
+        );
+        assert_eq!(
+            step(&friday, &decayed).rules_changed,
+            [("No recent activity".to_string(), -10.0, -7.5)]
+        );
         assert_eq!(
             change.rules_started,
             [("No recent activity".to_string(), -10.0)]

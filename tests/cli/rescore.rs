@@ -601,9 +601,9 @@ fn trends_and_the_history_say_why_a_lead_moved() {
             "\"other.model\""
         ]
     );
-    let summary = summary(&base.out);
-    assert_eq!(summary["model_version"], "other.model");
-    assert_eq!(summary["run_7_days_before"], "as_of=2026-01-10T00-00-00Z");
+    let first = summary(&base.out);
+    assert_eq!(first["model_version"], "other.model");
+    assert_eq!(first["run_7_days_before"], "as_of=2026-01-10T00-00-00Z");
 
     let history = leadscore()
         .args(["history", "--lead", "A", "--rescore-dir"])
@@ -660,4 +660,11 @@ fn trends_and_the_history_say_why_a_lead_moved() {
         .unwrap();
     assert!(b_step.contains(",-10.0,"), "{b_step}");
     assert!(b_step.contains("No recent activity (-10.0)"), "{b_step}");
+
+    // A weekly run: the run exactly 7 days older is the one the 7-day trend is against.
+    rescore_fixture(&other, &fixture, "2026-03-17", &base.out);
+    let weekly = summary(&base.out);
+    assert_eq!(weekly["previous_run"], "as_of=2026-03-10T00-00-00Z");
+    assert_eq!(weekly["run_7_days_before"], "as_of=2026-03-10T00-00-00Z");
+    assert_eq!(weekly["run_30_days_before"], "as_of=2026-01-10T00-00-00Z");
 }
