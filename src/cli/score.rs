@@ -12,7 +12,7 @@ use crate::data::timestamp::now_micros;
 use crate::data::{load, thousands};
 use crate::error::Result;
 use crate::model::artifact::read_model;
-use crate::model::score::{outside_range_warnings, score_leads};
+use crate::model::score::{created_later_warning, outside_range_warnings, score_leads};
 use crate::output::refuse_overwriting_inputs;
 use crate::output::{write_table, OutputFormat};
 
@@ -44,7 +44,13 @@ pub(crate) fn run(args: ScoreArgs) -> Result<()> {
     let tables = load(&args.base.paths(), args.unknown_leads.load_options())?;
     eprint!("{}", tables.read_summary()?);
     let scored = score_leads(&model, &tables.leads, &tables.interactions, as_of)?;
-    for warning in outside_range_warnings(&model.feature_names, &scored.outside_range) {
+    let warnings = created_later_warning(&tables.leads, as_of)?
+        .into_iter()
+        .chain(outside_range_warnings(
+            &model.feature_names,
+            &scored.outside_range,
+        ));
+    for warning in warnings {
         eprintln!("warning: {warning}");
     }
     let mut scores = scored.table;

@@ -37,6 +37,27 @@ pub struct Scored {
     pub outside_range: Vec<usize>,
 }
 
+/// A warning when some leads were created after `as_of`: they did not exist then, and
+/// are scored as leads less than a day old (a score as of a past date usually wants the
+/// leads table of that date).
+pub(crate) fn created_later_warning(leads: &DataFrame, as_of: i64) -> Result<Option<String>> {
+    let created = leads
+        .column(crate::data::columns::CREATED_AT)?
+        .to_physical_repr();
+    let later = created
+        .i64()?
+        .iter()
+        .flatten()
+        .filter(|&c| c > as_of)
+        .count();
+    Ok((later > 0).then(|| {
+        format!(
+            "{later} lead(s) were created after the as-of time ({}): they are scored as leads less than a day old; filter the leads table to the leads that existed then",
+            crate::data::timestamp::format_timestamp(as_of)
+        )
+    }))
+}
+
 /// One warning per feature with values outside the training range, from counts in the
 /// model's feature order.
 pub(crate) fn outside_range_warnings(names: &[String], counts: &[usize]) -> Vec<String> {

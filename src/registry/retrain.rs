@@ -70,7 +70,20 @@ pub fn retrain(
     request.fit.check()?;
     let _lock = registry.lock()?;
     recover(registry, request.at)?;
-    let current = registry.current_model()?;
+    // A model in use that this leadscore cannot read (an older artifact format after
+    // an upgrade, a damaged file) must not stop every retrain from now on: the
+    // candidate is then judged alone, and the line says why.
+    let (current, unreadable) = match registry.current_model() {
+        Ok(current) => (current, None),
+        Err(Error::Artifact { reason }) => (
+            None,
+            Some(format!(
+                "the model in use ({}) cannot be read ({reason}), so the candidate is judged alone; ",
+                registry.current().unwrap_or_default()
+            )),
+        ),
+        Err(error) => return Err(error),
+    };
     let mut warnings = Vec::new();
     let judged = judge(request, current.as_ref(), &mut warnings, progress);
     let (verdict, history, points) = match judged {
@@ -85,7 +98,10 @@ pub fn retrain(
         }
     };
     let Verdict { mut entry, publish } = verdict;
-    entry.previous = current.as_ref().map(|(name, _)| name.clone());
+    if let Some(note) = unreadable {
+        entry.reason = format!("{note}{}", entry.reason);
+    }
+    entry.previous = registry.current();
     entry.current = entry.previous.clone();
     entry.settings = Some(request.settings.clone());
     entry.rule = Some(request.rule);

@@ -31,7 +31,7 @@ use crate::data::floats;
 use crate::data::timestamp::{format_timestamp, MICROS_PER_DAY};
 use crate::error::{Error, Result};
 use crate::lock::{Job, RunLock};
-use crate::model::score::{outside_range_warnings, score_observations};
+use crate::model::score::{created_later_warning, outside_range_warnings, score_observations};
 use crate::model::Model;
 use crate::observations::{observations_at, OBS};
 use crate::output::{write_bytes, write_table};
@@ -261,7 +261,10 @@ pub fn rescore(
         Some(folder)
     };
 
-    let mut warnings = outside_range_warnings(&model.feature_names, &outside_range);
+    let mut warnings: Vec<String> = created_later_warning(&base.leads, options.as_of)?
+        .into_iter()
+        .chain(outside_range_warnings(&model.feature_names, &outside_range))
+        .collect();
     if drift.over_threshold {
         warnings.push(format!(
             "drift over {}: score PSI {:.3}, {} feature(s) over, the largest {:.3}: the lead base no longer looks like the training data; consider retraining",

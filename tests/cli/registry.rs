@@ -275,8 +275,19 @@ fn a_publish_killed_half_way_leaves_a_whole_model_in_use_and_two_retrains_never_
     let crm = crm(dir.path());
     let registry = dir.path().join("registry");
     let first = night(&crm, dir.path(), "n1", "2025-07-01", |f| f);
+    // A model in use that this leadscore cannot read (say, written by an older one)
+    // does not block retraining: the candidate is judged alone. (The link the record
+    // does not know is recorded first, as any unrecorded model in use is.)
+    std::fs::create_dir_all(registry.join("models")).unwrap();
+    std::fs::write(
+        registry.join("models/old.bin"),
+        "LEADSCORE\0\r\nnot a model",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("models/old.bin", registry.join("current.bin")).unwrap();
     let (code, out, err) = run(retrain(&registry, &first, "2025-07-01T02:00:00Z"));
     assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("(models/old.bin) cannot be read"), "{out}");
     let model_1 = in_use(&registry).unwrap();
     let model_1_bytes = std::fs::read(registry.join(&model_1)).unwrap();
     let second = night(&crm, dir.path(), "n2", "2025-10-01", |f| f);
@@ -302,7 +313,7 @@ fn a_publish_killed_half_way_leaves_a_whole_model_in_use_and_two_retrains_never_
         std::fs::read(registry.join("current.bin")).unwrap(),
         model_1_bytes
     );
-    assert_eq!(decisions(&registry), ["published"]);
+    assert_eq!(decisions(&registry), ["recovered", "published"]);
 
     // Killed after the link moved, before the line: the new model is in use, whole,
     // and the next run on the registry records it before doing anything else.
@@ -324,7 +335,7 @@ fn a_publish_killed_half_way_leaves_a_whole_model_in_use_and_two_retrains_never_
         .arg(registry.join("current.bin"))
         .assert()
         .success();
-    assert_eq!(decisions(&registry), ["published"]);
+    assert_eq!(decisions(&registry), ["recovered", "published"]);
     leadscore()
         .arg("models")
         .arg(&registry)
@@ -336,7 +347,7 @@ fn a_publish_killed_half_way_leaves_a_whole_model_in_use_and_two_retrains_never_
         )));
     assert_eq!(
         decisions(&registry),
-        ["published", "recovered", "rolled_back"]
+        ["recovered", "published", "recovered", "rolled_back"]
     );
     assert_eq!(in_use(&registry).unwrap(), model_1);
 }

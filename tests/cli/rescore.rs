@@ -661,6 +661,23 @@ fn trends_and_the_history_say_why_a_lead_moved() {
     assert!(b_step.contains(",-10.0,"), "{b_step}");
     assert!(b_step.contains("No recent activity (-10.0)"), "{b_step}");
 
+    // Scoring as of a date before a lead existed says so.
+    leadscore()
+        .arg("score")
+        .arg("--model")
+        .arg(&base.model)
+        .arg("--leads")
+        .arg(fixture.join("leads.csv"))
+        .arg("--interactions")
+        .arg(fixture.join("interactions.csv"))
+        .args(["--as-of", "2025-12-10", "--out"])
+        .arg(base.out.with_file_name("early.csv"))
+        .assert()
+        .success()
+        .stderr(contains(
+            "1 lead(s) were created after the as-of time (2025-12-10T00:00:00Z)",
+        ));
+
     // A weekly run: the run exactly 7 days older is the one the 7-day trend is against.
     rescore_fixture(&other, &fixture, "2026-03-17", &base.out);
     let weekly = summary(&base.out);
