@@ -255,6 +255,11 @@ mod tests {
             leads_in_training_period: 12,
             rule: side("rule points", 0.68, false),
             model: side("predictive probability", 0.79, true),
+            roc_auc_difference: Interval {
+                value: 0.07,
+                low: 0.02,
+                high: f64::NAN,
+            },
             calibration: vec![
                 CalibrationBin {
                     from: 0.0,

@@ -93,6 +93,14 @@ fn headline(md: &mut String, c: &Comparison) {
             ]
         }),
     );
+    let d = c.roc_auc_difference;
+    let _ = writeln!(
+        md,
+        "\nROC AUC of the model minus the rules': {} (95% interval {} to {}, paired bootstrap over deals).",
+        signed(d.value),
+        signed(d.low),
+        signed(d.high)
+    );
 }
 
 /// Everything below the headline.
@@ -218,6 +226,15 @@ fn table(
 }
 
 /// "0.712 (0.690–0.735)".
+/// A difference with its sign, or a dash.
+fn signed(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:+.3}")
+    } else {
+        "–".to_string()
+    }
+}
+
 fn interval(i: Interval) -> String {
     format!("{} ({}–{})", num(i.value, 3), num(i.low, 3), num(i.high, 3))
 }

@@ -22,6 +22,7 @@ use crate::data::{floats, Tables};
 use crate::error::{Error, Result};
 use crate::eval::curves::{bootstrap_auc, calibration, gains, histogram, roc_curve};
 use crate::eval::metrics::{brier, log_loss, roc_auc};
+use crate::eval::paired::paired_auc;
 use crate::features::cutoffs::typical_open_time;
 use crate::model::judging::OpenLeads;
 use crate::model::reasons::days_text;
@@ -150,6 +151,11 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
     };
     let rule = side("rule points", &points, false);
     let predictive = side("predictive probability", &probability, true);
+    // Paired, resampled by deal: both scores judge the same pairs, and one deal's
+    // pairs at several dates rise and fall together.
+    let deals = deal_numbers(&strings(&scored, LEAD_ID)?);
+    let roc_auc_difference =
+        paired_auc(&probability, &points, &won, &deals, draws, options.seed).difference;
 
     let dates = {
         let mut d: Vec<i64> = as_of_all
@@ -192,6 +198,7 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
         leads_in_training_period: in_training,
         rule,
         model: predictive,
+        roc_auc_difference,
         calibration: calibration(&probability, &won),
         tiers: group_rates(
             &strings(&scored, "tier")?,
@@ -220,6 +227,18 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
         rule_checks: rule_checks(breakdown.as_ref(), &won)?,
         never_closed,
     })
+}
+
+/// Each row's deal as a number, in order of first appearance.
+fn deal_numbers(leads: &[String]) -> Vec<usize> {
+    let mut numbers: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    leads
+        .iter()
+        .map(|lead| {
+            let next = numbers.len();
+            *numbers.entry(lead.as_str()).or_insert(next)
+        })
+        .collect()
 }
 
 /// Leads a rule must fire on before its sign is judged.

@@ -29,6 +29,10 @@ pub struct Comparison {
     pub rule: Side,
     /// The predictive score (`probability`).
     pub model: Side,
+    /// The model's ROC AUC minus the rule's on the same (date, lead) pairs, with a 95%
+    /// interval from a paired bootstrap over deals: whether the model ranks better
+    /// beyond chance, which two separate intervals cannot say.
+    pub roc_auc_difference: Interval,
     /// Reliability of `probability`: predicted against observed, by bins of 0.1.
     pub calibration: Vec<CalibrationBin>,
     /// Won rate per rule tier, lowest tier first.
