@@ -200,13 +200,61 @@ pub fn train_model(
     progress: &Progress,
 ) -> Result<(Model, Vec<String>)> {
     points.check_columns(&history.tables.leads)?;
+    let counted = counted_activity_warning(&history)?;
     let source = TablesSource {
         history,
         points: &points,
         rule_features: choices.rule_features,
         cutoffs,
     };
-    fit_model(&source, points.clone(), cutoffs, fit, choices, progress)
+    let (model, mut warnings) =
+        fit_model(&source, points.clone(), cutoffs, fit, choices, progress)?;
+    warnings.extend(counted);
+    Ok((model, warnings))
+}
+
+/// Words in a numeric lead column's name that say it counts activity.
+const COUNT_WORDS: [&str; 10] = [
+    "count",
+    "num_",
+    "number",
+    "opens",
+    "clicks",
+    "visits",
+    "views",
+    "submissions",
+    "downloads",
+    "sessions",
+];
+
+/// With no interactions at all, a warning that activity counted into lead columns
+/// cannot be held to the point-in-time rule, naming the numeric columns that look like
+/// such counts: an export counts what happened until the day it was taken, after the
+/// deal closed too (onboarding opens, the goodbye unsubscribe), and a model learns that
+/// leak as if it were foresight.
+fn counted_activity_warning(history: &History) -> Result<Option<String>> {
+    if !history.events.is_empty() {
+        return Ok(None);
+    }
+    let looks_counted: Vec<String> = history
+        .tables
+        .leads
+        .columns()
+        .iter()
+        .filter(|c| c.dtype().is_primitive_numeric())
+        .map(|c| c.name().to_string())
+        .filter(|name| {
+            let lower = name.to_ascii_lowercase();
+            COUNT_WORDS.iter().any(|w| lower.contains(w))
+        })
+        .collect();
+    if looks_counted.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "no interactions, and the leads table has numeric columns that look like activity counts ({}): counts taken when the export was made include what happened after a deal closed, which no feature may see; export the counts as of a date before each close, or the events themselves",
+        looks_counted.join(", ")
+    )))
 }
 
 /// Trains on the rows `source` gives: the pipeline `train` runs, whether leadscore

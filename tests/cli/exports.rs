@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 
 use crate::util::{generate, leadscore, write};
@@ -101,7 +102,33 @@ fn an_attribute_only_export_trains_scores_and_compares_without_a_rule_file() {
         .assert()
         .success()
         .stderr(contains("skipped 7 of them"))
-        .stderr(contains("Industry: tech or software (industry)"));
+        .stderr(contains("Industry: tech or software (industry)"))
+        .stderr(contains("look like activity counts").not());
+    // A column that looks like an activity count, with no events to check it against:
+    // training says it cannot hold it to the point-in-time rule.
+    let counted = dir.join("counted");
+    std::fs::create_dir(&counted).unwrap();
+    let leads = std::fs::read_to_string(dir.join("leads.csv")).unwrap();
+    std::fs::write(
+        counted.join("leads.csv"),
+        leads.replacen("score_card", "email_open_count", 1),
+    )
+    .unwrap();
+    leadscore()
+        .arg("train")
+        .arg("--leads")
+        .arg(counted.join("leads.csv"))
+        .arg("--interactions")
+        .arg(dir.join("interactions.csv"))
+        .arg("--outcomes")
+        .arg(dir.join("outcomes.csv"))
+        .arg("--out")
+        .arg(counted.join("model.bin"))
+        .assert()
+        .success()
+        .stderr(contains(
+            "numeric columns that look like activity counts (email_open_count)",
+        ));
     let scores = dir.join("scores.csv");
     leadscore()
         .args(["score", "--model"])
