@@ -322,6 +322,7 @@ mod tests {
             },
             disagreements: vec![Disagreement {
                 lead_id: "L-<b>7</b>".to_owned(),
+                as_of: "2025-10-30".to_owned(),
                 outcome: "won".to_owned(),
                 points: 15.0,
                 tier: "nurture".to_owned(),

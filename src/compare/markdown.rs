@@ -196,11 +196,12 @@ fn rest_after_periods(md: &mut String, c: &Comparison) {
     let _ = writeln!(md, "\n## Where they disagree most\n");
     table(
         md,
-        "| lead | outcome | points (pct) | probability (pct) | rules | model |",
-        "|---|---|---|---|---|---|",
+        "| lead | as of | outcome | points (pct) | probability (pct) | rules | model |",
+        "|---|---|---|---|---|---|---|",
         c.disagreements.iter().map(|d| {
             vec![
                 cell(&d.lead_id),
+                d.as_of.clone(),
                 d.outcome.to_string(),
                 format!("{} {} ({:.0})", d.points, cell(&d.tier), d.rule_percentile),
                 format!("{:.3} ({:.0})", d.probability, d.model_percentile),

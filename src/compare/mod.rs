@@ -213,6 +213,7 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
         same_volume: same_volume(model, &points, &probability, &won),
         disagreements: disagreements(
             &scored,
+            &headline_rows.iter().map(|&i| as_of_all[i]).collect::<Vec<_>>(),
             breakdown.as_ref(),
             &points,
             &probability,
@@ -490,6 +491,7 @@ fn percentiles(scores: &[f64]) -> Vec<f64> {
 
 fn disagreements(
     scored: &DataFrame,
+    as_of: &[i64],
     breakdown: Option<&DataFrame>,
     points: &[f64],
     probability: &[f64],
@@ -513,6 +515,7 @@ fn disagreements(
         .zip(rule_words)
         .map(|(&i, rule_reasons)| Disagreement {
             lead_id: ids[i].clone(),
+            as_of: day_of(as_of[i]),
             outcome: if won[i] { "won" } else { "lost" }.to_string(),
             points: points[i],
             tier: tiers[i].clone(),

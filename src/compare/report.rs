@@ -128,6 +128,9 @@ pub struct SameVolume {
 pub struct Disagreement {
     /// The lead.
     pub lead_id: String,
+    /// The evaluation date it was scored as of (a lead open at several dates may
+    /// appear once per date).
+    pub as_of: String,
     /// How its deal ended: `won` or `lost`.
     pub outcome: String,
     /// Rule points at the cutoff.
