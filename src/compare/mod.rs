@@ -22,7 +22,7 @@ use crate::data::{floats, Tables};
 use crate::error::{Error, Result};
 use crate::eval::curves::{bootstrap_auc, calibration, gains, histogram, roc_curve};
 use crate::eval::metrics::{brier, log_loss, roc_auc};
-use crate::eval::paired::paired_auc;
+use crate::eval::paired::{group_numbers, paired_auc};
 use crate::features::cutoffs::typical_open_time;
 use crate::model::judging::OpenLeads;
 use crate::model::reasons::days_text;
@@ -153,7 +153,7 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
     let predictive = side("predictive probability", &probability, true);
     // Paired, resampled by deal: both scores judge the same pairs, and one deal's
     // pairs at several dates rise and fall together.
-    let deals = deal_numbers(&strings(&scored, LEAD_ID)?);
+    let deals = group_numbers(strings(&scored, LEAD_ID)?.iter().map(String::as_str));
     let roc_auc_difference =
         paired_auc(&probability, &points, &won, &deals, draws, options.seed).difference;
 
@@ -228,18 +228,6 @@ pub fn compare(model: &Model, tables: &Tables, options: &CompareOptions) -> Resu
         rule_checks: rule_checks(breakdown.as_ref(), &won)?,
         never_closed,
     })
-}
-
-/// Each row's deal as a number, in order of first appearance.
-fn deal_numbers(leads: &[String]) -> Vec<usize> {
-    let mut numbers: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    leads
-        .iter()
-        .map(|lead| {
-            let next = numbers.len();
-            *numbers.entry(lead.as_str()).or_insert(next)
-        })
-        .collect()
 }
 
 /// Leads a rule must fire on before its sign is judged.

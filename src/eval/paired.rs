@@ -72,6 +72,19 @@ pub(crate) fn paired_auc(
     }
 }
 
+/// Each row's group (its deal) as a number `0..groups`, in order of first appearance,
+/// from the rows' lead ids: what [`paired_auc`] resamples.
+pub(crate) fn group_numbers<'a>(leads: impl IntoIterator<Item = &'a str>) -> Vec<usize> {
+    let mut numbers: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    leads
+        .into_iter()
+        .map(|lead| {
+            let next = numbers.len();
+            *numbers.entry(lead).or_insert(next)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,7 @@
 //! candidate refitted on every deal only when it passes. Every run leaves one line in
 //! the record, whatever it decided.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-
-use polars::prelude::*;
 
 use super::gate::GateRule;
 use super::{in_use, DataFacts, Decision, Entry, Figures, Judged, Registry};
@@ -17,7 +14,7 @@ use crate::data::history::History;
 use crate::data::timestamp::{format_timestamp, MICROS_PER_DAY};
 use crate::data::{floats, load, InputPaths, LoadOptions};
 use crate::error::{Error, Result};
-use crate::eval::paired::paired_auc;
+use crate::eval::paired::{group_numbers, paired_auc};
 use crate::features::cutoffs::{evaluation_dates, typical_open_time, ValidCutoffParams};
 use crate::model::judging::OpenLeads;
 use crate::model::pipeline::{close_quantile, MIN_PER_CLASS};
@@ -214,7 +211,8 @@ fn judge(
     let every = typical_open_time(&tables.leads, &tables.outcomes)?;
     let dates = evaluation_dates(split, close_quantile(&tables.outcomes, 1.0)?, every);
     let open = OpenLeads::at(tables, &dates)?;
-    let deals = deal_numbers(&open.observations)?;
+    let ids = open.observations.column(LEAD_ID)?.str()?;
+    let deals = group_numbers(ids.iter().map(|id| id.unwrap_or("")));
     let (judged_won, judged_lost) = deal_outcomes(&deals, &open.won);
     entry.judged = Some(Judged {
         split: format_timestamp(split),
@@ -286,20 +284,6 @@ fn kept(entry: Entry, points: PointModel) -> (Verdict, Option<History>, PointMod
         None,
         points,
     )
-}
-
-/// Each row's deal as a number `0..deals`, in order of first appearance: the paired
-/// bootstrap resamples deals, not rows.
-fn deal_numbers(observations: &DataFrame) -> Result<Vec<usize>> {
-    let mut numbers: HashMap<&str, usize> = HashMap::new();
-    let ids = observations.column(LEAD_ID)?.str()?;
-    Ok(ids
-        .iter()
-        .map(|id| {
-            let next = numbers.len();
-            *numbers.entry(id.unwrap_or("")).or_insert(next)
-        })
-        .collect())
 }
 
 /// Judged deals of each outcome needed before a candidate is judged at all: below it,
